@@ -1,0 +1,243 @@
+"""Stage notation: parse, format, label, order, step and resolve to calendar dates.
+
+A *stage* is the moment of a pregnancy or of a child's life that a message is written for.
+
+Notation (short enough for a spreadsheet cell, exact):
+
+* ``P{w}w`` or ``P{w}w{d}d`` — pregnancy, gestational week and day (``P12w3d`` = 妊娠12週3日,
+  days 0–6). ``P12w`` is ``P12w0d``.
+* ``B`` + any of ``{y}y``, ``{m}m``, ``{d}d`` in that order — after birth (``B45d`` = 生後45日,
+  ``B2m`` = 生後2か月, ``B1y6m`` = 1歳6か月, ``B1y7d`` = 1歳と7日). Months above 11 are folded
+  into years when parsed (``B18m`` is ``B1y6m``).
+
+Day 0 rules (stated plainly, used everywhere):
+
+* **Pregnancy**: the due date (出産予定日) is 40w0d, so ``P{w}w{d}d`` falls on
+  ``due_date + (w*7 + d - 280)`` days.
+* **After birth**: the day of birth is day 0 (``B0d`` = 生後0日). ``B{y}y{m}m{d}d`` falls on the
+  birth date moved forward by ``12*y + m`` calendar months, clamped to the end of a shorter month
+  (born Jan 31 → ``B1m`` is Feb 28, or Feb 29 in a leap year), then forward by ``d`` days. So the
+  出生届 deadline "within 14 days counting the day of birth" is ``B13d``.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Iterator, Literal
+
+from catalog.errors import StageError
+
+Phase = Literal["P", "B"]
+
+#: Days from conception-dating day 0 (last menstrual period) to the due date.
+DUE_DATE_GESTATIONAL_DAYS = 280
+#: Latest pregnancy stage kizuna accepts (post-term pregnancies are induced long before).
+MAX_GESTATIONAL_DAYS = 45 * 7 - 1
+#: Mean Gregorian month in days, used only to *order* month-based stages against day-based ones.
+MEAN_MONTH_DAYS = 365.2425 / 12
+
+_P_RE = re.compile(r"^P(\d{1,2})w(?:(\d)d)?$")
+_B_RE = re.compile(r"^B(?:(\d{1,2})y)?(?:(\d{1,3})m)?(?:(\d{1,4})d)?$")
+_STEP_RE = re.compile(r"^(\d{1,4})([dwmy])$")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage. For ``P`` only ``days`` is used (gestational days, ``w*7+d``)."""
+
+    phase: Phase
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.phase not in ("P", "B"):
+            raise StageError(f"phase must be 'P' or 'B', not {self.phase!r}")
+        if min(self.years, self.months, self.days) < 0:
+            raise StageError(f"a stage cannot be negative: {self.years}y{self.months}m{self.days}d")
+        if self.phase == "P":
+            if self.years or self.months:
+                raise StageError("a pregnancy stage is counted in weeks and days only")
+            if self.days > MAX_GESTATIONAL_DAYS:
+                raise StageError(f"妊娠{self.days // 7}週 is past the last accepted week (44w6d)")
+        elif self.months > 11:
+            raise StageError("months must be 0–11 in a normalised stage; use Stage.after_birth()")
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def pregnancy(cls, weeks: int, days: int = 0) -> "Stage":
+        if not 0 <= days <= 6:
+            raise StageError(f"day of the gestational week must be 0–6, not {days}")
+        return cls("P", days=weeks * 7 + days)
+
+    @classmethod
+    def after_birth(cls, years: int = 0, months: int = 0, days: int = 0) -> "Stage":
+        total_months = years * 12 + months
+        return cls("B", years=total_months // 12, months=total_months % 12, days=days)
+
+    @classmethod
+    def parse(cls, text: str) -> "Stage":
+        """Parse the notation; raises :class:`StageError` naming the bad text."""
+        if not isinstance(text, str):
+            raise StageError(f"a stage is written as text like 'P12w3d' or 'B2m', not {text!r}")
+        raw = text.strip()
+        if m := _P_RE.match(raw):
+            days = int(m.group(2) or 0)
+            if days > 6:
+                raise StageError(f"'{raw}': the day of the week must be 0–6 (P12w3d)")
+            return cls.pregnancy(int(m.group(1)), days)
+        m = _B_RE.match(raw)
+        if m and raw != "B":
+            y, mo, d = (int(g or 0) for g in m.groups())
+            return cls.after_birth(y, mo, d)
+        raise StageError(
+            f"'{text}' is not a stage; write P12w3d (妊娠12週3日), B45d (生後45日), "
+            "B2m (生後2か月) or B1y6m (1歳6か月)"
+        )
+
+    # views ----------------------------------------------------------------------------------
+    @property
+    def gestational_weeks(self) -> int:
+        return self.days // 7 if self.phase == "P" else 0
+
+    @property
+    def total_months(self) -> int:
+        return self.years * 12 + self.months
+
+    def __str__(self) -> str:
+        if self.phase == "P":
+            w, d = divmod(self.days, 7)
+            return f"P{w}w{d}d" if d else f"P{w}w"
+        parts = []
+        if self.years:
+            parts.append(f"{self.years}y")
+        if self.months:
+            parts.append(f"{self.months}m")
+        if self.days or not parts:
+            parts.append(f"{self.days}d")
+        return "B" + "".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Stage('{self}')"
+
+    @property
+    def key(self) -> str:
+        """The canonical notation (same as ``str()``)."""
+        return str(self)
+
+    @property
+    def label_ja(self) -> str:
+        """Japanese label: 妊娠12週3日, 生後45日, 生後2か月, 1歳6か月, 1歳7日."""
+        if self.phase == "P":
+            w, d = divmod(self.days, 7)
+            return f"妊娠{w}週{d}日"
+        if self.years:
+            label = f"{self.years}歳"
+            if self.months:
+                label += f"{self.months}か月"
+            if self.days:
+                label += f"{self.days}日"
+            return label
+        if self.months:
+            return f"生後{self.months}か月" + (f"{self.days}日" if self.days else "")
+        return f"生後{self.days}日"
+
+    @property
+    def sort_key(self) -> tuple[int, float, int, int]:
+        """Total order: every pregnancy stage before every stage after birth; month-based stages
+        are placed by the mean month length, ties broken exactly."""
+        if self.phase == "P":
+            return (0, float(self.days), 0, self.days)
+        return (1, self.total_months * MEAN_MONTH_DAYS + self.days, self.total_months, self.days)
+
+    def __lt__(self, other: "Stage") -> bool:
+        return self.sort_key < other.sort_key
+
+    def __le__(self, other: "Stage") -> bool:
+        return self.sort_key <= other.sort_key
+
+    def __gt__(self, other: "Stage") -> bool:
+        return self.sort_key > other.sort_key
+
+    def __ge__(self, other: "Stage") -> bool:
+        return self.sort_key >= other.sort_key
+
+    # arithmetic -------------------------------------------------------------------------------
+    def plus(self, step: "Step") -> "Stage":
+        """This stage moved forward by ``step`` (days and weeks add days; months and years add
+        calendar months, which a pregnancy stage does not have)."""
+        if step.unit in ("d", "w"):
+            n = step.count * (7 if step.unit == "w" else 1)
+            if self.phase == "P":
+                return Stage("P", days=self.days + n)
+            return Stage.after_birth(self.years, self.months, self.days + n)
+        if self.phase == "P":
+            raise StageError(f"{self}: pregnancy stages step in days or weeks, not '{step}'")
+        months = step.count * (12 if step.unit == "y" else 1)
+        return Stage.after_birth(0, self.total_months + months, self.days)
+
+    # calendar ------------------------------------------------------------------------------------
+    def resolve(self, *, due: date | None = None, birth: date | None = None) -> date:
+        """The calendar date of this stage for one registrant (see the module docstring)."""
+        if self.phase == "P":
+            if due is None:
+                raise StageError(f"{self} ({self.label_ja}) needs a due date (出産予定日)")
+            return due + timedelta(days=self.days - DUE_DATE_GESTATIONAL_DAYS)
+        if birth is None:
+            raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
+        return add_months(birth, self.total_months) + timedelta(days=self.days)
+
+    def offset(self) -> dict[str, int | str]:
+        """Anchor and offset for delivery backends: ``{"anchor": "due", "days": -196}`` or
+        ``{"anchor": "birth", "months": 18, "days": 0}``."""
+        if self.phase == "P":
+            return {"anchor": "due", "days": self.days - DUE_DATE_GESTATIONAL_DAYS}
+        return {"anchor": "birth", "months": self.total_months, "days": self.days}
+
+
+def add_months(start: date, months: int) -> date:
+    """``start`` moved by whole calendar months, clamped to the last day of a shorter month."""
+    index = start.year * 12 + (start.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(start.day, last))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A cadence step: ``1d``, ``3d``, ``2w``, ``1m``, ``1y``."""
+
+    count: int
+    unit: Literal["d", "w", "m", "y"]
+
+    @classmethod
+    def parse(cls, text: str) -> "Step":
+        m = _STEP_RE.match(str(text).strip())
+        if not m or int(m.group(1)) == 0:
+            raise StageError(f"'{text}' is not a step; write 1d, 3d, 2w, 1m or 1y")
+        return cls(int(m.group(1)), m.group(2))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"{self.count}{self.unit}"
+
+
+def stage_range(start: Stage, step: Step, *, to: Stage | None = None,
+                until: Stage | None = None) -> Iterator[Stage]:
+    """Stages from ``start`` by ``step`` up to ``to`` (inclusive) or ``until`` (exclusive)."""
+    if (to is None) == (until is None):
+        raise StageError("a stage range needs exactly one of 'to' (inclusive) or 'until' (exclusive)")
+    stop = to if to is not None else until
+    assert stop is not None
+    if start.phase != stop.phase:
+        raise StageError(f"a range cannot cross birth: {start} to {stop}; split it in two")
+    current = start
+    while current < stop or (to is not None and current == stop):
+        yield current
+        current = current.plus(step)
+
+
+def parse_stage(text: str) -> Stage:
+    """Shorthand for :meth:`Stage.parse`."""
+    return Stage.parse(text)

@@ -1,0 +1,141 @@
+"""Rendering message texts and town blocks with Jinja2, safely and strictly.
+
+Texts may use the town's profile (``{{ town.name }}``, ``{{ town.contacts.phone }}``, ...) and
+the stage (``{{ stage.label }}``). Templates run in Jinja2's ``SandboxedEnvironment`` (a town
+editor's template cannot reach Python internals) with ``StrictUndefined`` (a missing field is an
+error naming town, message and field, never an empty string in a parent's phone).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from catalog.errors import TemplateError
+
+#: Separator between the national text and the town's block.
+BLOCK_SEPARATOR = "\n\n"
+
+_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
+                            keep_trailing_newline=False)
+
+
+def _looks_templated(text: str) -> bool:
+    return "{" in text
+
+
+@lru_cache(maxsize=65536)
+def _compile(source: str) -> jinja2.Template:
+    return _ENV.from_string(source)
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        base = _dotted(node.node)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        base = _dotted(node.node)
+        return f"{base}.{node.arg.value}" if base else None
+    return None
+
+
+@lru_cache(maxsize=65536)
+def variables_used(source: str) -> frozenset[str]:
+    """Dotted variable paths a template reads (``town.contacts.phone``), longest form only.
+    Raises ``TemplateError`` on a syntax error."""
+    if not _looks_templated(source):
+        return frozenset()
+    try:
+        tree = _ENV.parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+    paths: set[str] = set()
+    inner: set[int] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        inner.add(id(node.node))
+    for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
+        if id(node) in inner:
+            continue
+        path = _dotted(node)
+        if path and not (isinstance(node, nodes.Name) and node.ctx != "load"):
+            paths.add(path)
+    return frozenset(paths)
+
+
+def syntax_error(source: str) -> str | None:
+    """The syntax error of a template as text, or ``None`` when it parses."""
+    try:
+        variables_used(source)
+    except TemplateError as exc:
+        return exc.message
+    return None
+
+
+def has_path(context: Mapping[str, Any], path: str) -> bool:
+    value: Any = context
+    for part in path.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return False
+    return True
+
+
+def missing_variables(source: str, context: Mapping[str, Any]) -> list[str]:
+    return sorted(p for p in variables_used(source) if not has_path(context, p))
+
+
+def render(source: str, context: Mapping[str, Any], *, where: str = "") -> str:
+    """Render one template; every failure is a ``TemplateError`` that says where and what."""
+    if not _looks_templated(source):
+        return source
+    prefix = f"{where}: " if where else ""
+    try:
+        return _compile(source).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{prefix}template syntax error on line {exc.lineno}: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        missing = missing_variables(source, context)
+        what = ", ".join(missing) if missing else str(exc)
+        raise TemplateError(f"{prefix}the town profile has no field {what}") from None
+    except SecurityError:
+        raise TemplateError(f"{prefix}the template tries to reach something it may not use; "
+                            "use only town.* and stage.* fields") from None
+    except Exception as exc:  # a template is user input: any failure is an input error
+        raise TemplateError(f"{prefix}could not render the template: {exc}") from None
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    national: str
+    block: str | None
+
+    @property
+    def full(self) -> str:
+        return self.national + (BLOCK_SEPARATOR + self.block if self.block else "")
+
+
+def stage_context(stage: Any) -> dict[str, str]:
+    return {"key": str(stage), "label": stage.label_ja}
+
+
+def render_for_town(text: str, block: str | None, context: Mapping[str, Any], *, town: str,
+                    message: str, locale: str) -> RenderedText:
+    """Render a message's text and the town's block for one town and locale."""
+    where = f"town {town}, message {message} ({locale})"
+    national = render(text, context, where=where)
+    rendered_block = render(block, context, where=f"{where}, town block") if block else None
+    return RenderedText(national, rendered_block)
+
+
+def all_variables(sources: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for s in sources:
+        out |= variables_used(s)
+    return out

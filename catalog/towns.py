@@ -1,0 +1,189 @@
+"""Town profiles: one file per municipality that sends the service.
+
+A town is keyed by its 6-digit municipality code (validated by check digit and against the
+official list, and its name must be the official name). It holds contacts, services, the months
+of its infant checkups, send time, channels, locales, cadence policy and end age, local blocks
+by stage ("〇〇市より"), suppressed national messages and its own local messages.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from catalog.cadence import format_age, parse_age
+from catalog.errors import StageError, TownError, WorkspaceError
+from catalog.fields import ID_RE, LOCALE_RE, Fields
+from catalog.messages import Message, message_from_data, message_to_data
+from catalog.municipalities import lookup
+from catalog.stages import Stage
+
+CHANNELS = ("line", "sms", "email")
+EMAIL_ENCODINGS = ("iso-2022-jp", "utf-8")
+CONTACT_FIELDS = ("desk", "phone", "hours", "url")
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+TOWN_FIELDS = {
+    "code", "name", "prefecture", "contacts", "services", "checkup_months", "send_time",
+    "channels", "email_encoding", "backend", "locales", "policy", "end_age", "blocks",
+    "suppress", "local_messages",
+}
+
+
+@dataclass(frozen=True)
+class Town:
+    code: str
+    name: str
+    prefecture: str
+    contacts: Mapping[str, str]
+    services: Mapping[str, str] = field(default_factory=dict)
+    checkup_months: tuple[int, ...] = ()
+    send_time: str = "08:00"
+    channels: tuple[str, ...] = ("line",)
+    email_encoding: str = "utf-8"
+    backend: tuple[str, ...] = ()
+    locales: tuple[str, ...] = ("ja",)
+    policy: str = "reference"
+    end_age: Stage = field(default_factory=lambda: Stage.after_birth(3))
+    #: local blocks by stage, then by locale (a plain string in the file is the source locale)
+    blocks: Mapping[Stage, Mapping[str, str]] = field(default_factory=dict)
+    suppress: tuple[str, ...] = ()
+    local_messages: tuple[Message, ...] = ()
+
+    def block(self, stage: Stage, locale: str, source_locale: str = "ja") -> str | None:
+        """The local block for ``stage`` in ``locale``, falling back to the source locale."""
+        by_locale = self.blocks.get(stage)
+        if not by_locale:
+            return None
+        return by_locale.get(locale, by_locale.get(source_locale))
+
+    def template_context(self) -> dict[str, Any]:
+        """What templates see as ``town`` (the town profile schema of ``template/variables``)."""
+        return {
+            "code": self.code, "name": self.name, "prefecture": self.prefecture,
+            "contacts": dict(self.contacts), "services": dict(self.services),
+            "checkup_months": list(self.checkup_months), "send_time": self.send_time,
+        }
+
+
+def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> Town:
+    """Build and validate a town profile; errors name the file and the field."""
+    f = Fields(data, path)
+    f.refuse_unknown(TOWN_FIELDS)
+    code = f.data.get("code")
+    if isinstance(code, int):
+        raise f.error("code", "write the code in quotes (code: '011002'), or YAML drops leading zeros")
+    code = f.str("code")
+    try:
+        official = lookup(code)
+    except TownError as exc:
+        raise f.error("code", exc.message) from None
+    name = f.str("name", official.name)
+    if name != official.name:
+        raise f.error("name", f"'{name}' is not the official name of {code}: {official.name}")
+    prefecture = f.str("prefecture", official.prefecture)
+    if prefecture != official.prefecture:
+        raise f.error("prefecture", f"{code} is in {official.prefecture}, not {prefecture}")
+    contacts = f.sub("contacts")
+    contacts.refuse_unknown(set(CONTACT_FIELDS))
+    services = f.sub("services")
+    for key, value in services.data.items():
+        if not isinstance(key, str) or not ID_RE.match(key.replace("_", "-")):
+            raise services.error(str(key), "a service key is lowercase letters, digits and _")
+        services.text(key)
+    send_time = f.data.get("send_time", "08:00")
+    if isinstance(send_time, int):
+        raise f.error("send_time", "write the time in quotes, like send_time: '08:00'")
+    send_time = f.str("send_time", "08:00", pattern=TIME_RE, hint="a time of day like '08:00'")
+    channels = f.str_list("channels") or ["line"]
+    for ch in channels:
+        if ch not in CHANNELS:
+            raise f.error("channels", f"unknown channel '{ch}'; known: {', '.join(CHANNELS)}")
+    email_encoding = f.str("email_encoding", "utf-8")
+    if email_encoding not in EMAIL_ENCODINGS:
+        raise f.error("email_encoding", f"must be one of {', '.join(EMAIL_ENCODINGS)}")
+    backend_raw = f.data.get("backend")
+    backend = [backend_raw] if isinstance(backend_raw, str) else f.str_list("backend")
+    locales = f.str_list("locales", pattern=LOCALE_RE, hint="a locale like ja or en") or ["ja"]
+    try:
+        end_age = parse_age(f.data.get("end_age", "3y"))
+    except StageError as exc:
+        raise f.error("end_age", exc.message) from None
+    blocks: dict[Stage, dict[str, str]] = {}
+    block_fields = f.sub("blocks")
+    for key, value in block_fields.data.items():
+        try:
+            stage = Stage.parse(key)
+        except StageError as exc:
+            raise block_fields.error(str(key), exc.message) from None
+        if stage in blocks:
+            raise block_fields.error(str(key), f"a second block for stage {stage}")
+        if isinstance(value, Mapping):
+            per_locale = block_fields.sub(key)
+            for loc in per_locale.data:
+                if not isinstance(loc, str) or not LOCALE_RE.match(loc):
+                    raise per_locale.error(str(loc), "is not a locale code like ja or en")
+            blocks[stage] = {loc: per_locale.text(loc) for loc in per_locale.data}
+        else:
+            blocks[stage] = {source_locale: block_fields.text(key)}
+    raw_locals = f.data.get("local_messages") or []
+    if not isinstance(raw_locals, list):
+        raise f.error("local_messages", "must be a list of messages")
+    local_messages = tuple(
+        message_from_data(m, path, prefix=f"local_messages[{i}]", town=code)
+        for i, m in enumerate(raw_locals))
+    return Town(
+        code=code, name=name, prefecture=prefecture,
+        contacts={k: contacts.text(k) for k in contacts.data},
+        services={k: services.text(k) for k in services.data},
+        checkup_months=tuple(f.int_list("checkup_months", 1, 47)),
+        send_time=send_time, channels=tuple(channels), email_encoding=email_encoding,
+        backend=tuple(backend), locales=tuple(locales),
+        policy=f.str("policy", "reference"), end_age=end_age, blocks=dict(sorted(blocks.items())),
+        suppress=tuple(f.str_list("suppress", pattern=ID_RE, hint="a message id")),
+        local_messages=local_messages,
+    )
+
+
+def town_to_data(town: Town, source_locale: str = "ja") -> dict[str, Any]:
+    """The YAML mapping of a town, keys in a fixed order (stable diffs)."""
+    data: dict[str, Any] = {
+        "code": town.code, "name": town.name, "prefecture": town.prefecture,
+        "contacts": dict(town.contacts),
+    }
+    if town.services:
+        data["services"] = dict(town.services)
+    if town.checkup_months:
+        data["checkup_months"] = list(town.checkup_months)
+    data["send_time"] = town.send_time
+    data["channels"] = list(town.channels)
+    if "email" in town.channels or town.email_encoding != "utf-8":
+        data["email_encoding"] = town.email_encoding
+    if town.backend:
+        data["backend"] = town.backend[0] if len(town.backend) == 1 else list(town.backend)
+    data["locales"] = list(town.locales)
+    data["policy"] = town.policy
+    data["end_age"] = format_age(town.end_age)
+    data["blocks"] = {
+        str(stage): (next(iter(by_locale.values())) if list(by_locale) == [source_locale] else dict(by_locale))
+        for stage, by_locale in town.blocks.items()
+    }
+    data["suppress"] = list(town.suppress)
+    data["local_messages"] = [message_to_data(m) for m in town.local_messages]
+    return data
+
+
+def check_town_refs(town: Town, path: str | Path, *, policies: set[str], locales: set[str],
+                    message_ids: set[str]) -> None:
+    """Cross-file checks: the policy, locales and suppressed ids a town names must exist."""
+    if town.policy not in policies:
+        raise WorkspaceError(f"unknown cadence policy '{town.policy}'; defined: {', '.join(sorted(policies))}",
+                             path=path, field="policy")
+    for loc in town.locales:
+        if loc not in locales:
+            raise WorkspaceError(f"locale '{loc}' is not in the workspace's locales ({', '.join(sorted(locales))})",
+                                 path=path, field="locales")
+    for mid in town.suppress:
+        if mid not in message_ids:
+            raise WorkspaceError(f"suppresses '{mid}', which is not a national message", path=path,
+                                 field="suppress")

@@ -1,0 +1,266 @@
+"""The workspace on disk: a folder of plain text files under version control.
+
+Layout::
+
+    kizuna.yaml          config: locales, cadence policies, settings of other packages
+    messages/<id>.yaml   one file per national message, all its locales inside
+    towns/<code>.yaml    one file per town (profile, local blocks, local messages)
+    roster.yaml          reviewers and their roles
+    (other packages add their files: milestones.yaml, decisions.jsonl, ...)
+
+Loading validates everything and names the file and field of the first problem; saving is
+stable (fixed key order, no wrapping) and atomic, so a one-word edit is a one-line diff.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from catalog import yamlio
+from catalog.cadence import BUILTIN_POLICIES, CadencePolicy, policy_from_data
+from catalog.errors import KizunaError, WorkspaceError
+from catalog.fields import LOCALE_RE, Fields
+from catalog.messages import Message, message_from_data, message_to_data
+from catalog.roster import Reviewer, roster_from_data, roster_to_data
+from catalog.stages import Stage
+from catalog.towns import Town, check_town_refs, town_from_data, town_to_data
+
+CONFIG_FILE = "kizuna.yaml"
+MESSAGES_DIR = "messages"
+TOWNS_DIR = "towns"
+ROSTER_FILE = "roster.yaml"
+FORMAT_VERSION = 1
+CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "policies", "checks", "review", "exports"}
+
+
+@dataclass(frozen=True)
+class Config:
+    title: str = ""
+    source_locale: str = "ja"
+    locales: tuple[str, ...] = ("ja", "ja-easy", "en")
+    policies: Mapping[str, CadencePolicy] = field(default_factory=lambda: dict(BUILTIN_POLICIES))
+    #: sections owned by other packages (``checks``, ``review``, ``exports``), validated there
+    sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.sections.get(name) or {}
+        if not isinstance(value, Mapping):
+            raise WorkspaceError("must be a mapping", path=CONFIG_FILE, field=name)
+        return value
+
+
+def config_from_data(data: Any, path: str | Path) -> Config:
+    f = Fields(data if data is not None else {}, path)
+    f.refuse_unknown(CONFIG_FIELDS)
+    version = f.data.get("kizuna", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise f.error("kizuna", f"workspace format {version!r} is not supported (this kizuna reads {FORMAT_VERSION})")
+    locales = f.str_list("locales", pattern=LOCALE_RE, hint="a locale like ja, ja-easy or en") or ["ja"]
+    source = f.str("source_locale", "ja", pattern=LOCALE_RE)
+    if source not in locales:
+        raise f.error("source_locale", f"'{source}' must be one of the locales ({', '.join(locales)})")
+    policies = dict(BUILTIN_POLICIES)
+    for name, raw in f.mapping("policies").items():
+        try:
+            policies[str(name)] = policy_from_data(str(name), raw)
+        except KizunaError as exc:
+            raise WorkspaceError(exc.message, path=path, field=exc.field) from None
+    sections = {k: f.data[k] for k in ("checks", "review", "exports") if f.has(k)}
+    for key, value in sections.items():
+        if not isinstance(value, Mapping):
+            raise f.error(key, "must be a mapping")
+    return Config(f.str("title", ""), source, tuple(locales), policies, sections)
+
+
+def config_to_data(config: Config) -> dict[str, Any]:
+    data: dict[str, Any] = {"kizuna": FORMAT_VERSION}
+    if config.title:
+        data["title"] = config.title
+    data["source_locale"] = config.source_locale
+    data["locales"] = list(config.locales)
+    own = {n: p.to_data() for n, p in config.policies.items() if BUILTIN_POLICIES.get(n) is not p}
+    if own:
+        data["policies"] = own
+    data.update(config.sections)
+    return data
+
+
+def message_sort_key(message: Message) -> tuple[Any, ...]:
+    return (message.stage.sort_key, message.id)
+
+
+@dataclass
+class Workspace:
+    """A loaded workspace. ``paths`` remembers the file each message and town came from."""
+
+    root: Path
+    config: Config
+    messages: dict[str, Message]
+    towns: dict[str, Town]
+    reviewers: dict[str, Reviewer]
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    # queries ---------------------------------------------------------------------------------
+    def policy(self, name: str) -> CadencePolicy:
+        return self.config.policies[name]
+
+    def town_slots(self, town: Town) -> list[Stage]:
+        """The slots of the town's cadence up to its end age."""
+        return self.policy(town.policy).expand(town.end_age)
+
+    def town_messages(self, town: Town) -> list[Message]:
+        """What the town sends: national messages minus its suppressions, plus its own."""
+        kept = [m for m in self.messages.values() if m.id not in town.suppress]
+        return sorted(kept + list(town.local_messages), key=message_sort_key)
+
+    def town(self, code: str) -> Town:
+        if code not in self.towns:
+            raise WorkspaceError(f"no town '{code}' in this workspace; towns: {', '.join(self.towns) or 'none'}",
+                                 path=self.root / TOWNS_DIR)
+        return self.towns[code]
+
+    def message(self, message_id: str) -> Message:
+        if message_id in self.messages:
+            return self.messages[message_id]
+        for town in self.towns.values():
+            for m in town.local_messages:
+                if m.id == message_id:
+                    return m
+        raise WorkspaceError(f"no message '{message_id}' in this workspace", path=self.root / MESSAGES_DIR)
+
+    def message_path(self, message_id: str) -> Path:
+        return self.paths.get(f"message:{message_id}", self.root / MESSAGES_DIR / f"{message_id}.yaml")
+
+    def town_path(self, code: str) -> Path:
+        return self.paths.get(f"town:{code}", self.root / TOWNS_DIR / f"{code}.yaml")
+
+    # saving ------------------------------------------------------------------------------------
+    def save_message(self, message: Message) -> Path:
+        """Write one national message file (and keep it in memory)."""
+        if message.town is not None:
+            raise WorkspaceError("a local message is saved with its town", field=message.id)
+        path = self.message_path(message.id)
+        yamlio.write(path, message_to_data(message))
+        self.messages[message.id] = message
+        self.paths[f"message:{message.id}"] = path
+        return path
+
+    def delete_message(self, message_id: str) -> None:
+        path = self.message_path(message_id)
+        path.unlink(missing_ok=True)
+        self.messages.pop(message_id, None)
+        self.paths.pop(f"message:{message_id}", None)
+
+    def save_town(self, town: Town) -> Path:
+        path = self.town_path(town.code)
+        yamlio.write(path, town_to_data(town, self.config.source_locale))
+        self.towns[town.code] = town
+        self.paths[f"town:{town.code}"] = path
+        return path
+
+    def save_config(self) -> Path:
+        path = self.root / CONFIG_FILE
+        yamlio.write(path, config_to_data(self.config))
+        return path
+
+    def save_roster(self) -> Path:
+        path = self.root / ROSTER_FILE
+        yamlio.write(path, roster_to_data(self.reviewers))
+        return path
+
+    def save_all(self) -> None:
+        self.save_config()
+        self.save_roster()
+        for m in self.messages.values():
+            self.save_message(m)
+        for t in self.towns.values():
+            self.save_town(t)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding ``kizuna.yaml`` (as git finds .git)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise WorkspaceError(f"no {CONFIG_FILE} here or in any parent folder; run 'kizuna init DIR' "
+                         "or pass --workspace DIR", path=start)
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Load and validate a whole workspace; the first problem raises ``WorkspaceError``."""
+    root = Path(root)
+    config_path = root / CONFIG_FILE
+    if not config_path.is_file():
+        raise WorkspaceError(f"not a kizuna workspace: {CONFIG_FILE} is missing", path=root)
+    config = config_from_data(yamlio.read(config_path), config_path)
+    messages: dict[str, Message] = {}
+    paths: dict[str, Path] = {}
+    for path in sorted((root / MESSAGES_DIR).glob("*.yaml")):
+        message = message_from_data(yamlio.read(path), path)
+        if message.id in messages:
+            raise WorkspaceError(f"duplicate message id '{message.id}', also in {paths['message:' + message.id]}",
+                                 path=path, field="id")
+        for locale in message.texts:
+            if locale not in config.locales:
+                raise WorkspaceError(f"locale '{locale}' is not in the workspace's locales "
+                                     f"({', '.join(config.locales)}) in {CONFIG_FILE}", path=path,
+                                     field=f"texts.{locale}")
+        messages[message.id] = message
+        paths[f"message:{message.id}"] = path
+    towns: dict[str, Town] = {}
+    local_ids: dict[str, Path] = {}
+    for path in sorted((root / TOWNS_DIR).glob("*.yaml")):
+        town = town_from_data(yamlio.read(path), path, config.source_locale)
+        if town.code in towns:
+            raise WorkspaceError(f"town {town.code} is defined twice, also in {paths['town:' + town.code]}",
+                                 path=path, field="code")
+        check_town_refs(town, path, policies=set(config.policies), locales=set(config.locales),
+                        message_ids=set(messages))
+        for i, local in enumerate(town.local_messages):
+            if local.id in messages or local.id in local_ids:
+                other = paths.get(f"message:{local.id}", local_ids.get(local.id))
+                raise WorkspaceError(f"duplicate message id '{local.id}', also in {other}",
+                                     path=path, field=f"local_messages[{i}].id")
+            local_ids[local.id] = path
+        towns[town.code] = town
+        paths[f"town:{town.code}"] = path
+    roster_path = root / ROSTER_FILE
+    reviewers = roster_from_data(yamlio.read(roster_path), roster_path) if roster_path.is_file() else {}
+    for r in reviewers.values():
+        for code in r.towns:
+            if code not in towns:
+                raise WorkspaceError(f"reviewer '{r.id}' edits town {code}, which has no file in {TOWNS_DIR}/",
+                                     path=roster_path, field="towns")
+    ordered = dict(sorted(messages.items(), key=lambda kv: message_sort_key(kv[1])))
+    return Workspace(root, config, ordered, dict(sorted(towns.items())), reviewers, paths)
+
+
+def init_workspace(root: Path, *, title: str = "", git: bool = True) -> Workspace:
+    """Create an empty workspace that loads, and make it a git repository."""
+    root = Path(root)
+    if (root / CONFIG_FILE).exists():
+        raise WorkspaceError(f"{CONFIG_FILE} already exists; this is already a workspace", path=root)
+    if root.exists() and any(root.iterdir()):
+        raise WorkspaceError("the folder is not empty; choose a new or empty folder", path=root)
+    (root / MESSAGES_DIR).mkdir(parents=True, exist_ok=True)
+    (root / TOWNS_DIR).mkdir(exist_ok=True)
+    for folder in (MESSAGES_DIR, TOWNS_DIR):
+        (root / folder / ".gitkeep").touch()
+    ws = Workspace(root, Config(title=title), {}, {}, {})
+    ws.save_config()
+    yamlio.write(root / ROSTER_FILE, {"reviewers": []})
+    if git:
+        git_init(root)
+    return load_workspace(root)
+
+
+def git_init(root: Path) -> bool:
+    """``git init`` the workspace; returns False (and leaves the files) when git is missing."""
+    try:
+        subprocess.run(["git", "init", "-q", str(root)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True

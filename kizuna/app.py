@@ -1,0 +1,60 @@
+"""The CLI's shared state and error handling: which workspace, and how errors reach people.
+
+Exit codes: 0 success, 1 the job ran and found problems (e.g. error-level findings), 2 bad
+input (a ``KizunaError``: message on stderr naming file and field; nothing written).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from catalog.errors import KizunaError
+from catalog.workspace import Workspace, find_root, load_workspace
+
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class App:
+    """What every command gets: the workspace option, loaded on first use."""
+
+    workspace_option: Path | None = None
+    _workspace: Workspace | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return find_root(self.workspace_option or Path.cwd())
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = load_workspace(self.root)
+        return self._workspace
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    click.echo(f"kizuna: error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn a ``KizunaError`` into a message on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KizunaError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,33 @@
+"""The ``kizuna`` command line: a thin shell over catalog, review, authoring and exports.
+
+Commands act on the workspace in the current folder (or a parent), or on ``--workspace DIR``,
+the way git finds its repository. Each family of commands lives in ``kizuna/commands/``.
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from kizuna import __version__
+from kizuna.app import App
+
+#: Modules under kizuna.commands; each has ``register(group)``.
+COMMAND_MODULES = (
+    "workspace",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace folder (default: the current folder or the nearest parent with kizuna.yaml).")
+@click.version_option(__version__, prog_name="kizuna")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path | None) -> None:
+    """Draft, check, sign off and export a parenting-support message catalog."""
+    ctx.obj = App(workspace)
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"kizuna.commands.{_name}").register(main)

@@ -1,0 +1,93 @@
+"""Workspace commands: ``init``, ``demo``, ``stages`` and ``towns``."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import click
+
+from catalog.errors import StageError
+from catalog.municipalities import lookup, search
+from catalog.stages import Stage
+from catalog.workspace import init_workspace
+from kizuna.app import EXIT_FINDINGS, fail, handle_errors
+from kizuna.demo import run_demo
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; write YYYY-MM-DD") from None
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="", help="A title for the workspace.")
+@handle_errors
+def init(directory: Path, title: str) -> None:
+    """Create an empty workspace in DIRECTORY (a git repository)."""
+    init_workspace(directory, title=title)
+    click.echo(f"empty workspace created in {directory}")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="kizuna-demo")
+@handle_errors
+def demo(directory: Path) -> None:
+    """Copy the sample workspace into DIRECTORY and run the main job end to end."""
+    run_demo(directory, click.echo)
+
+
+@click.command()
+@click.argument("stage")
+@click.option("--due", callback=_date, help="Due date (出産予定日), YYYY-MM-DD.")
+@click.option("--birth", callback=_date, help="Birth date (生年月日), YYYY-MM-DD.")
+@handle_errors
+def stages(stage: str, due: date | None, birth: date | None) -> None:
+    """Show the label of STAGE and, given --due or --birth, its calendar date."""
+    if due and birth:
+        fail("give --due or --birth, not both")
+    parsed = Stage.parse(stage)
+    line = f"{parsed}\t{parsed.label_ja}"
+    if due or birth:
+        try:
+            line += f"\t{parsed.resolve(due=due, birth=birth).isoformat()}"
+        except StageError as exc:
+            fail(f"{exc.message}; {'a pregnancy' if parsed.phase == 'P' else 'an after-birth'} stage "
+                 f"is counted from the {'due date (--due)' if parsed.phase == 'P' else 'birth date (--birth)'}")
+    click.echo(line)
+
+
+@click.command()
+@click.argument("query", required=False, default="")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@handle_errors
+def towns(query: str, fmt: str) -> None:
+    """Look up municipalities by code or name; with no QUERY, list all 1,741."""
+    q = query.strip()
+    if len(q) == 6 and q.isdigit():
+        found = [lookup(q)]
+    else:
+        found = search(q)
+    if not found:
+        click.echo(f"kizuna: no municipality matches '{query}'", err=True)
+        raise SystemExit(EXIT_FINDINGS)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["code", "prefecture", "name"])
+        writer.writerows([m.code, m.prefecture, m.name] for m in found)
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        for m in found:
+            click.echo(f"{m.code}  {m.prefecture}  {m.name}")
+
+
+def register(group: click.Group) -> None:
+    for command in (init, demo, stages, towns):
+        group.add_command(command)

@@ -1,0 +1,59 @@
+"""Findings: what a check reports, in one shape for every rule, view and output format.
+
+A finding carries the rule id, level, message id, locale, town (when town-specific), position
+(1-based line and column, and the 0-based character span in the checked text), a human message
+(Japanese for Japanese rules), a suggestion where there is one, and — when the message carries
+an ignore for the rule — the written reason (the finding is kept, shown, and not counted).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Literal
+
+Level = Literal["error", "warning", "info"]
+LEVELS: tuple[Level, ...] = ("error", "warning", "info")
+LEVEL_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: Level
+    message: str
+    message_id: str | None = None
+    locale: str | None = None
+    town: str | None = None
+    line: int | None = None
+    column: int | None = None
+    span: tuple[int, int] | None = None
+    suggestion: str | None = None
+    #: the written reason when the message ignores this rule (then it does not count)
+    ignored_reason: str | None = None
+    #: file the finding is about (workspace-relative path, or the linted file)
+    path: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        return self.ignored_reason is None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["span"] = list(self.span) if self.span else None
+        return data
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a 0-based character offset in ``text``."""
+    before = text[:offset]
+    line = before.count("\n") + 1
+    column = offset - (before.rfind("\n") + 1) + 1
+    return line, column
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.message_id or "", f.locale or "", f.town or "",
+                                           f.line or 0, f.column or 0, LEVEL_RANK[f.level], f.rule))
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.level == "error" and f.counts for f in findings)
