@@ -164,12 +164,15 @@ def town_to_data(town: Town, source_locale: str = "ja") -> dict[str, Any]:
     data["locales"] = list(town.locales)
     data["policy"] = town.policy
     data["end_age"] = format_age(town.end_age)
-    data["blocks"] = {
-        str(stage): (next(iter(by_locale.values())) if list(by_locale) == [source_locale] else dict(by_locale))
-        for stage, by_locale in town.blocks.items()
-    }
-    data["suppress"] = list(town.suppress)
-    data["local_messages"] = [message_to_data(m) for m in town.local_messages]
+    if town.blocks:
+        data["blocks"] = {
+            str(stage): (next(iter(by_locale.values())) if list(by_locale) == [source_locale] else dict(by_locale))
+            for stage, by_locale in town.blocks.items()
+        }
+    if town.suppress:
+        data["suppress"] = list(town.suppress)
+    if town.local_messages:
+        data["local_messages"] = [message_to_data(m) for m in town.local_messages]
     return data
 
 
