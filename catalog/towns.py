@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from catalog import yamlio
 from catalog.cadence import format_age, parse_age
 from catalog.errors import StageError, TownError, WorkspaceError
 from catalog.fields import ID_RE, LOCALE_RE, Fields
@@ -166,7 +167,8 @@ def town_to_data(town: Town, source_locale: str = "ja") -> dict[str, Any]:
     data["end_age"] = format_age(town.end_age)
     if town.blocks:
         data["blocks"] = {
-            str(stage): (next(iter(by_locale.values())) if list(by_locale) == [source_locale] else dict(by_locale))
+            str(stage): (yamlio.literal(by_locale[source_locale]) if list(by_locale) == [source_locale]
+                         else {loc: yamlio.literal(text) for loc, text in by_locale.items()})
             for stage, by_locale in town.blocks.items()
         }
     if town.suppress:

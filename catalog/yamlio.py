@@ -66,13 +66,18 @@ _StableDumper.add_representer(_Literal, _literal_representer)
 _StableDumper.add_representer(str, _str_representer)
 
 
+def literal(text: str) -> str:
+    """Mark ``text`` to be written as a literal block (``|-``) wherever it sits."""
+    return _Literal(text) if text and not text[-1].isspace() else text
+
+
 def _mark_blocks(value: Any, key: str | None = None) -> Any:
     if isinstance(value, dict):
         return {k: _mark_blocks(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_mark_blocks(v) for v in value]
-    if isinstance(value, str) and key in BLOCK_KEYS and value and not value[-1].isspace():
-        return _Literal(value)
+    if isinstance(value, str) and key in BLOCK_KEYS:
+        return literal(value)
     return value
 
 
