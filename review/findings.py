@@ -2,8 +2,9 @@
 
 A finding carries the rule id, level, message id, locale, town (when town-specific), position
 (1-based line and column, and the 0-based character span in the checked text), a human message
-(Japanese for Japanese rules), a suggestion where there is one, and — when the message carries
-an ignore for the rule — the written reason (the finding is kept, shown, and not counted).
+(Japanese for Japanese rules), a suggestion where there is one, the stage for town-level
+findings (coverage), and — when the message carries an ignore for the rule — the written reason
+(the finding is kept, shown, and not counted).
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class Finding:
     ignored_reason: str | None = None
     #: file the finding is about (workspace-relative path, or the linted file)
     path: str | None = None
+    #: the stage a town-level finding is about (a coverage gap, a missing milestone)
+    stage: str | None = None
 
     @property
     def counts(self) -> bool:
@@ -51,8 +54,9 @@ def position(text: str, offset: int) -> tuple[int, int]:
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.message_id or "", f.locale or "", f.town or "",
-                                           f.line or 0, f.column or 0, LEVEL_RANK[f.level], f.rule))
+    return sorted(findings, key=lambda f: (f.path or "", f.message_id or "", f.locale or "",
+                                           f.town or "", f.line or 0, f.column or 0,
+                                           LEVEL_RANK[f.level], f.rule))
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -1,0 +1,195 @@
+"""Check commands: ``check`` (a workspace), ``lint`` (drafts outside one) and ``coverage``.
+
+Exit codes: 0 no error-level finding (warnings and info are shown), 1 at least one error-level
+finding that no ignore covers, 2 bad input (a broken file, an unknown town, rule or option).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable
+
+import click
+
+from catalog import yamlio
+from catalog.errors import KizunaError, WorkspaceError
+from catalog.workspace import CONFIG_FILE, config_from_data, find_root
+from kizuna import __version__
+from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
+from review.checks import CheckConfig, lint_text, parse_config, run_checks
+from review.checks.engine import default_config
+from review.checks.sarif import to_sarif
+from review.coverage import coverage_frame, coverage_heatmap
+from review.findings import Finding, has_errors
+
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
+
+
+def summary(findings: Iterable[Finding]) -> str:
+    """``3 errors, 12 warnings, 1 info (2 ignored)`` — ignored findings are not counted."""
+    findings = list(findings)
+    counted = Counter(f.level for f in findings if f.counts)
+    ignored = sum(1 for f in findings if not f.counts)
+    text = ", ".join(f"{counted[level]} {name}" for level, name in
+                     (("error", "errors"), ("warning", "warnings"), ("info", "info")))
+    return text + (f" ({ignored} ignored)" if ignored else "")
+
+
+def format_text(f: Finding) -> str:
+    """One finding as ``file:line:col: level rule [message locale town stage] text``."""
+    where = ":".join(str(p) for p in (f.path, f.line, f.column) if p is not None) or "-"
+    about = " ".join(p for p in (f.message_id, f.locale, f.town, f.stage) if p)
+    head = f"{where}: {f.level} {f.rule}" + (f" [{about}]" if about else "")
+    lines = [f"{head} {f.message}"]
+    if f.suggestion:
+        lines.append(f"    → {f.suggestion}")
+    if f.ignored_reason is not None:
+        lines.append(f"    (ignored: {f.ignored_reason})")
+    return "\n".join(lines)
+
+
+def emit(findings: list[Finding], fmt: str, *, root: Path | None = None) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
+    elif fmt == "sarif":
+        click.echo(json.dumps(to_sarif(findings, root=root, version=__version__), ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            click.echo(format_text(f))
+        click.echo(summary(findings))
+
+
+def _check_locales(app: App, locales: tuple[str, ...]) -> None:
+    known = app.workspace().config.locales
+    for loc in locales:
+        if loc not in known:
+            fail(f"locale '{loc}' is not one of the workspace's locales ({', '.join(known)})")
+
+
+@click.command()
+@click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
+@click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@pass_app
+@handle_errors
+def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str) -> None:
+    """Run every check on the workspace: tone, length, readability, templates, coverage.
+
+    Exits 1 when an error-level finding remains (ignores with a reason do not count)."""
+    ws = app.workspace()
+    _check_locales(app, locales)
+    findings = run_checks(ws, towns=list(towns) or None, locales=list(locales) or None)
+    emit(findings, fmt, root=ws.root)
+    if has_errors(findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+def lint_config(app: App) -> CheckConfig:
+    """The ``checks`` settings of the workspace around us, or the defaults outside one."""
+    try:
+        root = find_root(app.workspace_option or Path.cwd())
+    except WorkspaceError:
+        return default_config()
+    config = config_from_data(yamlio.read(root / CONFIG_FILE), root / CONFIG_FILE)
+    return parse_config(config.section("checks"), root=root)
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        raise KizunaError("file not found", path=file)
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise KizunaError("is not UTF-8 text; save it as UTF-8", path=file) from None
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--locale", default="ja", show_default=True, help="Language of the drafts (ja, ja-easy, en, ...).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@pass_app
+@handle_errors
+def lint(app: App, files: tuple[str, ...], locale: str, fmt: str, strict: bool) -> None:
+    """Check plain-text or Markdown drafts (tone, sentence length, commas, readability), as
+    textlint does. FILE may be '-' for standard input; *.md files are read as Markdown."""
+    config = lint_config(app)
+    findings: list[Finding] = []
+    for name in files:
+        text = _read(name)
+        markdown = Path(name).suffix.lower() in MARKDOWN_SUFFIXES
+        findings.extend(lint_text(text, locale, path=name, markdown=markdown, config=config))
+    emit(findings, fmt)
+    if has_errors(findings) or (strict and any(f.counts and f.level == "warning" for f in findings)):
+        sys.exit(EXIT_FINDINGS)
+
+
+@click.command()
+@click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
+@click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Write the stage × town heatmap here.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--policy", metavar="NAME", help="Hold every town to this cadence policy instead of its own.")
+@pass_app
+@handle_errors
+def coverage(app: App, towns: tuple[str, ...], locales: tuple[str, ...], png: Path | None, fmt: str,
+             policy: str | None) -> None:
+    """Show which slots of each town's calendar have no message or several, and which
+    milestones (milestones.yaml) are missing. Exits 1 when a gap or collision remains.
+    With --policy, hold every town to that cadence instead of its own (e.g. the daily
+    'reference' policy, to see how far the catalog is from it)."""
+    ws = app.workspace()
+    _check_locales(app, locales)
+    if policy is not None:
+        if policy not in ws.config.policies:
+            raise WorkspaceError(f"unknown cadence policy '{policy}'; defined: {', '.join(ws.config.policies)}",
+                                 path=ws.root / "kizuna.yaml", field="policies")
+        ws = replace(ws, towns={code: replace(t, policy=policy) for code, t in ws.towns.items()})
+    codes, locs = list(towns) or None, list(locales) or None
+    frame = coverage_frame(ws, codes, locs)
+    findings = [f for f in run_checks(ws, towns=codes, locales=locs) if f.rule.startswith("coverage/")]
+    rows = []
+    for (code, name, locale), group in frame.groupby(["town", "town_name", "locale"], sort=False):
+        status = group["status"]
+        rows.append({"town": code, "name": name, "locale": locale, "slots": len(group),
+                     "ok": int((status == "ok").sum()), "gaps": int((status == "gap").sum()),
+                     "collisions": int((status == "collision").sum()),
+                     "fallback": int(group["fallback"].map(bool).sum())})
+    if png is not None:
+        coverage_heatmap(ws, png, codes, locs)
+    if fmt == "json":
+        click.echo(json.dumps({"towns": rows, "findings": [f.to_dict() for f in findings]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            click.echo(f"{r['town']} {r['name']} [{r['locale']}]: {r['slots']} slots, {r['ok']} ok "
+                       f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions")
+        for f in findings:
+            click.echo(format_text(f))
+        click.echo(summary(findings) + (f"; heatmap written to {png}" if png else ""))
+    if has_errors(findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+def register(group: click.Group) -> None:
+    for command in (check, lint, coverage):
+        group.add_command(command)
+
+
+def demo_step(root: Path) -> list[str]:
+    """``kizuna demo``: check the sample and draw its coverage heatmap into ``out/``."""
+    from catalog.workspace import load_workspace
+
+    ws = load_workspace(root)
+    findings = run_checks(ws)
+    png = coverage_heatmap(ws, Path(root) / "out" / "coverage.png")
+    by_family = Counter(f.rule.split("/")[0] for f in findings if f.counts)
+    families = ", ".join(f"{name} {n}" for name, n in sorted(by_family.items()))
+    return [f"{len(findings)} findings: {summary(findings)} — {families}",
+            f"coverage heatmap: {png.relative_to(root)}"]

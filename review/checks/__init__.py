@@ -1,0 +1,160 @@
+"""The checks: tone, length, readability, templates, translations and stage coverage.
+
+Public API (the names other packages call):
+
+* :func:`run_checks` — every enabled rule over a workspace (optionally some towns / locales),
+  configured from ``kizuna.yaml``'s ``checks`` section;
+* :func:`check_message` — the rules about one message in one locale (its text, its templates,
+  its translation, what each town that sends it can carry);
+* :func:`check_text` — the text-only rules on one text (``kizuna lint``, review packets,
+  workbooks);
+* :data:`RULES`, :func:`config_for`, :func:`parse_config` — the registry and its configuration.
+
+Rules live one family per module (:mod:`.tone`, :mod:`.wordlists`, :mod:`.length`,
+:mod:`.readability`, :mod:`.templates`, :mod:`.coverage`) and register themselves with the
+engine (:mod:`.engine`) on import.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from catalog.messages import Message
+from catalog.towns import Town
+from review.checks import coverage as _coverage  # noqa: F401  (registers rules)
+from review.checks import length as _length  # noqa: F401
+from review.checks import readability as _readability  # noqa: F401
+from review.checks import templates as _templates  # noqa: F401
+from review.checks import tone as _tone  # noqa: F401
+from review.checks import wordlists as _wordlists  # noqa: F401
+from review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
+                                  default_config, hits_to_findings, parse_config, run_text_rules)
+from review.checks.text import TextDoc
+from review.findings import Finding, sort_findings
+
+__all__ = ["RULES", "CheckConfig", "Rule", "check_message", "check_text", "config_for", "parse_config",
+           "run_checks", "lint_text"]
+
+
+def config_for(ws: Any) -> CheckConfig:
+    """The effective check configuration of a workspace (errors name kizuna.yaml and field)."""
+    return parse_config(ws.config.section("checks"), root=Path(ws.root))
+
+
+def _resolve(config: Any) -> CheckConfig:
+    if config is None:
+        return default_config()
+    if isinstance(config, CheckConfig):
+        return config
+    if isinstance(config, Mapping):
+        return parse_config(config)
+    if hasattr(config, "config") and hasattr(config, "root"):
+        return config_for(config)
+    raise TypeError(f"config must be a CheckConfig, a checks mapping or a Workspace, not {type(config).__name__}")
+
+
+def _doc(text: str, locale: str, config: CheckConfig, **kw: Any) -> TextDoc:
+    return TextDoc(text, locale, root=config.root, cache=config.cache, **kw)
+
+
+def check_text(text: str, locale: str, *, config: Any = None, markdown: bool = False,
+               stage: Any = None, path: str | None = None, lint_only: bool = False) -> list[Finding]:
+    """Findings of the text-only rules on one text (no workspace needed).
+
+    ``config`` is a :class:`CheckConfig`, a ``checks`` mapping, a workspace, or ``None`` for the
+    defaults; ``lint_only`` runs only the rules ``kizuna lint`` runs."""
+    cfg = _resolve(config)
+    doc = _doc(text, locale, cfg, markdown=markdown, stage=stage)
+    return sort_findings(run_text_rules(doc, cfg, Subject(locale=locale, path=path), lint_only=lint_only))
+
+
+def lint_text(text: str, locale: str, *, path: str | None = None, markdown: bool = False,
+              config: Any = None) -> list[Finding]:
+    """What ``kizuna lint`` reports for one draft (tone, sentence length, commas, readability)."""
+    return check_text(text, locale, config=config, markdown=markdown, path=path, lint_only=True)
+
+
+def _relative(ws: Any, path: Path) -> str:
+    try:
+        return str(Path(path).relative_to(ws.root))
+    except ValueError:
+        return str(path)
+
+
+def message_path(ws: Any, message: Message) -> str:
+    """The workspace-relative file a message lives in (a town file for a local message)."""
+    path = ws.town_path(message.town) if message.town else ws.message_path(message.id)
+    return _relative(ws, path)
+
+
+def senders(ws: Any, towns: Iterable[Town], locale: str, message: Message) -> tuple[Town, ...]:
+    return tuple(t for t in towns if locale in t.locales and (
+        message.town == t.code if message.town else message.id not in t.suppress))
+
+
+def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig | None = None,
+                  towns: Sequence[Town] | None = None) -> list[Finding]:
+    """Findings about one message in one locale: its text (every text rule), its templates and
+    translation, and what each town that sends it (default: every town) can carry."""
+    cfg = config or config_for(ws)
+    text = message.text(locale)
+    if text is None:
+        return []
+    path = message_path(ws, message)
+    doc = _doc(text, locale, cfg, stage=message.stage)
+    subject = Subject(message.id, locale, path, ignores=message)
+    findings = list(run_text_rules(doc, cfg, subject))
+    scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
+    ctx = MessageContext(ws, message, locale, scope, doc)
+    for rule_obj in cfg.enabled_rules():
+        if rule_obj.message is not None:
+            findings.extend(hits_to_findings(rule_obj, cfg.setting(rule_obj.id),
+                                             rule_obj.message(ctx, cfg.setting(rule_obj.id).options), subject))
+    return sort_findings(findings)
+
+
+def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
+    if towns is None:
+        return list(ws.messages.values()) + [m for t in ws.towns.values() for m in t.local_messages]
+    seen: dict[str, Message] = {}
+    for town in towns:
+        for m in ws.town_messages(town):
+            seen.setdefault(m.id, m)
+    return list(seen.values())
+
+
+def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | None = None,
+               config: CheckConfig | None = None) -> list[Finding]:
+    """Every enabled rule over the workspace, or over the messages and calendars of ``towns``
+    (codes) in ``locales``. Findings come sorted by file, message, locale and position."""
+    cfg = config or config_for(ws)
+    selected = [ws.town(code) for code in towns] if towns else None
+    town_scope = tuple(selected) if selected is not None else tuple(ws.towns.values())
+    findings: list[Finding] = []
+    for message in _messages_in_scope(ws, selected):
+        for locale in message.texts:
+            if locales is None or locale in locales:
+                findings.extend(check_message(ws, message, locale, config=cfg, towns=town_scope))
+    ctx = WorkspaceContext(ws, town_scope, tuple(locales) if locales else None)
+    for rule_obj in cfg.enabled_rules():
+        if rule_obj.workspace is None:
+            continue
+        setting = cfg.setting(rule_obj.id)
+        for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
+            findings.append(_with_message_file(ws, finding))
+    return sort_findings(findings)
+
+
+def _with_message_file(ws: Any, finding: Finding) -> Finding:
+    """A workspace-rule finding about one message points at its file and honours its ignores."""
+    if finding.message_id is None:
+        return finding
+    try:
+        message = ws.message(finding.message_id)
+    except Exception:  # noqa: BLE001 - the finding stands without a file
+        return finding
+    from dataclasses import replace
+
+    ignore = message.ignored(finding.rule, finding.locale)
+    return replace(finding, path=finding.path or message_path(ws, message),
+                   ignored_reason=ignore.reason if ignore else finding.ignored_reason)

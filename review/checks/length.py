@@ -1,0 +1,176 @@
+"""Length rules: sentences, the lock-screen preview, and what each town's channels can carry.
+
+* ``length/sentence`` — a sentence over ``max`` (100) UTF-16 code units, like
+  textlint-rule-sentence-length (a paragraph that is a single link is skipped; ``skip_patterns``
+  removes matches before counting).
+* ``length/preview`` — the first line, which a lock screen shows, must carry the point: at most
+  ``max`` (40) characters of Japanese or ``max_other`` (80) of other languages, and not only a
+  greeting.
+* ``length/channel`` — for each town that sends the message, on the national text and the town
+  block together (rendered for that town, joined by a blank line):
+
+  - LINE: at most 5,000 UTF-16 code units in one text message;
+  - SMS: GSM-7 (160 alone, 153 per part, extension characters count 2) when every character
+    fits, else UCS-2 (70 alone, 67 per part); more than ``sms_max_parts`` (10) parts is an
+    error, more than ``sms_warn_parts`` (0 = off) a warning;
+  - e-mail in ISO-2022-JP (the town's ``email_encoding``): a character JIS X 0208 cannot carry is
+    an error, unless the export replaces it (Windows look-alikes ～→〜, ①→(1), then NFKC:
+    半角カナ→全角, ㈱→(株)) — then it is an info finding naming the replacement.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any, Iterator, Mapping
+
+from catalog.channels import LINE_MAX_UNITS, jis_encodable, jis_replacement, sms_size, utf16_units
+from catalog.errors import TemplateError
+from catalog.templating import BLOCK_SEPARATOR, render_for_town, stage_context
+from review.checks.engine import Hit, rule
+from review.checks.templates import simple_render
+from review.checks.text import TextDoc
+from review.checks.wordlists import compile_pattern
+
+
+def sms_parts(text: str) -> tuple[str, int, int]:
+    """``(encoding, units, parts)`` of one SMS, the encoding spelled for people (GSM-7, UCS-2)."""
+    encoding, units, parts = sms_size(text)
+    return {"gsm7": "GSM-7", "ucs2": "UCS-2"}[encoding], units, parts
+
+
+def jis_problems(text: str) -> Iterator[tuple[int, str, str | None]]:
+    """``(offset, character, replacement or None)`` for each character ISO-2022-JP cannot carry
+    (the replacement the export makes, when there is one)."""
+    if jis_encodable(text):
+        return
+    for i, ch in enumerate(text):
+        if not jis_encodable(ch):
+            fixed = jis_replacement(ch)
+            yield i, ch, fixed if fixed != ch and jis_encodable(fixed) else None
+
+
+def _say(doc: TextDoc, ja: str, other: str) -> str:
+    return ja if doc.is_japanese else other
+
+
+# --- length/sentence ----------------------------------------------------------------------------
+
+@rule("length/sentence", "長すぎる文", level="warning", scope="text", lint=True,
+      options={"max": 100, "skip_patterns": []},
+      description="一文が長すぎる（既定で100文字＝UTF-16単位を超える）(textlint sentence-length と同じ数え方)")
+def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
+    limit = opts["max"]
+    skips = [compile_pattern(p) for p in opts["skip_patterns"]]
+    for s in doc.sentences:
+        if doc.blocks[s.block].single_link:
+            continue
+        text = doc.plain[s.start:s.end]
+        for p in skips:
+            text = p.sub("", text)
+        n = utf16_units(text)
+        if n > limit:
+            yield Hit(_say(doc, f"一文が{n}文字あります（上限 {limit}）。{n - limit}文字長すぎます。",
+                           f"The sentence is {n} characters long, {n - limit} over the maximum of {limit}."),
+                      s.start, s.end,
+                      suggestion=_say(doc, "二つの文に分けましょう", "Split it into two sentences"))
+
+
+# --- length/preview -----------------------------------------------------------------------------
+
+_GREETING_STRIP = re.compile(r"[。、！!？?\s]+")
+
+
+@rule("length/preview", "1行目（ロック画面）", level="warning", scope="text",
+      options={"max": 40, "max_other": 80,
+               "greetings": ["おはようございます", "こんにちは", "こんばんは", "Good morning", "Hello", "Hi"]},
+      description="ロック画面に出る1行目に要点がない（長すぎる、あいさつだけ）")
+def preview(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
+    first = doc.plain.lstrip()
+    start = len(doc.plain) - len(first)
+    line = first.split("\n", 1)[0].rstrip()
+    if not line:
+        return
+    limit = opts["max"] if doc.is_japanese else opts["max_other"]
+    n = utf16_units(line)
+    if _GREETING_STRIP.sub("", line) in {_GREETING_STRIP.sub("", g) for g in opts["greetings"]}:
+        yield Hit(_say(doc, "1行目があいさつだけで、ロック画面で要点が伝わりません。",
+                       "The first line is only a greeting; the lock screen shows nothing of the point."),
+                  start, start + len(line),
+                  suggestion=_say(doc, "1行目に今日いちばん伝えたいことを書きましょう",
+                                  "Put the main point of the day in the first line"))
+    elif n > limit:
+        yield Hit(_say(doc, f"1行目が{n}文字あり、ロック画面では途中で切れます（目安 {limit}文字）。",
+                       f"The first line is {n} characters; a lock screen cuts it after about {limit}."),
+                  start, start + len(line),
+                  suggestion=_say(doc, "要点を1行目の前半に置くか、1行目を短くしましょう",
+                                  "Put the point at the start, or shorten the first line"))
+
+
+# --- length/channel -----------------------------------------------------------------------------
+
+def _channel_hits(full: str, national: str, town: Any, opts: Mapping, ja: bool) -> Iterator[Hit]:
+    code = town.code
+    if "line" in town.channels and (n := utf16_units(full)) > LINE_MAX_UNITS:
+        yield Hit(f"LINE の1通（{LINE_MAX_UNITS}文字まで）に入りません: 本文と{town.name}のブロックで{n}文字です。"
+                  if ja else f"Too long for one LINE message: {n} UTF-16 units with the {town.name} block "
+                  f"(at most {LINE_MAX_UNITS}).", town=code,
+                  suggestion="本文か町のブロックを短くしましょう" if ja else "Shorten the text or the town block")
+    if "sms" in town.channels:
+        encoding, units, parts = sms_parts(full)
+        max_parts, warn = opts["sms_max_parts"], opts["sms_warn_parts"]
+        if parts > max_parts:
+            yield Hit(f"SMS（{encoding}）で{parts}通に分かれ、上限の{max_parts}通を超えます（{units}文字）。"
+                      if ja else f"SMS ({encoding}) needs {parts} parts for {units} units; at most {max_parts}.",
+                      town=code, suggestion="本文か町のブロックを短くしましょう" if ja else "Shorten the text")
+        elif warn and parts > warn:
+            yield Hit(f"SMS（{encoding}）で{parts}通に分かれます（{units}文字、目安 {warn}通まで）。"
+                      if ja else f"SMS ({encoding}) needs {parts} parts ({units} units; aim for {warn}).",
+                      town=code, level="warning")
+    if "email" in town.channels and town.email_encoding == "iso-2022-jp":
+        for offset, ch, fixed in jis_problems(full):
+            in_national = offset < len(national)
+            where = "" if in_national else f"{town.name}のブロックの"
+            start = offset if in_national else None
+            if fixed is None:
+                yield Hit(f"{where}「{ch}」(U+{ord(ch):04X}) は ISO-2022-JP のメールで送れません。",
+                          start, None if start is None else start + 1, town=code, text=national,
+                          suggestion="別の文字に置きかえるか、町の email_encoding を utf-8 にしましょう")
+            else:
+                yield Hit(f"{where}「{ch}」は ISO-2022-JP のメールでは「{fixed}」に置きかえて送られます。",
+                          start, None if start is None else start + 1, town=code, text=national,
+                          level="info", suggestion=f"「{fixed}」")
+
+
+@rule("length/channel", "チャネルの文字数・文字コード", level="error", scope="message",
+      options={"sms_max_parts": 10, "sms_warn_parts": 0},
+      description="本文と町のブロックを合わせて、各町のチャネル（LINE・SMS・メール）で送れない")
+def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    text = ctx.message.text(ctx.locale)
+    ja = ctx.doc.is_japanese
+    source = ctx.ws.config.source_locale
+    for town in ctx.towns:
+        rendered = render_quickly(text, town.block(ctx.message.stage, ctx.locale, source), town, ctx.message,
+                                  ctx.locale)
+        if rendered is None:
+            continue  # template/variables reports it
+        national, block = rendered
+        full = national + (BLOCK_SEPARATOR + block if block else "")
+        for hit in _channel_hits(full, national, town, opts, ja):
+            if hit.start is not None:  # a position in the rendered text is one in the source only
+                hit = replace(hit, text=text) if national == text else replace(hit, start=None, end=None, text=None)
+            yield hit
+
+
+def render_quickly(text: str, block: str | None, town: Any, message: Any, locale: str) -> tuple[str, str | None] | None:
+    """The national text and block rendered for ``town``, or ``None`` when a template fails.
+    Templates that only print fields (``{{ town.name }}``) are filled in directly, the rest by
+    Jinja2 (:func:`catalog.templating.render_for_town`); both give the same text."""
+    context = {"town": town.template_context(), "stage": stage_context(message.stage)}
+    quick = [simple_render(t, context) if t is not None else "" for t in (text, block)]
+    if None not in quick:
+        return quick[0], (quick[1] or None) if block is not None else None  # type: ignore[return-value]
+    try:
+        rendered = render_for_town(text, block, context, town=town.code, message=message.id, locale=locale)
+    except TemplateError:
+        return None
+    return rendered.national, rendered.block

@@ -1,0 +1,330 @@
+"""Stage coverage: what each town sends on each slot of its cadence, and the milestones it must meet.
+
+For each town × locale × slot of the town's cadence up to its end age (``ws.town_slots``), the
+messages the town sends (``ws.town_messages``: national ones minus its suppressions, plus its
+own) that have a text for that locale's readers are counted: none is a *gap*, more than one a
+*collision*. A text for the readers is the locale's own or, when the workspace names one in
+``fallbacks:`` (``en: ja``), its fallback's; slots filled that way are marked ``fallback``.
+A slot left empty because the town suppressed the national message there is a gap too, and says
+so.
+
+**Milestones** live in ``<workspace>/milestones.yaml``, a dated file experts keep (DESIGN §3)::
+
+    milestones:
+      - id: birth-registration
+        name: 出生届
+        window: {from: B0d, to: B13d}     # both inclusive
+        basis: 戸籍法49条（出生の日から14日以内）
+        as_of: 2025-04-01
+
+A town meets a milestone in a locale when a message it sends, tagged with the milestone
+(``milestones: [birth-registration]``), has a text in that locale and a stage inside the window.
+A window that starts at or after the town's end age does not apply. A workspace without the
+file has no milestone checks.
+
+:func:`coverage_frame` gives one row per town × locale × slot as a pandas DataFrame (for
+notebooks); :func:`coverage_heatmap` draws stage × town as a PNG a person reads at a glance.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from catalog import yamlio
+from catalog.errors import StageError, WorkspaceError
+from catalog.fields import ID_RE, Fields
+from catalog.messages import Message
+from catalog.municipalities import lookup
+from catalog.stages import Stage
+from catalog.towns import Town
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from catalog.workspace import Config, Workspace
+
+MILESTONES_FILE = "milestones.yaml"
+MILESTONE_FIELDS = {"id", "name", "window", "basis", "as_of", "notes"}
+STATUS_OK, STATUS_GAP, STATUS_COLLISION = "ok", "gap", "collision"
+
+
+# --- milestones -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Milestone:
+    id: str
+    name: str
+    start: Stage
+    end: Stage
+    basis: str
+    as_of: date
+
+    def contains(self, stage: Stage) -> bool:
+        return self.start <= stage <= self.end
+
+    @property
+    def window_label(self) -> str:
+        return f"{self.start.label_ja}〜{self.end.label_ja}"
+
+
+def _as_of(f: Fields) -> date:
+    raw = f.data.get("as_of")
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise f.error("as_of", "is required: the date the entry was last checked, like 2025-04-01")
+
+
+def milestone_from_data(data: Any, path: Path, index: int) -> Milestone:
+    f = Fields(data, path, f"milestones[{index}]")
+    f.refuse_unknown(MILESTONE_FIELDS)
+    window = f.sub("window")
+    window.refuse_unknown({"from", "to"})
+    start, end = window.stage("from"), window.stage("to")
+    if end < start:
+        raise window.error("to", f"{end} is before {start}; a window runs from an earlier stage to a later one")
+    return Milestone(f.str("id", pattern=ID_RE, hint="lowercase letters, digits and hyphens"),
+                     f.text("name"), start, end, f.text("basis"), _as_of(f))
+
+
+def milestones_from_data(data: Any, path: Path) -> list[Milestone]:
+    """Validate ``milestones.yaml``; errors name the file and the field."""
+    f = Fields(data if data is not None else {}, path)
+    f.refuse_unknown({"milestones"})
+    raw = f.data.get("milestones")
+    if not isinstance(raw, list):
+        raise f.error("milestones", "must be a list of {id, name, window: {from, to}, basis, as_of}")
+    found: dict[str, Milestone] = {}
+    for i, entry in enumerate(raw):
+        try:
+            m = milestone_from_data(entry, path, i)
+        except StageError as exc:  # pragma: no cover - Fields.stage already names the field
+            raise WorkspaceError(exc.message, path=path, field=f"milestones[{i}]") from None
+        if m.id in found:
+            raise WorkspaceError(f"the id '{m.id}' is used twice", path=path, field=f"milestones[{i}].id")
+        found[m.id] = m
+    return list(found.values())
+
+
+def load_milestones(root: Path) -> list[Milestone]:
+    """The workspace's milestones; an empty list when it has no ``milestones.yaml``."""
+    path = Path(root) / MILESTONES_FILE
+    if not path.is_file():
+        return []
+    return milestones_from_data(yamlio.read(path), path)
+
+
+# --- slots ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Slot:
+    """One slot of one town in one locale: the messages sent there."""
+
+    town: str
+    locale: str
+    stage: Stage
+    message_ids: tuple[str, ...]
+    #: national messages the town suppressed at this stage (when nothing replaces them)
+    suppressed: tuple[str, ...] = ()
+    #: messages among ``message_ids`` sent in a fallback locale (no text in ``locale`` yet)
+    fallback: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        n = len(self.message_ids)
+        return STATUS_GAP if n == 0 else STATUS_OK if n == 1 else STATUS_COLLISION
+
+
+def by_stage(messages: Iterable[Message], locale: str, config: "Config") -> dict[Stage, list[Message]]:
+    """Messages with a text for ``locale`` readers (their own or a fallback's), by stage."""
+    out: dict[Stage, list[Message]] = {}
+    for m in messages:
+        if config.text_locale(m, locale) is not None:
+            out.setdefault(m.stage, []).append(m)
+    return out
+
+
+def town_locales(town: Town, locales: Sequence[str] | None) -> list[str]:
+    return [loc for loc in town.locales if locales is None or loc in locales]
+
+
+_SLOTS: dict[tuple[Any, Stage], tuple[Stage, ...]] = {}
+
+
+def cadence_slots(ws: "Workspace", town: Town) -> tuple[Stage, ...]:
+    """``ws.town_slots(town)``, remembered per cadence policy and end age (expanding a daily
+    cadence to age 18 takes a while and every coverage rule needs it)."""
+    key = (ws.policy(town.policy), town.end_age)
+    if key not in _SLOTS:
+        if len(_SLOTS) > 64:
+            _SLOTS.clear()
+        _SLOTS[key] = tuple(ws.town_slots(town))
+    return _SLOTS[key]
+
+
+def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None) -> list[Slot]:
+    """Every slot of the town's cadence in each of its locales (see the module docstring)."""
+    slots = cadence_slots(ws, town)
+    sent = ws.town_messages(town)
+    suppressed = [ws.messages[mid] for mid in town.suppress if mid in ws.messages]
+    out = []
+    for locale in town_locales(town, locales):
+        here = by_stage(sent, locale, ws.config)
+        gone = by_stage(suppressed, locale, ws.config)
+        for stage in slots:
+            present = here.get(stage, ())
+            ids = tuple(m.id for m in present)
+            lost = tuple(m.id for m in gone.get(stage, ())) if not ids else ()
+            borrowed = tuple(m.id for m in present if locale not in m.texts)
+            out.append(Slot(town.code, locale, stage, ids, lost, borrowed))
+    return out
+
+
+def off_cadence(ws: "Workspace", town: Town) -> list[Message]:
+    """Messages the town sends whose stage is not one of its slots (delivered outside its
+    rhythm), leaving out those at or past the town's end age (a town may simply stop earlier)."""
+    slots = set(cadence_slots(ws, town))
+    return [m for m in ws.town_messages(town)
+            if m.stage not in slots and (m.stage.phase == "P" or m.stage < town.end_age)]
+
+
+def milestone_messages(sent: Iterable[Message], milestone: Milestone, locale: str,
+                       config: "Config") -> list[Message]:
+    """Messages among ``sent`` (what a town sends) for ``locale`` readers tagged with ``milestone``."""
+    return [m for m in sent if milestone.id in m.milestones and config.text_locale(m, locale) is not None]
+
+
+# --- the frame ------------------------------------------------------------------------------------------
+
+FRAME_COLUMNS = ["town", "town_name", "locale", "stage", "label", "phase", "order", "count",
+                 "message_ids", "suppressed", "fallback", "status"]
+
+
+def coverage_frame(ws: "Workspace", towns: Sequence[str] | None = None,
+                   locales: Sequence[str] | None = None) -> "pd.DataFrame":
+    """One row per town × locale × slot: columns ``town, town_name, locale, stage, label,
+    phase, order, count, message_ids, suppressed, fallback, status`` (``ok``, ``gap``,
+    ``collision``)."""
+    import pandas as pd
+
+    rows = []
+    for town in select_towns(ws, towns):
+        for order, slot in enumerate(town_slots(ws, town, locales)):
+            rows.append({"town": town.code, "town_name": town.name, "locale": slot.locale,
+                         "stage": str(slot.stage), "label": slot.stage.label_ja, "phase": slot.stage.phase,
+                         "order": slot.stage.sort_key[1] + (0 if slot.stage.phase == "P" else 1000),
+                         "count": len(slot.message_ids), "message_ids": list(slot.message_ids),
+                         "suppressed": list(slot.suppressed), "fallback": list(slot.fallback),
+                         "status": slot.status})
+    return pd.DataFrame(rows, columns=FRAME_COLUMNS)
+
+
+def select_towns(ws: "Workspace", towns: Sequence[str] | None) -> list[Town]:
+    return [ws.town(code) for code in towns] if towns else list(ws.towns.values())
+
+
+# --- the heatmap ------------------------------------------------------------------------------------------
+
+_CJK_FAMILIES = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic",
+                 "Hiragino Sans", "Yu Gothic", "Meiryo", "VL Gothic", "Source Han Sans JP")
+
+
+def japanese_font() -> str | None:
+    """A font family that can draw Japanese: installed on the machine, or the IPAex Gothic that
+    the ``japanize-matplotlib`` package ships (registered without importing the package)."""
+    import importlib.util
+
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in _CJK_FAMILIES:
+        if family in names:
+            return family
+    spec = importlib.util.find_spec("japanize_matplotlib")
+    if spec and spec.submodule_search_locations:
+        font = Path(list(spec.submodule_search_locations)[0]) / "fonts" / "ipaexg.ttf"
+        if font.is_file():
+            font_manager.fontManager.addfont(str(font))
+            return font_manager.FontProperties(fname=str(font)).get_name()
+    return None
+
+
+_TICK_STAGES = ("P4w", "P8w", "P12w", "P16w", "P20w", "P24w", "P28w", "P32w", "P36w", "P40w",
+                "B0d", "B1m", "B2m", "B3m", "B4m", "B6m", "B9m", "B1y", "B1y6m", "B2y", "B2y6m",
+                "B3y", "B4y", "B5y", "B6y", "B7y")
+STATUS_FALLBACK = "fallback"
+_COLORS = {"none": "#f2f2f2", STATUS_OK: "#4caf50", STATUS_FALLBACK: "#a5d6a7", STATUS_GAP: "#d32f2f",
+           STATUS_COLLISION: "#ff9800"}
+_CODES = {name: i for i, name in enumerate(_COLORS)}
+
+
+def _cell(slot: Slot) -> str:
+    return STATUS_FALLBACK if slot.status == STATUS_OK and slot.fallback else slot.status
+
+
+def coverage_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence[str] | None = None,
+                     locales: Sequence[str] | None = None) -> Path:
+    """Draw stage (x) × town and locale (y) as a PNG: green one message (light green in a
+    fallback locale), red a gap, orange a
+    collision, light grey a day the town's cadence does not send on. Town names are drawn in
+    Japanese with the font japanize-matplotlib ships (or a CJK font of the system), else as codes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    rows: list[tuple[Town, str, dict[Stage, str]]] = []
+    for town in select_towns(ws, towns):
+        by_locale: dict[str, dict[Stage, str]] = {}
+        for slot in town_slots(ws, town, locales):
+            by_locale.setdefault(slot.locale, {})[slot.stage] = _cell(slot)
+        rows.extend((town, loc, cells) for loc, cells in by_locale.items())
+    columns = sorted({s for _, _, cells in rows for s in cells})
+    index = {s: i for i, s in enumerate(columns)}
+    matrix = [[0] * len(columns) for _ in rows]
+    for r, (_, _, cells) in enumerate(rows):
+        for stage, status in cells.items():
+            matrix[r][index[stage]] = _CODES[status]
+
+    family = japanese_font()
+    font = {"family": family} if family else {}
+    labels = [f"{t.name}（{t.code}）{loc}" if family else f"{t.code} [{loc}]" for t, loc, _ in rows]
+    fig_h = 1.6 + 0.42 * max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(16, fig_h), dpi=120)
+    cmap = ListedColormap(list(_COLORS.values()))
+    if rows and columns:
+        ax.imshow(matrix, aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=len(_COLORS) - 1)
+    ax.set_yticks(range(len(rows)), labels, fontsize=9, **font)
+    ticks = [(index[s], s) for s in (Stage.parse(t) for t in _TICK_STAGES) if s in index]
+    births = [i for i, s in enumerate(columns) if s.phase == "B"]
+    ax.set_xticks([i for i, _ in ticks], [str(s) for _, s in ticks], fontsize=8, rotation=45)
+    if births and births[0] > 0:
+        ax.axvline(births[0] - 0.5, color="black", linewidth=1.2)
+    for r in range(1, len(rows)):
+        ax.axhline(r - 0.5, color="white", linewidth=1.5)
+    gaps = sum(row.count(_CODES[STATUS_GAP]) for row in matrix)
+    collisions = sum(row.count(_CODES[STATUS_COLLISION]) for row in matrix)
+    ax.set_title(f"Stage coverage: {len(rows)} town × locale rows — {gaps} gaps, {collisions} collisions "
+                 "(| = birth)", fontsize=11, loc="left")
+    ax.set_xlabel("stage (P = pregnancy week, B = after birth: d days, m months, y years)", fontsize=9)
+    ax.legend(handles=[Patch(color=_COLORS[STATUS_OK], label="1 message"),
+                       Patch(color=_COLORS[STATUS_FALLBACK], label="1 message, fallback locale"),
+                       Patch(color=_COLORS[STATUS_GAP], label="gap (no message)"),
+                       Patch(color=_COLORS[STATUS_COLLISION], label="collision (2+)"),
+                       Patch(color=_COLORS["none"], label="not a delivery day")],
+              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

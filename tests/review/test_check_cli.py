@@ -1,0 +1,158 @@
+"""``kizuna check``, ``kizuna lint`` and ``kizuna coverage`` as a user runs them: output formats,
+exit codes (0 clean, 1 error-level findings, 2 bad input) and valid SARIF 2.1.0."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+from click.testing import CliRunner
+
+from catalog import yamlio
+from kizuna.cli import main
+from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
+
+#: The parts of the SARIF 2.1.0 schema (sarif-schema-2.1.0.json) a consumer relies on: required
+#: properties, the level and suppression enumerations, 1-based regions.
+SARIF_SUBSET = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "$schema": {"type": "string", "format": "uri"},
+        "runs": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["tool"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
+                    "type": "object", "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "rules": {"type": "array", "items": {
+                        "type": "object", "required": ["id"],
+                        "properties": {"defaultConfiguration": {"properties": {
+                            "level": {"enum": ["none", "note", "warning", "error"]}}}}}}}}}},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["message"],
+                    "properties": {
+                        "ruleId": {"type": "string"}, "ruleIndex": {"type": "integer", "minimum": 0},
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "message": {"type": "object", "required": ["text"]},
+                        "locations": {"type": "array", "items": {"type": "object", "properties": {
+                            "physicalLocation": {"type": "object", "properties": {
+                                "artifactLocation": {"type": "object", "properties": {"uri": {"type": "string"}}},
+                                "region": {"type": "object", "properties": {
+                                    "startLine": {"type": "integer", "minimum": 1},
+                                    "startColumn": {"type": "integer", "minimum": 1}}}}}}}},
+                        "suppressions": {"type": "array", "items": {
+                            "type": "object", "required": ["kind"],
+                            "properties": {"kind": {"enum": ["inSource", "external"]},
+                                           "justification": {"type": "string"}}}}}}}}}},
+    },
+}
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def drop_fallbacks(root: Path) -> None:
+    """Without fallbacks, untranslated messages leave gaps in the en and ja-easy calendars."""
+    config = root / "kizuna.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("fallbacks:\n  ja-easy: ja\n  en: ja\n", ""), encoding="utf-8")
+    assert "fallbacks" not in config.read_text(encoding="utf-8")
+
+
+def test_check_text_output_and_exit_code_on_the_sample(sample_path: Path) -> None:
+    result = run("-w", str(sample_path), "check", "--town", "264652")
+    assert result.exit_code == 0, result.output  # 与謝野町: complete calendar, warnings only
+    assert "errors," in result.output.splitlines()[-1]
+    result = run("-w", str(sample_path), "check")
+    assert result.exit_code == 0 and "coverage/fallback" in result.output
+    drop_fallbacks(sample_path)
+    result = run("-w", str(sample_path), "check")
+    assert result.exit_code == 1 and "coverage/gap" in result.output
+
+
+def test_check_sarif_is_valid_and_places_findings_in_the_file(sample_path: Path) -> None:
+    drop_fallbacks(sample_path)
+    result = run("-w", str(sample_path), "check", "--format", "sarif")
+    assert result.exit_code == 1
+    log = json.loads(result.output)
+    jsonschema.validate(log, SARIF_SUBSET, format_checker=jsonschema.FormatChecker())
+    results = log["runs"][0]["results"]
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
+    placed = [r for r in results if "region" in r["locations"][0].get("physicalLocation", {})]
+    assert placed
+    first = placed[0]
+    uri = first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    region = first["locations"][0]["physicalLocation"]["region"]
+    line = (sample_path / uri).read_text(encoding="utf-8").splitlines()[region["startLine"] - 1]
+    assert len(line) >= region["startColumn"]
+
+
+def test_check_json_and_suppressions(make_workspace) -> None:
+    msg = small_message("p08w-hello", "P8w", "手を洗え。", ignore=[{"rule": "tone/command", "reason": "標語の引用"}])
+    root = make_workspace(messages=[msg], towns=[{**SMALL_TOWN, "locales": ["ja"], "policy": "reference"}])
+    data = json.loads(run("-w", str(root), "check", "--format", "json", "--locale", "ja").output)
+    (ignored,) = [f for f in data if f["rule"] == "tone/command"]
+    assert ignored["ignored_reason"] == "標語の引用"
+    sarif = json.loads(run("-w", str(root), "check", "--format", "sarif").output)
+    suppressed = [r for r in sarif["runs"][0]["results"] if r.get("suppressions")]
+    assert suppressed[0]["suppressions"] == [{"kind": "inSource", "justification": "標語の引用"}]
+
+
+def test_check_bad_input_exits_2(make_workspace) -> None:
+    root = make_workspace(config={**SMALL_CONFIG, "checks": {"rules": {"tone/nope": False}}})
+    result = run("-w", str(root), "check")
+    assert result.exit_code == 2 and "kizuna.yaml" in result.output and "tone/nope" in result.output
+    good = make_workspace(name="ws2")
+    assert run("-w", str(good), "check", "--town", "011002").exit_code == 2
+    assert run("-w", str(good), "check", "--locale", "fr").exit_code == 2
+    yamlio.write(good / "milestones.yaml", {"milestones": [{"id": "x"}]})
+    result = run("-w", str(good), "check")
+    assert result.exit_code == 2 and "milestones.yaml" in result.output
+
+
+def test_lint_plain_and_markdown_files(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text("# 見出し\n\n手を洗え。お刺身を食べれない。\n\n```\n洗え\n```\n", encoding="utf-8")
+    result = run("lint", "--format", "json", str(draft))
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert [(d["rule"], d["line"], d["column"]) for d in data] == [("tone/command", 3, 3), ("tone/ranuki", 3, 12)]
+    assert all({"rule", "level", "path", "line", "column", "message"} <= set(d) for d in data)
+    assert run("lint", "--strict", str(draft)).exit_code == 1
+    result = run("lint", "--locale", "en", "-", input="Take things at your own pace today.\n")
+    assert result.exit_code == 0 and "0 errors" in result.output
+    missing = run("lint", str(tmp_path / "nope.txt"))
+    assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+def test_lint_reads_the_checks_settings_of_the_workspace_around(make_workspace, monkeypatch) -> None:
+    root = make_workspace(config={**SMALL_CONFIG, "checks": {"rules": {"tone/ranuki": {"level": "error"}}}})
+    (root / "draft.txt").write_text("食べれない。", encoding="utf-8")
+    monkeypatch.chdir(root)
+    assert run("lint", "draft.txt").exit_code == 1
+
+
+def test_coverage_command_text_json_and_png(sample_path: Path, tmp_path: Path) -> None:
+    png = tmp_path / "cov.png"
+    result = run("-w", str(sample_path), "coverage", "--town", "202029", "--png", str(png))
+    assert result.exit_code == 0 and png.is_file()
+    assert "202029 松本市 [ja]: 81 slots, 81 ok (0 in a fallback locale), 0 gaps, 0 collisions" in result.output
+    assert "202029 松本市 [en]: 81 slots, 81 ok (59 in a fallback locale), 0 gaps, 0 collisions" in result.output
+    data = json.loads(run("-w", str(sample_path), "coverage", "--town", "264652", "--format", "json").output)
+    assert data["towns"] == [{"town": "264652", "name": "与謝野町", "locale": "ja", "slots": 81, "ok": 81,
+                              "gaps": 0, "collisions": 0, "fallback": 0}]
+
+
+def test_coverage_against_the_daily_reference_policy_shows_its_gaps(sample_path: Path) -> None:
+    result = run("-w", str(sample_path), "coverage", "--town", "264652", "--policy", "reference")
+    assert result.exit_code == 1
+    line = next(l for l in result.output.splitlines() if l.startswith("264652 与謝野町 [ja]"))
+    ok, gaps = (int(n) for n in re.search(r"535 slots, (\d+) ok .*, (\d+) gaps", line).groups())
+    assert ok + gaps == 535 and gaps > 400  # the daily reference cadence is far from covered
+    assert "coverage/off-cadence" in result.output  # month stages do not fall on its day slots
+    bad = run("-w", str(sample_path), "coverage", "--policy", "hourly")
+    assert bad.exit_code == 2 and "unknown cadence policy 'hourly'" in bad.output

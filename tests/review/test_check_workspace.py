@@ -1,0 +1,178 @@
+"""Workspace checks as an editor meets them: templates, translations, channels, coverage and
+milestones, on small workspaces built for each case and on the bundled sample."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog import yamlio
+from catalog.errors import WorkspaceError
+from catalog.hashing import text_hash
+from catalog.workspace import load_workspace
+from review.checks import run_checks
+from review.coverage import coverage_frame, coverage_heatmap, load_milestones
+from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
+
+TINY_STAGES = ["P8w", "P10w", "P12w", "B0d", "B1d", "B2d", "B1m", "B4m", "B7m", "B10m"]
+
+
+def full_catalog(**overrides: str) -> list[dict]:
+    """One message per slot of the ``tiny`` cadence (texts may be overridden by stage)."""
+    return [small_message(f"m-{s.lower()}", s, overrides.get(s, "今日の様子をお知らせします。")) for s in TINY_STAGES]
+
+
+def of_rule(findings: list, rule: str) -> list:
+    return [f for f in findings if f.rule == rule]
+
+
+def test_a_complete_calendar_has_no_coverage_findings(make_workspace) -> None:
+    ws = load_workspace(make_workspace(messages=full_catalog(), towns=[{**SMALL_TOWN, "locales": ["ja"]}]))
+    assert [f for f in run_checks(ws) if f.rule.startswith("coverage/")] == []
+
+
+def test_gaps_come_as_runs_and_collisions_per_slot(make_workspace) -> None:
+    messages = [m for m in full_catalog() if m["stage"] not in ("B1d", "B2d")]
+    messages.append(small_message("extra-p10w", "P10w", "もう一通。"))
+    ws = load_workspace(make_workspace(messages=messages, towns=[{**SMALL_TOWN, "locales": ["ja"]}]))
+    findings = run_checks(ws)
+    (gap,) = of_rule(findings, "coverage/gap")
+    assert gap.stage == "B1d" and "2回分" in gap.message and gap.path == "towns/202029.yaml"
+    (collision,) = of_rule(findings, "coverage/collision")
+    assert collision.stage == "P10w" and "extra-p10w" in collision.message
+
+
+def test_suppressed_message_without_a_local_replacement_is_a_gap(make_workspace) -> None:
+    town = {**SMALL_TOWN, "locales": ["ja"], "suppress": ["m-b1m"]}
+    ws = load_workspace(make_workspace(messages=full_catalog(), towns=[town]))
+    (gap,) = of_rule(run_checks(ws), "coverage/gap")
+    assert "m-b1m" in gap.message and "止めて" in gap.message
+    replaced = {**town, "local_messages": [small_message("202029-b1m", "B1m", "松本市の1か月のお知らせです。")]}
+    ws = load_workspace(make_workspace(messages=full_catalog(), towns=[replaced], name="ws2"))
+    assert of_rule(run_checks(ws), "coverage/gap") == []
+
+
+def test_a_missing_translation_is_a_gap_in_that_locale_only(make_workspace) -> None:
+    ws = load_workspace(make_workspace(messages=full_catalog()))  # the town also sends English
+    gaps = of_rule(run_checks(ws), "coverage/gap")
+    assert {f.locale for f in gaps} == {"en"}
+    assert of_rule(run_checks(ws, locales=["ja"]), "coverage/gap") == []
+
+
+def test_milestones_need_a_tagged_message_inside_the_window(make_workspace) -> None:
+    messages = full_catalog()
+    root = make_workspace(messages=messages, towns=[{**SMALL_TOWN, "locales": ["ja"]}])
+    yamlio.write(root / "milestones.yaml", {"milestones": [
+        {"id": "birth-registration", "name": "出生届", "window": {"from": "B0d", "to": "B13d"},
+         "basis": "戸籍法49条", "as_of": "2025-04-01"},
+        {"id": "checkup-3y", "name": "3歳児健診", "window": {"from": "B3y", "to": "B3y11m"},
+         "basis": "母子保健法12条", "as_of": "2025-04-01"}]})
+    (missing,) = of_rule(run_checks(load_workspace(root)), "coverage/milestone")
+    assert "出生届" in missing.message and missing.stage == "B0d"  # 3歳児健診 is past the town's end age
+    late = small_message("m-b1m", "B1m", "出生届は出しましたか。", milestones=["birth-registration"])
+    yamlio.write(root / "messages" / "m-b1m.yaml", late)
+    (still,) = of_rule(run_checks(load_workspace(root)), "coverage/milestone")
+    assert "m-b1m は 生後1か月" in still.message
+    on_time = small_message("m-b1d", "B1d", "出生届は14日以内です。", milestones=["birth-registration", "typo-id"])
+    yamlio.write(root / "messages" / "m-b1d.yaml", on_time)
+    (unknown,) = of_rule(run_checks(load_workspace(root)), "coverage/milestone")
+    assert "typo-id" in unknown.message and unknown.path == "messages/m-b1d.yaml"
+
+
+@pytest.mark.parametrize(("content", "field"), [
+    ({"milestones": [{"id": "x", "name": "X", "window": {"from": "B0d"}, "basis": "b", "as_of": "2025-04-01"}]},
+     "milestones[0].window.to"),
+    ({"milestones": [{"id": "x", "name": "X", "window": {"from": "B1m", "to": "B0d"}, "basis": "b",
+                      "as_of": "2025-04-01"}]}, "milestones[0].window.to"),
+    ({"milestones": [{"id": "x", "name": "X", "window": {"from": "B0d", "to": "B9q"}, "basis": "b",
+                      "as_of": "2025-04-01"}]}, "milestones[0].window.to"),
+    ({"milestones": [{"id": "x", "name": "X", "window": {"from": "B0d", "to": "B1d"}, "basis": "b"}]},
+     "milestones[0].as_of"),
+    ({"milestones": [{"id": "x", "name": "X", "window": {"from": "B0d", "to": "B1d"}, "basis": "b",
+                      "as_of": "2025-04-01", "when": 1}]}, "milestones[0]"),
+    ({"milestones": {"id": "x"}}, "milestones"),
+])
+def test_malformed_milestones_file_names_file_and_field(tmp_path: Path, content: dict, field: str) -> None:
+    yamlio.write(tmp_path / "milestones.yaml", content)
+    with pytest.raises(WorkspaceError) as err:
+        load_milestones(tmp_path)
+    assert err.value.field == field and "milestones.yaml" in str(err.value)
+
+
+def test_template_syntax_error_is_a_finding_not_a_crash(make_workspace) -> None:
+    broken = small_message("p08w-hello", "P8w", "妊娠8週です。\n{{ town.name }の窓口へ。")
+    ws = load_workspace(make_workspace(messages=[broken], towns=[{**SMALL_TOWN, "locales": ["ja"]}]))
+    (f,) = of_rule(run_checks(ws, locales=["ja"]), "template/variables")
+    assert f.level == "error" and f.line == 2 and "テンプレート" in f.message
+
+
+def test_template_fields_outside_the_schema_or_missing_in_a_town(make_workspace) -> None:
+    messages = [small_message("p08w-hello", "P8w", "{{ town.mayor }}と{{ town.services.sango_care }}、"
+                              "{% for m in town.checkup_months %}{{ m }}か月{% endfor %}。")]
+    ws = load_workspace(make_workspace(messages=messages, towns=[{**SMALL_TOWN, "locales": ["ja"]}]))
+    found = of_rule(run_checks(ws, locales=["ja"]), "template/variables")
+    assert any("town.mayor" in f.message and f.town is None for f in found)
+    (missing,) = [f for f in found if f.town == "202029"]
+    assert "services.sango_care" in missing.message
+    assert not any("{{ m }}" in f.message for f in found)  # a loop variable is the template's own
+
+
+def test_translation_variables_and_staleness(make_workspace) -> None:
+    source = "{{ town.name }}の窓口で受け付けます。"
+    message = small_message("p08w-hello", "P8w", source)
+    message["texts"]["en"] = {"text": "Apply at the city office.", "source_hash": "0" * 16}
+    ws = load_workspace(make_workspace(messages=[message]))
+    found = run_checks(ws, locales=["en"])
+    (variables,) = of_rule(found, "template/variables")
+    assert variables.level == "warning" and "town.name" in variables.message
+    assert len(of_rule(found, "translation/stale")) == 1
+    message["texts"]["en"] = {"text": "Apply at {{ town.name }}.", "source_hash": text_hash(source)}
+    ws = load_workspace(make_workspace(messages=[message], name="ws2"))
+    found = run_checks(ws, locales=["en"])
+    assert of_rule(found, "translation/stale") == [] and of_rule(found, "template/variables") == []
+
+
+def test_channel_limits_per_town(make_workspace) -> None:
+    long_text = "赤ちゃんとの毎日を応援しています。" * 40  # 680 characters: 11 UCS-2 parts
+    towns = [{**SMALL_TOWN, "locales": ["ja"], "channels": ["sms", "email"], "email_encoding": "iso-2022-jp",
+              "blocks": {"P8w": "【松本市より】相談は①電話か②窓口で。髙橋先生が担当します。"}}]
+    ws = load_workspace(make_workspace(messages=[small_message("p08w-hello", "P8w", long_text)], towns=towns))
+    found = of_rule(run_checks(ws, locales=["ja"]), "length/channel")
+    sms = [f for f in found if "SMS" in f.message]
+    assert len(sms) == 1 and "11通" in sms[0].message and sms[0].town == "202029" and sms[0].level == "error"
+    info = [f.message for f in found if f.level == "info"]
+    errors = [f.message for f in found if "ISO-2022-JP" in f.message and f.level == "error"]
+    assert any("「①」" in m and "(1)" in m for m in info)
+    assert len(errors) == 1 and "「髙」" in errors[0] and "ブロック" in errors[0]
+
+
+def test_line_limit_counts_the_town_block_too(make_workspace) -> None:
+    text = "あ" * 4990
+    towns = [{**SMALL_TOWN, "locales": ["ja"], "channels": ["line"], "blocks": {"P8w": "【松本市より】" + "い" * 10}}]
+    ws = load_workspace(make_workspace(messages=[small_message("p08w-hello", "P8w", text)], towns=towns))
+    (f,) = of_rule(run_checks(ws, locales=["ja"]), "length/channel")
+    assert "LINE" in f.message and "5009文字" in f.message  # 4990 + blank line + 17
+
+
+def test_coverage_frame_and_heatmap_on_the_sample(sample_ws, tmp_path: Path) -> None:
+    frame = coverage_frame(sample_ws)
+    assert {"town", "locale", "stage", "count", "status"} <= set(frame.columns)
+    assert set(frame["status"]) <= {"ok", "gap", "collision"}
+    assert (frame.groupby(["town", "locale"]).size() > 0).all()
+    png = coverage_heatmap(sample_ws, tmp_path / "out" / "coverage.png", towns=["202029"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_heatmap_without_a_japanese_font_labels_rows_by_code(sample_ws, tmp_path: Path, monkeypatch) -> None:
+    import review.coverage as coverage
+
+    monkeypatch.setattr(coverage, "japanese_font", lambda: None)
+    assert coverage.coverage_heatmap(sample_ws, tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_sample_checks_run_and_find_what_was_planted(sample_ws) -> None:
+    findings = run_checks(sample_ws)
+    rules = {f.rule for f in findings}
+    assert {"tone/ranuki", "tone/command", "tone/mixed-style", "translation/stale"} <= rules
+    assert all(f.path for f in findings)
+    assert run_checks(sample_ws, towns=["264652"]) is not None
