@@ -1,0 +1,169 @@
+"""The sign-off policy: which roles must approve a message, how many of each, and for how long.
+
+The policy lives in the ``review:`` section of ``kizuna.yaml``::
+
+    review:
+      period_days: 365            # an approval older than this is expired (re-review yearly)
+      always: {editor: 1}         # required for every national or local message, every locale
+      default: {public_health_nurse: 1}   # when none of a message's topics has a rule
+                                          # (built-in default: {editor: 1})
+      topics:
+        nutrition: {dietitian: 2}         # "nutrition needs two 管理栄養士"
+        medical:                          # a rule may differ before and after birth
+          pregnancy: {obstetrician: 1, midwife: 1}
+          after_birth: {pediatrician: 1, midwife: 1}
+      translations: {editor: 1}   # optional: for locales other than the source, replaces the
+                                  # topic roles (``always`` still applies)
+      town: {town_editor: 1}      # town blocks; added to a town's own local messages
+
+A role count may also be written as a list (``[obstetrician, midwife]`` = one of each).
+
+How the requirement of one message and locale is built (:func:`required_roles`):
+
+* source locale: ``always`` + the rules of all its topics (the larger count wins when two topics
+  ask for the same role), or ``default`` when none of its topics has a rule;
+* another locale: ``always`` + ``translations`` when the policy has it, else as the source;
+* a town's local message: the above + ``town``; a town block: ``town`` only.
+
+A requirement is never empty: one that would be falls back to :data:`FALLBACK` (one editor), so
+no text is ever approved without anyone signing it.
+
+``town_editor`` can only be required through ``town``: a town editor signs for their own towns.
+The requirement is a plain ``dict`` of role id -> count, in a stable order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from catalog.errors import WorkspaceError
+from catalog.messages import Message
+from catalog.roster import ROLES
+from catalog.stages import Stage
+from catalog.workspace import CONFIG_FILE, Workspace
+
+DEFAULT_PERIOD_DAYS = 365
+POLICY_FIELDS = {"period_days", "always", "default", "topics", "translations", "town"}
+PHASE_KEYS = {"pregnancy": "P", "after_birth": "B"}
+TOWN_ROLE = "town_editor"
+#: what a message needs when the policy would require nobody
+FALLBACK: dict[str, int] = {"editor": 1}
+
+Requirement = dict[str, int]
+
+
+@dataclass(frozen=True)
+class PhasedRule:
+    """A topic rule that may differ before (``P``) and after (``B``) birth."""
+
+    by_phase: Mapping[str, Requirement]
+
+    def for_stage(self, stage: Stage) -> Requirement:
+        return dict(self.by_phase.get(stage.phase, {}))
+
+
+@dataclass(frozen=True)
+class Policy:
+    period_days: int = DEFAULT_PERIOD_DAYS
+    always: Requirement = field(default_factory=dict)
+    default: Requirement = field(default_factory=lambda: dict(FALLBACK))
+    topics: Mapping[str, PhasedRule] = field(default_factory=dict)
+    translations: Requirement | None = None
+    town: Requirement = field(default_factory=lambda: {TOWN_ROLE: 1})
+
+
+def merge(*requirements: Mapping[str, int]) -> Requirement:
+    """Union of requirements; the larger count wins for a role asked for twice."""
+    out: Requirement = {}
+    for req in requirements:
+        for role, count in req.items():
+            out[role] = max(out.get(role, 0), count)
+    return {role: out[role] for role in sorted(out, key=_role_order)}
+
+
+def _role_order(role: str) -> int:
+    return list(ROLES).index(role) if role in ROLES else len(ROLES)
+
+
+def _where(*parts: str) -> str:
+    return ".".join(("review", *parts))
+
+
+def _requirement(raw: Any, where: str, *, allow_town: bool = False) -> Requirement:
+    """Parse ``{role: count}`` or ``[role, ...]``; errors name ``kizuna.yaml`` and the field."""
+    if isinstance(raw, list):
+        raw = {role: raw.count(role) for role in raw}
+    if not isinstance(raw, Mapping):
+        raise WorkspaceError("write the roles as {role: count}, like {obstetrician: 1, midwife: 1}",
+                             path=CONFIG_FILE, field=where)
+    req: Requirement = {}
+    for role, count in raw.items():
+        if role not in ROLES:
+            raise WorkspaceError(f"unknown role '{role}'; known roles: {', '.join(ROLES)}",
+                                 path=CONFIG_FILE, field=where)
+        if role == TOWN_ROLE and not allow_town:
+            raise WorkspaceError("town_editor can only be required under review.town (a town editor "
+                                 "signs for their own towns)", path=CONFIG_FILE, field=where)
+        if type(count) is not int or count < 1:
+            raise WorkspaceError(f"the count for '{role}' must be a whole number of 1 or more",
+                                 path=CONFIG_FILE, field=where)
+        req[str(role)] = count
+    return merge(req)
+
+
+def _topic_rule(raw: Any, where: str) -> PhasedRule:
+    if isinstance(raw, Mapping) and raw and set(raw) <= set(PHASE_KEYS):
+        return PhasedRule({PHASE_KEYS[k]: _requirement(v, f"{where}.{k}") for k, v in raw.items()})
+    req = _requirement(raw, where)
+    return PhasedRule({"P": req, "B": req})
+
+
+def policy_from_data(data: Mapping[str, Any]) -> Policy:
+    """Build the policy from the ``review:`` mapping; the first problem raises ``WorkspaceError``."""
+    unknown = sorted(str(k) for k in data if k not in POLICY_FIELDS)
+    if unknown:
+        raise WorkspaceError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(POLICY_FIELDS))}",
+                             path=CONFIG_FILE, field="review")
+    period = data.get("period_days", DEFAULT_PERIOD_DAYS)
+    if type(period) is not int or period < 1:
+        raise WorkspaceError("must be a whole number of days, like 365", path=CONFIG_FILE,
+                             field=_where("period_days"))
+    raw_topics = data.get("topics") or {}
+    if not isinstance(raw_topics, Mapping):
+        raise WorkspaceError("must map topic ids to roles", path=CONFIG_FILE, field=_where("topics"))
+    translations = data.get("translations")
+    return Policy(
+        period_days=period,
+        always=_requirement(data.get("always") or {}, _where("always")),
+        default=_requirement(data.get("default", FALLBACK) or {}, _where("default")),
+        topics={str(t): _topic_rule(r, _where("topics", str(t))) for t, r in raw_topics.items()},
+        translations=None if translations is None else _requirement(translations, _where("translations")),
+        town=_requirement(data.get("town", {TOWN_ROLE: 1}), _where("town"), allow_town=True),
+    )
+
+
+def load_policy(ws: Workspace) -> Policy:
+    """The workspace's policy (defaults when ``kizuna.yaml`` has no ``review:`` section)."""
+    return policy_from_data(ws.config.section("review"))
+
+
+def message_requirement(policy: Policy, message: Message, locale: str, source_locale: str) -> Requirement:
+    """Roles that must approve ``locale`` of ``message`` (see the module docstring)."""
+    if locale != source_locale and policy.translations is not None:
+        req = merge(policy.always, policy.translations)
+    else:
+        rules = [policy.topics[t].for_stage(message.stage) for t in message.topics if t in policy.topics]
+        req = merge(policy.always, *rules) if rules else merge(policy.always, policy.default)
+    if message.town is not None:
+        req = merge(req, policy.town)
+    return req or dict(FALLBACK)
+
+
+def block_requirement(policy: Policy) -> Requirement:
+    """Roles that must approve a town block."""
+    return merge(policy.town) or dict(FALLBACK)
+
+
+def format_requirement(req: Mapping[str, int]) -> str:
+    """``産婦人科医 (obstetrician) ×1, 助産師 (midwife) ×1`` — for errors and packets."""
+    return ", ".join(f"{ROLES.get(role, role)} ({role}) ×{count}" for role, count in req.items()) or "なし (none)"
