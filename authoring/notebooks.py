@@ -1,0 +1,405 @@
+"""Notebooks: the catalog as Jupyter notebooks for writers, and the merge of their edits.
+
+One notebook per stage band (or per topic) and locale. Each message is a Markdown cell whose
+source is exactly the message's text and whose metadata sits under one key, ``"kizuna"``,
+validated by ``authoring/schema/cell-metadata-v1.schema.json``::
+
+    {"kizuna": {"version": 1, "id": "p12w-checkup", "stage": "P12w", "locale": "ja",
+                "base_hash": "<content hash when generated>", "checksum": "<cell as generated>"}}
+
+Above each message cell a read-only note cell (no ``kizuna`` key; ignored on import) shows the
+stage in Japanese, the findings and any pending suggestions. The notebook's own metadata
+(``notebook-metadata-v1.schema.json``) records the locale and, for every generated message cell,
+its id and base hash, so a deleted cell is told from one that was never there.
+
+What a writer can do in JupyterLab, and what import makes of it:
+
+* edit a cell's text, or its ``stage`` in the cell metadata → an edit of that message;
+* add a Markdown cell with ``{"kizuna": {"id": "new-id", "stage": "P13w"}}`` (``locale`` and
+  ``topics`` optional) → a new message (in the source locale) or a new translation;
+* delete a message cell → the message is deleted (a translation notebook: the translation).
+
+A notebook nbformat rejects, or a cell whose ``kizuna`` metadata fails the schema, is an error
+naming the cell (counted from 1 at the top, with its cell id); nothing is applied.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import jsonschema
+import nbformat
+from nbformat import NotebookNode
+
+from catalog.errors import KizunaError, StageError
+from catalog.hashing import normalise_text
+from catalog.messages import Message
+from catalog.stages import Stage
+from catalog.workspace import Workspace
+from authoring.merge import ImportReport, Proposal, Target, strip_controls
+
+METADATA_KEY = "kizuna"
+CELL_SCHEMA = "cell-metadata-v1.schema.json"
+NOTEBOOK_SCHEMA = "notebook-metadata-v1.schema.json"
+SCHEMA_VERSION = 1
+INFO_TAG = "kizuna-info"
+
+
+class NotebookError(KizunaError):
+    """A notebook that cannot be imported; names the file and the cell(s)."""
+
+
+@dataclass(frozen=True)
+class Band:
+    name: str
+    label: str
+    start: Stage
+    until: Stage | None
+
+    def holds(self, stage: Stage) -> bool:
+        return self.start <= stage and (self.until is None or stage < self.until)
+
+
+#: The default stage bands: one notebook each.
+BANDS: tuple[Band, ...] = (
+    Band("pregnancy-early", "妊娠初期（〜15週）", Stage.pregnancy(0), Stage.pregnancy(16)),
+    Band("pregnancy-middle", "妊娠中期（16〜27週）", Stage.pregnancy(16), Stage.pregnancy(28)),
+    Band("pregnancy-late", "妊娠後期（28週〜）", Stage.pregnancy(28), Stage.after_birth()),
+    Band("newborn", "新生児期（生後0〜27日）", Stage.after_birth(), Stage.after_birth(days=28)),
+    Band("infant", "乳児期（生後28日〜1歳未満）", Stage.after_birth(days=28), Stage.after_birth(1)),
+    Band("age-1", "1歳", Stage.after_birth(1), Stage.after_birth(2)),
+    Band("age-2-plus", "2歳以上", Stage.after_birth(2), None),
+)
+
+
+# --- schemas --------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``authoring/schema``."""
+    text = resources.files("authoring").joinpath("schema", name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def schema_problems(data: Any, schema_name: str) -> list[str]:
+    """Readable schema violations of ``data`` (empty when valid)."""
+    problems = []
+    for err in sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
+        where = ".".join(str(p) for p in err.path)
+        problems.append(f"{where}: {err.message}" if where else err.message)
+    return problems
+
+
+# --- grouping ---------------------------------------------------------------------------------
+def band_of(stage: Stage, bands: Iterable[Band] = BANDS) -> Band:
+    for band in bands:
+        if band.holds(stage):
+            return band
+    raise StageError(f"no band holds stage {stage}")
+
+
+def group_messages(messages: Iterable[Message], group_by: str) -> dict[str, tuple[str, list[Message]]]:
+    """``{name: (title, messages)}`` by stage band or by (first) topic, in catalog order."""
+    groups: dict[str, tuple[str, list[Message]]] = {}
+    if group_by == "band":
+        for band in BANDS:
+            groups[band.name] = (band.label, [])
+        for m in messages:
+            groups[band_of(m.stage).name][1].append(m)
+        return {k: v for k, v in groups.items() if v[1]}
+    if group_by == "topic":
+        for m in messages:
+            topic = m.topics[0] if m.topics else "other"
+            groups.setdefault(topic, (f"トピック: {topic}", []))[1].append(m)
+        return groups
+    raise KizunaError(f"unknown grouping '{group_by}'; use band or topic")
+
+
+# --- building -----------------------------------------------------------------------------------
+def cell_checksum(source: str, message_id: str, stage: str, locale: str) -> str:
+    """Checksum of a message cell as generated: its source, id, stage and locale."""
+    payload = f"kizuna-cell-v1\n{message_id}\n{stage}\n{locale}\n{normalise_text(source)}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def cell_id(prefix: str, message_id: str) -> str:
+    """A valid nbformat cell id (``[A-Za-z0-9_-]{1,64}``) derived from a message id."""
+    raw = f"{prefix}{message_id}"
+    if len(raw) <= 64:
+        return raw
+    return raw[:47] + "_" + hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def message_metadata(message: Message, locale: str) -> dict[str, Any]:
+    text = message.text(locale) or ""
+    return {
+        "version": SCHEMA_VERSION, "id": message.id, "stage": str(message.stage), "locale": locale,
+        "base_hash": message.content_hash(locale),
+        "checksum": cell_checksum(text, message.id, str(message.stage), locale),
+    }
+
+
+def info_markdown(message: Message, locale: str, findings: list[str], pending: list[str]) -> str:
+    """The read-only note shown above a message cell."""
+    lines = [f"#### {message.stage} {message.stage.label_ja} · `{message.id}` ({locale})"]
+    lines += [f"- {f}" for f in findings]
+    lines += [f"> **未解決の提案** {p}" for p in pending]
+    return "\n".join(lines)
+
+
+INTRO = """# {title}
+
+このノートブックは kizuna のワークスペースから作られました（言語: `{locale}`）。
+
+- 本文を直すには、メッセージのセルを編集してください（セルの中身がそのまま本文です）。
+- 配信時期を変えるには、セルのメタデータ `kizuna.stage` を書き換えてください（例: `P12w3d`, `B2m`）。
+- 新しいメッセージは、Markdown セルを追加してメタデータに `{{"kizuna": {{"id": "new-id", "stage": "P13w"}}}}` を書きます。
+- メッセージを削除するには、そのセルを削除します。
+- 各メッセージの上の見出しセル（段階・指摘・提案）は参照用で、取り込み時には無視されます。
+
+編集が終わったら `kizuna author import {filename}` で取り込みます。取り込む前にワークスペース側で変わったメッセージは上書きされず、提案として残ります。
+"""
+
+
+def build_notebook(messages: list[Message], *, title: str, locale: str, group: str, filename: str,
+                   findings: Mapping[str, list[str]] | None = None,
+                   pending: Mapping[str, list[str]] | None = None,
+                   generated_at: str = "") -> NotebookNode:
+    """A notebook for ``messages`` in ``locale`` (messages without that locale are skipped)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        INTRO.format(title=title, locale=locale, filename=filename), id="kizuna_intro",
+        metadata={"editable": False, "tags": [INFO_TAG]}))
+    record: dict[str, str] = {}
+    for m in messages:
+        if locale not in m.texts:
+            continue
+        meta = message_metadata(m, locale)
+        record[m.id] = meta["base_hash"]
+        nb.cells.append(nbformat.v4.new_markdown_cell(
+            info_markdown(m, locale, list((findings or {}).get(m.id, [])), list((pending or {}).get(m.id, []))),
+            id=cell_id("info_", m.id), metadata={"editable": False, "tags": [INFO_TAG]}))
+        nb.cells.append(nbformat.v4.new_markdown_cell(m.text(locale) or "", id=cell_id("", m.id),
+                                                      metadata={METADATA_KEY: meta}))
+    nb.metadata[METADATA_KEY] = {"version": SCHEMA_VERSION, "kind": "messages", "locale": locale,
+                                 "group": group, "generated_at": generated_at, "cells": record}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    return nb
+
+
+def _findings_lines(ws: Workspace, message: Message, locale: str) -> list[str]:
+    try:
+        from review.checks import check_message  # noqa: PLC0415 - optional until checks exist
+    except ImportError:
+        return []
+    return [f"{f.level} `{f.rule}`: {f.message}" for f in check_message(ws, message, locale)
+            if f.counts]
+
+
+def _pending_lines(ws: Workspace, locale: str) -> dict[str, list[str]]:
+    from authoring.suggestions import pending  # noqa: PLC0415
+
+    out: dict[str, list[str]] = {}
+    for s in pending(ws):
+        if s.target.kind == "message" and s.target.locale == locale:
+            body = "（削除の提案）" if s.text is None else s.text.replace("\n", " ")
+            out.setdefault(s.target.key, []).append(f"（{s.by or '不明'}, {s.source}）{body}")
+    return out
+
+
+def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", only: Iterable[str] = (),
+                    locale: str | None = None, findings: bool = True) -> list[Path]:
+    """Write one notebook per group into ``out_dir``; returns the paths written."""
+    locale = locale or ws.config.source_locale
+    if locale not in ws.config.locales:
+        raise KizunaError(f"locale '{locale}' is not one of the workspace's ({', '.join(ws.config.locales)})")
+    groups = group_messages(ws.messages.values(), group_by)
+    wanted = list(only)
+    unknown = [w for w in wanted if w not in groups and w not in {b.name for b in BANDS}]
+    if unknown:
+        raise KizunaError(f"no {group_by} named {', '.join(unknown)}; known: {', '.join(groups)}")
+    pending = _pending_lines(ws, locale)
+    stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (title, messages) in groups.items():
+        if wanted and name not in wanted:
+            continue
+        filename = f"{name}.{locale}.ipynb"
+        lines = {m.id: _findings_lines(ws, m, locale) for m in messages if locale in m.texts} if findings else {}
+        nb = build_notebook(messages, title=title, locale=locale, group=f"{group_by}:{name}",
+                            filename=filename, findings=lines, pending=pending, generated_at=stamp)
+        path = out_dir / filename
+        nbformat.write(nb, str(path))
+        written.append(path)
+    return written
+
+
+# --- reading ------------------------------------------------------------------------------------
+def read_notebook(path: Path) -> NotebookNode:
+    """Read and validate a notebook; an invalid one is a ``NotebookError`` naming the cell."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookError(f"cannot read the notebook: {exc}", path=path) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"not a notebook: invalid JSON ({exc.msg})", path=path,
+                            location=f"line {exc.lineno}, column {exc.colno}") from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotebookError(f"nbformat rejects the notebook: {exc.message}", path=path,
+                            location=_error_location(raw, list(exc.absolute_path))) from None
+    except Exception as exc:  # nbformat raises several kinds for a malformed file
+        raise NotebookError(f"nbformat rejects the notebook: {exc}", path=path) from None
+    return nb
+
+
+def _error_location(raw: Any, error_path: list[Any]) -> str | None:
+    if len(error_path) >= 2 and error_path[0] == "cells" and isinstance(error_path[1], int):
+        index = error_path[1]
+        cells = raw.get("cells") if isinstance(raw, dict) else None
+        cid = cells[index].get("id") if isinstance(cells, list) and index < len(cells) and isinstance(cells[index], dict) else None
+        return describe_cell(index, cid, None)
+    return None
+
+
+def describe_cell(index: int, cid: str | None, message_id: str | None) -> str:
+    """``cell 5 (id abc, message p12w-x)``; cells are counted from 1 at the top."""
+    parts = [f"id {cid}" if cid else "no id"]
+    if message_id and message_id != cid:
+        parts.append(f"message {message_id}")
+    return f"cell {index + 1} ({', '.join(parts)})"
+
+
+@dataclass
+class _Cell:
+    index: int
+    cid: str | None
+    meta: dict[str, Any]
+    source: str
+
+    @property
+    def where(self) -> str:
+        return describe_cell(self.index, self.cid, self.meta.get("id"))
+
+
+def _message_cells(nb: NotebookNode, problems: list[str]) -> list[_Cell]:
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get(METADATA_KEY)
+        if meta is None:
+            continue
+        here = describe_cell(index, cell.get("id"), meta.get("id") if isinstance(meta, dict) else None)
+        if cell.cell_type != "markdown":
+            problems.append(f"{here}: a message cell must be a Markdown cell, not {cell.cell_type}")
+            continue
+        bad = schema_problems(meta, CELL_SCHEMA)
+        if bad:
+            problems.append(f"{here}: metadata '{METADATA_KEY}' is not valid ({CELL_SCHEMA}): "
+                            + "; ".join(bad))
+            continue
+        cells.append(_Cell(index, cell.get("id"), dict(meta), cell.source))
+    return cells
+
+
+def _proposal_for(cell: _Cell, name: str, locale: str, record: Mapping[str, str],
+                  problems: list[str], notes: list[str]) -> Proposal | None:
+    meta = cell.meta
+    try:
+        stage = str(Stage.parse(meta["stage"]))
+    except StageError as exc:
+        problems.append(f"{cell.where}: stage: {exc.message}")
+        return None
+    cell_locale = meta.get("locale", locale)
+    text, removed = strip_controls(cell.source)
+    if removed:
+        notes.append(f"{name}: {cell.where}: removed control characters {', '.join(removed)}")
+    text = normalise_text(text)
+    where = f"{name}: {cell.where}"
+    target = Target("message", meta["id"], cell_locale)
+    base = meta.get("base_hash")
+    if base is None:
+        if meta["id"] in record:
+            problems.append(f"{cell.where}: id '{meta['id']}' belongs to a message of this notebook; "
+                            "give the new message another id")
+            return None
+        return Proposal(target, None, text, where, stage=stage, topics=tuple(meta.get("topics", ())))
+    if cell_locale != locale:
+        problems.append(f"{cell.where}: locale '{cell_locale}' is not the notebook's ({locale})")
+        return None
+    if record.get(meta["id"]) != base:
+        problems.append(f"{cell.where}: id or base_hash do not match what this notebook was made "
+                        "with (was the id edited, or the cell copied from another notebook?)")
+        return None
+    from catalog.hashing import content_hash  # noqa: PLC0415
+
+    untouched = cell_checksum(cell.source, meta["id"], meta["stage"], cell_locale) == meta["checksum"]
+    if untouched and content_hash(stage, cell_locale, cell.source) != base:
+        problems.append(f"{cell.where}: base_hash was edited (it does not match the unchanged cell)")
+        return None
+    return Proposal(target, base, text, where, stage=stage)
+
+
+def notebook_proposals(nb: NotebookNode, name: str) -> tuple[list[Proposal], list[str]]:
+    """The proposals of a validated notebook, and notes; raises ``NotebookError`` listing every
+    bad cell (nothing is applied then)."""
+    problems: list[str] = []
+    notes: list[str] = []
+    nb_meta = nb.metadata.get(METADATA_KEY)
+    if nb_meta is None:
+        raise NotebookError(f"not a kizuna notebook: the notebook metadata has no '{METADATA_KEY}' key "
+                            "(make one with 'kizuna author notebook')", path=name)
+    bad = schema_problems(dict(nb_meta), NOTEBOOK_SCHEMA)
+    if bad:
+        raise NotebookError(f"notebook metadata '{METADATA_KEY}' is not valid ({NOTEBOOK_SCHEMA}): "
+                            + "; ".join(bad), path=name)
+    locale, record = nb_meta["locale"], dict(nb_meta["cells"])
+    cells = _message_cells(nb, problems)
+    first: dict[str, _Cell] = {}
+    for cell in cells:
+        mid = cell.meta["id"]
+        if mid in first:
+            problems.append(f"{cell.where}: message id '{mid}' is also used by {first[mid].where}")
+        else:
+            first[mid] = cell
+    proposals = []
+    for cell in cells:
+        if first[cell.meta["id"]] is not cell:
+            continue
+        proposal = _proposal_for(cell, name, locale, record, problems, notes)
+        if proposal is not None:
+            proposals.append(proposal)
+    if problems:
+        raise NotebookError("the notebook cannot be imported; nothing was applied:\n  "
+                            + "\n  ".join(problems), path=name)
+    for mid, base in record.items():
+        if mid not in first:
+            proposals.append(Proposal(Target("message", mid, locale), base, None,
+                                      f"{name}: deleted cell of {mid}"))
+    return proposals, notes
+
+
+def import_notebook(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
+    """Validate ``path`` completely, then merge its edits into ``ws``."""
+    from authoring.apply import apply_proposals  # noqa: PLC0415
+
+    nb = read_notebook(path)
+    proposals, notes = notebook_proposals(nb, path.name)
+    report = ImportReport(path.name, notes=notes)
+    apply_proposals(ws, proposals, report, now=now)
+    return report

@@ -1,0 +1,134 @@
+"""Authoring commands: ``kizuna author notebook | workbook | import | suggestions``.
+
+``import`` prints a summary per file (applied, conflicted, refused, unchanged) and a line for
+everything that was not unchanged. Exit codes: 0 when every change applied (or nothing changed),
+1 when something conflicted or was refused (it is kept and reported, nothing is lost), 2 for a
+broken file (nothing applied).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
+
+
+@click.group()
+def author() -> None:
+    """Edit the catalog in notebooks and workbooks, and merge the edits back."""
+
+
+@author.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the notebooks into.")
+@click.option("--group-by", type=click.Choice(["band", "topic"]), default="band", show_default=True,
+              help="One notebook per stage band or per topic.")
+@click.option("--band", "only", multiple=True, help="Only this band (or topic); repeatable.")
+@click.option("--locale", default=None, help="Locale to edit (default: the source locale).")
+@click.option("--no-findings", is_flag=True, help="Do not run the checks for the notes above each cell.")
+@pass_app
+@handle_errors
+def notebook(app: App, out: Path, group_by: str, only: tuple[str, ...], locale: str | None,
+             no_findings: bool) -> None:
+    """Write notebooks for writers (one Markdown cell per message)."""
+    from authoring.notebooks import write_notebooks  # noqa: PLC0415
+
+    for path in write_notebooks(app.workspace(), out, group_by=group_by, only=only, locale=locale,
+                                findings=not no_findings):
+        click.echo(str(path))
+
+
+@author.command()
+@click.option("--by", "reviewer", default=None,
+              help="Reviewer (id or name): their queue; also the holder of a town or translation workbook.")
+@click.option("--town", default=None, help="Municipality code: the town's profile and local blocks.")
+@click.option("--locale", default=None, help="Target locale: a translator's workbook.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .xlsx file to write.")
+@click.option("--no-findings", is_flag=True, help="Leave the findings column empty (do not run the checks).")
+@pass_app
+@handle_errors
+def workbook(app: App, reviewer: str | None, town: str | None, locale: str | None, out: Path,
+             no_findings: bool) -> None:
+    """Write a workbook for one person's job (--by REVIEWER | --town CODE | --locale L)."""
+    from authoring.workbooks import write_workbook  # noqa: PLC0415
+
+    if town and locale:
+        fail("give --town or --locale, not both")
+    if not (reviewer or town or locale):
+        fail("say whose workbook: --by REVIEWER, --town CODE or --locale L")
+    click.echo(str(write_workbook(app.workspace(), out, reviewer=reviewer, town=town, locale=locale,
+                                  findings=not no_findings)))
+
+
+@author.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="Also list the unchanged items.")
+@pass_app
+@handle_errors
+def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
+    """Merge edited notebooks (.ipynb) or workbooks (.xlsx) back into the workspace."""
+    from authoring.importer import import_file  # noqa: PLC0415
+    from authoring.merge import Verdict  # noqa: PLC0415
+
+    from catalog.workspace import load_workspace  # noqa: PLC0415
+
+    trouble = False
+    root = app.root
+    for path in files:
+        report = import_file(load_workspace(root), path)  # each file against the workspace as it is now
+        for line in report.render(verbose=verbose):
+            click.echo(line)
+        trouble |= bool(report.of(Verdict.CONFLICT) or report.of(Verdict.REFUSED))
+    if trouble:
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@author.command()
+@click.option("--drop", "drop_id", default=None, help="Remove the suggestion with this id.")
+@pass_app
+@handle_errors
+def suggestions(app: App, drop_id: str | None) -> None:
+    """List the pending suggestions (edits that conflicted on import), or drop one."""
+    from authoring import suggestions as store  # noqa: PLC0415
+
+    ws = app.workspace()
+    if drop_id:
+        path = store.drop(ws.root, drop_id)
+        if path is None:
+            fail(f"no suggestion with id {drop_id}")
+        click.echo(f"dropped {drop_id} from {path.relative_to(ws.root)}")
+        return
+    for s in store.pending(ws):
+        body = "(delete)" if s.text is None else s.text.replace("\n", " ")
+        click.echo(f"{s.id}  {s.target.describe()}  by {s.by or '-'}  from {s.source}\n    {body}")
+
+
+def demo_step(root: Path) -> list[str]:
+    """The demo's authoring views: the writers' notebooks, the first town's workbook and the
+    workbook of the reviewer with the longest queue, in ``out/authoring``."""
+    from catalog.workspace import load_workspace  # noqa: PLC0415
+    from authoring.notebooks import write_notebooks  # noqa: PLC0415
+    from authoring.workbooks import write_workbook  # noqa: PLC0415
+    from review.signoff import queue  # noqa: PLC0415
+
+    ws = load_workspace(root)
+    out = root / "out" / "authoring"
+    notebooks = write_notebooks(ws, out / "notebooks")
+    lines = [f"{len(notebooks)} notebooks for writers in {out.relative_to(root) / 'notebooks'}"]
+    waiting = {r: len(queue(ws, r)) for r in ws.reviewers}
+    if waiting:
+        busiest = max(waiting, key=lambda r: waiting[r])
+        path = write_workbook(ws, out / f"review-{busiest}.xlsx", reviewer=busiest)
+        lines.append(f"workbook for {busiest} ({waiting[busiest]} items waiting): {path.relative_to(root)}")
+    if ws.towns:
+        code = next(iter(ws.towns))
+        path = write_workbook(ws, out / f"town-{code}.xlsx", town=code)
+        lines.append(f"workbook for town {code}: {path.relative_to(root)}")
+    lines.append("edit them, then: kizuna author import FILE")
+    return lines
+
+
+def register(group: click.Group) -> None:
+    group.add_command(author)
