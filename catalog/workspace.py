@@ -32,7 +32,11 @@ MESSAGES_DIR = "messages"
 TOWNS_DIR = "towns"
 ROSTER_FILE = "roster.yaml"
 FORMAT_VERSION = 1
-CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "policies", "checks", "review", "exports"}
+#: Generated views and exports are derived from the files: kept out of version control, so a
+#: workspace stays clean (and its git commit names the catalog revision) after kizuna runs.
+GITIGNORE = "# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
+CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "fallbacks", "policies", "checks", "review",
+                 "exports"}
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,27 @@ class Config:
     title: str = ""
     source_locale: str = "ja"
     locales: tuple[str, ...] = ("ja", "ja-easy", "en")
+    #: locale -> locale whose text is sent when a message has no text in the first
+    #: (``ja-easy: ja``); chains are followed, cycles are refused when loading
+    fallbacks: Mapping[str, str] = field(default_factory=dict)
     policies: Mapping[str, CadencePolicy] = field(default_factory=lambda: dict(BUILTIN_POLICIES))
     #: sections owned by other packages (``checks``, ``review``, ``exports``), validated there
     sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def locale_chain(self, locale: str) -> list[str]:
+        """``locale`` followed by its fallbacks, in the order they are tried."""
+        chain = [locale]
+        while chain[-1] in self.fallbacks:
+            chain.append(self.fallbacks[chain[-1]])
+        return chain
+
+    def text_locale(self, message: Message, locale: str) -> str | None:
+        """The locale whose text ``message`` sends to ``locale`` readers (``locale`` itself,
+        or a fallback), or ``None`` when it has no text for them."""
+        for candidate in self.locale_chain(locale):
+            if candidate in message.texts:
+                return candidate
+        return None
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.sections.get(name) or {}
@@ -61,6 +83,19 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     source = f.str("source_locale", "ja", pattern=LOCALE_RE)
     if source not in locales:
         raise f.error("source_locale", f"'{source}' must be one of the locales ({', '.join(locales)})")
+    fallbacks: dict[str, str] = {}
+    for loc, target in f.mapping("fallbacks").items():
+        if loc not in locales or target not in locales:
+            raise f.error("fallbacks", f"'{loc}: {target}' names a locale that is not in locales "
+                          f"({', '.join(locales)})")
+        fallbacks[str(loc)] = str(target)
+    for loc in fallbacks:
+        seen = [loc]
+        while seen[-1] in fallbacks:
+            nxt = fallbacks[seen[-1]]
+            if nxt in seen:
+                raise f.error("fallbacks", f"fallbacks go round in a circle: {' -> '.join(seen + [nxt])}")
+            seen.append(nxt)
     policies = dict(BUILTIN_POLICIES)
     for name, raw in f.mapping("policies").items():
         try:
@@ -71,7 +106,7 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     for key, value in sections.items():
         if not isinstance(value, Mapping):
             raise f.error(key, "must be a mapping")
-    return Config(f.str("title", ""), source, tuple(locales), policies, sections)
+    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections)
 
 
 def config_to_data(config: Config) -> dict[str, Any]:
@@ -80,6 +115,8 @@ def config_to_data(config: Config) -> dict[str, Any]:
         data["title"] = config.title
     data["source_locale"] = config.source_locale
     data["locales"] = list(config.locales)
+    if config.fallbacks:
+        data["fallbacks"] = dict(config.fallbacks)
     own = {n: p.to_data() for n, p in config.policies.items() if BUILTIN_POLICIES.get(n) is not p}
     if own:
         data["policies"] = own
@@ -252,9 +289,17 @@ def init_workspace(root: Path, *, title: str = "", git: bool = True) -> Workspac
     ws = Workspace(root, Config(title=title), {}, {}, {})
     ws.save_config()
     yamlio.write(root / ROSTER_FILE, {"reviewers": []})
+    write_gitignore(root)
     if git:
         git_init(root)
     return load_workspace(root)
+
+
+def write_gitignore(root: Path) -> None:
+    """Give the workspace its ``.gitignore`` (derived output stays out of version control)."""
+    path = root / ".gitignore"
+    if not path.exists():
+        yamlio.write_atomic(path, GITIGNORE)
 
 
 def git_init(root: Path) -> bool:

@@ -16,7 +16,7 @@ from catalog.hashing import content_hash, text_hash
 from catalog.messages import LocaleText, Message, message_from_data, message_to_data
 from catalog.stages import Stage
 from catalog.workspace import init_workspace, load_workspace
-from tests.conftest import SMALL_TOWN, small_message
+from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -113,6 +113,8 @@ BAD_CASES: list[tuple[str, Callable[[Path], None], str, str | None]] = [
     ("bad block stage", lambda r: yamlio.write(r / "towns" / "202029.yaml", {**SMALL_TOWN, "blocks": {"B0x": "a"}}), "202029.yaml", "blocks.B0x"),
     ("suppress unknown", lambda r: yamlio.write(r / "towns" / "202029.yaml", {**SMALL_TOWN, "suppress": ["nope"]}), "nope", "suppress"),
     ("bad policy", lambda r: yamlio.write(r / "kizuna.yaml", {"kizuna": 1, "policies": {"p": {"segments": [{"from": "B0d", "every": "1d"}]}}}), "kizuna.yaml", "policies.p.segments[0]"),
+    ("fallback cycle", lambda r: yamlio.write(r / "kizuna.yaml", {**SMALL_CONFIG, "fallbacks": {"en": "ja-easy", "ja-easy": "en"}}), "circle", "fallbacks"),
+    ("fallback unknown", lambda r: yamlio.write(r / "kizuna.yaml", {**SMALL_CONFIG, "fallbacks": {"fr": "ja"}}), "not in locales", "fallbacks"),
     ("future format", lambda r: yamlio.write(r / "kizuna.yaml", {"kizuna": 9}), "not supported", "kizuna"),
     ("bad role", lambda r: yamlio.write(r / "roster.yaml", {"reviewers": [{"id": "a", "name": "A", "roles": ["wizard"]}]}), "wizard", "reviewers[0].roles"),
 ]
@@ -146,3 +148,16 @@ def test_town_view_applies_suppression_and_local_messages(make_workspace: Callab
     ids = [m.id for m in ws.town_messages(ws.town("202029"))]
     assert ids == ["p08w-hello", "202029-local"]
     assert ws.message("202029-local").town == "202029"
+
+
+def test_fallback_chain_picks_the_first_locale_with_a_text(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config={**SMALL_CONFIG, "fallbacks": {"en": "ja-easy", "ja-easy": "ja"}})
+    ws = load_workspace(root)
+    m = ws.messages["p08w-hello"]
+    assert ws.config.locale_chain("en") == ["en", "ja-easy", "ja"]
+    assert ws.config.text_locale(m, "en") == "ja"
+    m = m.with_text("ja-easy", "にんしん8しゅうです。", source_locale="ja")
+    assert ws.config.text_locale(m, "en") == "ja-easy"
+    assert ws.config.text_locale(m, "ja") == "ja"
+    ws.save_config()
+    assert load_workspace(root).config.fallbacks == {"en": "ja-easy", "ja-easy": "ja"}
