@@ -16,6 +16,10 @@ from kizuna.app import App
 #: Modules under kizuna.commands; each has ``register(group)``.
 COMMAND_MODULES = (
     "workspace",
+    "check",
+    "review",
+    "author",
+    "export",
 )
 
 

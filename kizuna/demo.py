@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Callable
 
 from catalog.errors import WorkspaceError
-from catalog.workspace import load_workspace
+from catalog.workspace import load_workspace, write_gitignore
+from kizuna.commands.author import demo_step as author_step
+from kizuna.commands.check import demo_step as check_step
+from kizuna.commands.export import demo_step as export_step
+from kizuna.commands.review import demo_step as review_step
 
 DemoStep = Callable[[Path], list[str]]
 
@@ -30,7 +34,8 @@ def copy_sample(target: Path) -> Path:
         raise WorkspaceError("already exists and is not empty; choose a new folder for the demo",
                              path=target)
     shutil.copytree(sample_root(), target, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "out"))
+    write_gitignore(target)
     commit_all(target, "kizuna demo: bundled sample workspace")
     return target
 
@@ -56,6 +61,10 @@ def step_load(root: Path) -> list[str]:
 #: The main job, in order. Each package adds its step here.
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("load", step_load),
+    ("check", check_step),
+    ("review", review_step),
+    ("author", author_step),
+    ("export", export_step),
 ]
 
 

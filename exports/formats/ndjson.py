@@ -1,0 +1,21 @@
+"""NDJSON: one canonical entry a line, each carrying its town code and locale
+(``catalog.ndjson``), for streaming loaders and ``jq``."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from exports import jsonio
+from exports.formats.canonical import entry_data
+from exports.model import OutputFile, TownCatalog
+from exports.registry import FunctionExporter
+
+FILENAME = "catalog.ndjson"
+
+
+def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]:
+    records = ({"town": catalog.town.code, "locale": catalog.locale, **entry_data(e, catalog)}
+               for e in catalog.entries)
+    return [OutputFile(FILENAME, jsonio.lines(records))]
+
+
+EXPORTER = FunctionExporter("NDJSON, one canonical entry a line (catalog.ndjson)", export)

@@ -1,0 +1,119 @@
+"""RapidPro campaign import file (``rapidpro.json``), the worked example of a delivery adapter.
+
+The file is a RapidPro export document (``version`` "13", ``campaigns``, ``fields``, ``groups``,
+empty ``flows`` and ``triggers``) that *Import* in RapidPro accepts. Per town and locale it holds
+two campaigns of message events, because a registrant is counted from the due date until birth
+and from the birth date after:
+
+* ``<town>(<code>) 妊娠中 <locale>`` on the group of the same name, events relative to the
+  contact field ``due_date`` (出産予定日), ``offset`` in days (negative: before the due date);
+* ``<town>(<code>) 出生後 <locale>`` on its group, events relative to ``birth_date`` (生年月日).
+
+When a birth is registered, move the contact from the first group to the second (RapidPro stops
+a campaign's events for a contact who leaves its group), so remaining pregnancy messages drop.
+
+Per event: ``event_type`` "M" (a message), ``unit`` "D", ``delivery_hour`` the hour of the
+town's send time (RapidPro schedules whole hours; minutes are dropped), ``message`` keyed by the
+locale's ISO 639-3 code (``ja``→``jpn``, ``en``→``eng``; ``exports.rapidpro.languages`` maps
+others) with ``base_language`` the same, ``start_mode`` "P" (passive: a message does not
+interrupt a flow the contact is in; ``exports.rapidpro.start_mode`` changes it).
+
+RapidPro offsets have no months. A month-based stage (``B2m``, ``B1y6m``) is converted to days
+with the mean Gregorian month: ``round(months × 30.436875) + days``; it may fire up to two days
+from the calendar date that the canonical JSON states exactly. UUIDs are UUID5 of town, locale
+and message, so a re-import updates the same campaign.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Mapping
+
+from catalog.stages import MEAN_MONTH_DAYS
+from exports import jsonio
+from exports.errors import ExportError
+from exports.model import Entry, OutputFile, TownCatalog
+from exports.registry import FunctionExporter
+
+FILENAME = "rapidpro.json"
+EXPORT_VERSION = "13"
+DEFAULT_SITE = "https://app.rapidpro.io"
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kizuna.invalid/exports/rapidpro")
+ISO639_3 = {"ja": "jpn", "en": "eng", "zh": "zho", "ko": "kor", "pt": "por", "es": "spa",
+            "vi": "vie", "tl": "tgl", "ne": "nep", "id": "ind", "th": "tha", "fr": "fra",
+            "de": "deu", "my": "mya", "si": "sin", "mn": "mon", "ru": "rus", "uk": "ukr"}
+FIELDS = {"due": ("due_date", "出産予定日"), "birth": ("birth_date", "生年月日")}
+PHASE_NAMES = {"due": "妊娠中", "birth": "出生後"}
+START_MODES = ("I", "S", "P")
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def language(locale: str, options: Mapping[str, Any]) -> str:
+    """The ISO 639-3 code RapidPro keys translations by."""
+    mapping = {**ISO639_3, **dict(options.get("languages") or {})}
+    code = mapping.get(locale) or mapping.get(locale.split("-")[0])
+    if not code:
+        raise ExportError(f"no ISO 639-3 code for locale '{locale}'; add it under "
+                          f"exports.rapidpro.languages (e.g. {locale}: xxx)",
+                          path="kizuna.yaml", field="exports.rapidpro.languages")
+    return code
+
+
+def offset_days(entry: Entry) -> int:
+    """Days from the anchor (months by the mean Gregorian month; see the module docstring)."""
+    offset = entry.offset
+    return round(offset["months"] * MEAN_MONTH_DAYS) + offset["days"]
+
+
+def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str) -> dict[str, Any]:
+    key, label = FIELDS[entry.anchor]
+    return {
+        "uuid": stable_uuid(catalog.town.code, catalog.locale, "event", entry.message_id),
+        "event_type": "M",
+        "relative_to": {"key": key, "label": label},
+        "offset": offset_days(entry),
+        "unit": "D",
+        "delivery_hour": int(catalog.send_time[:2]),
+        "message": {lang: entry.delivered_text},
+        "base_language": lang,
+        "start_mode": start_mode,
+    }
+
+
+def group(catalog: TownCatalog, anchor: str) -> dict[str, Any]:
+    town = catalog.town
+    name = f"{town.name}({town.code}) {PHASE_NAMES[anchor]} {catalog.locale}"
+    return {"uuid": stable_uuid(town.code, catalog.locale, "group", anchor), "name": name}
+
+
+def document(catalog: TownCatalog, options: Mapping[str, Any]) -> dict[str, Any]:
+    lang = language(catalog.locale, options)
+    start_mode = str(options.get("start_mode", "P"))
+    if start_mode not in START_MODES:
+        raise ExportError(f"must be one of {', '.join(START_MODES)}", path="kizuna.yaml",
+                          field="exports.rapidpro.start_mode")
+    campaigns, groups = [], []
+    for anchor in ("due", "birth"):
+        grp = group(catalog, anchor)
+        groups.append({**grp, "query": None})
+        campaigns.append({
+            "uuid": stable_uuid(catalog.town.code, catalog.locale, "campaign", anchor),
+            "name": grp["name"], "group": grp,
+            "events": [event(catalog, e, lang, start_mode) for e in catalog.entries if e.anchor == anchor],
+        })
+    return {
+        "version": EXPORT_VERSION, "site": str(options.get("site", DEFAULT_SITE)),
+        "flows": [], "campaigns": campaigns, "triggers": [],
+        "fields": [{"key": k, "name": n, "type": "datetime"} for k, n in FIELDS.values()],
+        "groups": groups,
+    }
+
+
+def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]:
+    return [OutputFile(FILENAME, jsonio.pretty(document(catalog, options)))]
+
+
+EXPORTER = FunctionExporter("RapidPro campaign import file, events relative to due/birth date "
+                            "(rapidpro.json)", export)

@@ -1,0 +1,34 @@
+"""The table shared by the CSV and XLSX formats: one row per entry, fixed columns.
+
+Columns (the contract; the header row holds these ids): town code and name, locale, the locale
+the text is written in (a fallback when the message has no text in the locale), message id,
+source, stage key and label, anchor, offset months and days, send time, the delivered text
+(【未承認】 in front when not signed off), approved (``true``/``false``), status, approval
+reference and content hash.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from exports.model import TownCatalog
+
+COLUMNS = (
+    "town_code", "town_name", "locale", "text_locale", "message_id", "source", "stage", "stage_label", "anchor",
+    "offset_months", "offset_days", "send_time", "text", "approved", "status", "approval_ref",
+    "content_hash",
+)
+
+
+def rows(catalog: TownCatalog) -> list[list[Any]]:
+    """The data rows (without the header) in delivery order."""
+    town = catalog.town
+    out = []
+    for e in catalog.entries:
+        offset = e.offset
+        out.append([
+            town.code, town.name, catalog.locale, e.text_locale, e.message_id, e.source, str(e.stage),
+            e.stage.label_ja, e.anchor, offset["months"], offset["days"], catalog.send_time,
+            e.delivered_text, "true" if e.approved else "false", e.approval.status,
+            e.approval.ref or "", e.content_hash,
+        ])
+    return out

@@ -1,0 +1,93 @@
+"""The manifest of an export (``manifest.json``): what was exported, from which revision, and
+the SHA-256 of every file, so a delivery team can verify a copy and see which files changed.
+
+Described by ``exports/schema/manifest-v1.schema.json``. The head keys come in a fixed order,
+then ``towns`` and ``files`` one member a line (keys sorted within); nothing comes from the
+clock (``as_of`` is the date given to ``--as-of``, else null).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Mapping
+
+from exports import jsonio
+from exports.atomic import MANIFEST, MANIFEST_FORMAT
+from exports.model import SCHEMA_VERSION
+
+HEAD_KEYS = ("format", "schema_version", "kizuna_version", "catalog_revision", "as_of",
+             "include_unapproved", "counts", "warnings")
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    sha256: str
+    bytes: int
+
+    @classmethod
+    def of(cls, data: bytes) -> "FileRecord":
+        return cls(hashlib.sha256(data).hexdigest(), len(data))
+
+    def to_data(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "bytes": self.bytes}
+
+
+@dataclass
+class TownResult:
+    """What exporting one town produced (returned by a worker; small: no file contents)."""
+
+    code: str
+    name: str
+    formats: tuple[str, ...]
+    #: locale -> {"entries": n, "left_out": {...}}
+    locales: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for c in counters:
+        total.update(c)
+    return dict(sorted(total.items()))
+
+
+def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileRecord], *,
+                  revision: str, as_of: date | None, include_unapproved: bool,
+                  kizuna_version: str) -> dict[str, Any]:
+    """The manifest mapping (towns in code order; every path relative to the export folder)."""
+    ordered = sorted(results, key=lambda r: r.code)
+    files = {**extra_files}
+    for r in ordered:
+        files.update(r.files)
+    per_locale = [loc for r in ordered for loc in r.locales.values()]
+    return {
+        "format": MANIFEST_FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "kizuna_version": kizuna_version,
+        "catalog_revision": revision,
+        "as_of": as_of.isoformat() if as_of else None,
+        "include_unapproved": include_unapproved,
+        "counts": {
+            "towns": len(ordered),
+            "catalogs": len(per_locale),
+            "entries": sum(loc["entries"] for loc in per_locale),
+            "files": len(files),
+            "left_out": _sum_counters(loc["left_out"] for loc in per_locale),
+        },
+        "towns": {r.code: {"name": r.name, "formats": list(r.formats), "locales": r.locales}
+                  for r in ordered},
+        "warnings": sorted(w for r in ordered for w in r.warnings),
+        "files": {path: files[path].to_data() for path in sorted(files)},
+    }
+
+
+def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """The manifest file: head keys one a line, then towns and files one a line."""
+    return jsonio.document([(key, manifest[key]) for key in HEAD_KEYS],
+                           ("towns", manifest["towns"]), ("files", manifest["files"]))
+
+
+__all__ = ["MANIFEST", "FileRecord", "TownResult", "manifest_bytes", "manifest_data"]

@@ -1,0 +1,108 @@
+"""The exporter registry: every format, built-in or not, is found through an entry point.
+
+An exporter is registered in the entry point group ``kizuna.exporters`` of any installed
+distribution; the entry point's name is the format name used by ``kizuna export --format`` and
+by a town's ``backend``. The object it points to is an :class:`Exporter` (or a class whose
+no-argument instance is one). kizuna's own formats are declared the same way in its
+``pyproject.toml``; :data:`BUILTINS` repeats them only so that a source tree that was never
+installed still exports (a test keeps the two lists equal).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+
+from exports.errors import ExportError
+from exports.model import OutputFile, TownCatalog
+
+GROUP = "kizuna.exporters"
+
+#: name -> "module:attribute" of the built-in exporters (as in pyproject.toml)
+BUILTINS: dict[str, str] = {
+    "json": "exports.formats.canonical:EXPORTER",
+    "ndjson": "exports.formats.ndjson:EXPORTER",
+    "csv": "exports.formats.csvfile:EXPORTER",
+    "xlsx": "exports.formats.xlsxfile:EXPORTER",
+    "line": "exports.formats.line:EXPORTER",
+    "sms": "exports.formats.sms:EXPORTER",
+    "email": "exports.formats.eml:EXPORTER",
+    "rapidpro": "exports.formats.rapidpro:EXPORTER",
+}
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """What a format provides.
+
+    ``export`` is pure: it reads one :class:`TownCatalog` and the format's options (the
+    ``exports.<name>`` mapping of ``kizuna.yaml``) and returns the files to write, with paths
+    relative to the catalog's folder ``<town code>/<locale>/``. It must be deterministic (no
+    clock, no randomness, stable order) and raise a ``KizunaError`` naming town and message for
+    input it cannot export.
+    """
+
+    description: str
+
+    def export(self, catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]: ...
+
+
+@dataclass(frozen=True)
+class FunctionExporter:
+    """An :class:`Exporter` made of a description and a function (how the built-ins are made)."""
+
+    description: str
+    function: Callable[[TownCatalog, Mapping[str, Any]], list[OutputFile]]
+
+    def export(self, catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]:
+        return self.function(catalog, options)
+
+
+def _instantiate(name: str, obj: Any) -> Exporter:
+    exporter = obj() if isinstance(obj, type) else obj
+    if not isinstance(exporter, Exporter):
+        raise ExportError(f"the exporter '{name}' of entry point group {GROUP} has no "
+                          "export(catalog, options) method and description")
+    return exporter
+
+
+def _load_reference(reference: str) -> Any:
+    module, _, attribute = reference.partition(":")
+    value: Any = importlib.import_module(module)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value
+
+
+@lru_cache(maxsize=1)
+def discovered() -> dict[str, Any]:
+    """Entry points of the group by name (installed distributions), unloaded."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def names() -> list[str]:
+    """Every known format name, sorted."""
+    return sorted(set(BUILTINS) | set(discovered()))
+
+
+@lru_cache(maxsize=None)
+def get(name: str) -> Exporter:
+    """The exporter registered under ``name``; an unknown name is an error listing the known."""
+    found = discovered().get(name)
+    if found is not None:
+        try:
+            return _instantiate(name, found.load())
+        except ExportError:
+            raise
+        except Exception as exc:
+            raise ExportError(f"the exporter '{name}' ({found.value}) could not be loaded: {exc}") from None
+    if name in BUILTINS:
+        return _instantiate(name, _load_reference(BUILTINS[name]))
+    raise ExportError(f"unknown export format '{name}'; known formats: {', '.join(names())}")
+
+
+def describe() -> dict[str, str]:
+    """Format name -> one-line description."""
+    return {name: get(name).description for name in names()}

@@ -1,0 +1,176 @@
+"""Rendering one town's catalog in one locale: what it sends, rendered and checked per channel.
+
+Rules, in order:
+
+1. the town's messages are the national ones minus its suppressions, plus its own local
+   messages (:meth:`catalog.workspace.Workspace.town_messages`), in stage order;
+2. a message at or after the town's end age is left out (``after_end_age``);
+3. the text sent to readers of a locale is the message's text in that locale, or else in the
+   first of the workspace's ``fallbacks`` for it that has one (``ja-easy: ja``); with none, the
+   message is left out (``untranslated``). ``text_locale`` of an entry says which was sent;
+4. that text must be signed off (its own approval, in the locale it is written in), or the
+   message is left out (``unapproved``) — unless ``include_unapproved``: then it is kept and
+   marked (``approval.approved`` false, and 【未承認】 in front of every delivered text);
+5. the town's block for a stage is appended (after a blank line) to the *first* kept message at
+   that stage, so a parent never reads the same block twice on one day; a block with no kept
+   message at its stage is not sent and is reported as a warning. The block's text is chosen
+   like a message's (the locale, its fallbacks, then the source locale), and is signed off on
+   its own; a block not signed off is not attached (``unapproved_block``) unless
+   ``include_unapproved``, which attaches it and marks the entry;
+6. texts and blocks are rendered with the sandboxed, strict renderer of
+   :mod:`catalog.templating` (a missing field is an error naming town, message and field);
+7. each channel of the town gets its delivered text and facts (:mod:`exports.channels`); a text
+   a channel cannot carry is an error naming town and message.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
+
+from catalog.hashing import content_hash
+from catalog.messages import Message
+from catalog.stages import Stage
+from catalog.templating import render_for_town, stage_context
+from catalog.towns import Town
+from exports.approval import ApprovalMap, block_key, lookup
+from exports.channels import channel_text
+from exports.errors import ChannelError
+from exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
+
+
+class Kept(NamedTuple):
+    """A message the town sends in a locale: the locale its text is written in, its approval."""
+
+    message: Message
+    text_locale: str
+    approval: Approval
+
+
+@lru_cache(maxsize=4096)
+def _stage_context(stage: Stage) -> dict[str, str]:
+    return stage_context(stage)
+
+
+@lru_cache(maxsize=65536)
+def _content_hash(stage: Stage, locale: str, text: str) -> str:
+    return content_hash(str(stage), locale, text)  # the same for every town: computed once
+
+
+def text_locale(message: Message, chain: Sequence[str]) -> str | None:
+    """The first locale of ``chain`` (the locale, then its fallbacks) the message has a text in."""
+    return next((loc for loc in chain if loc in message.texts), None)
+
+
+def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approval_map: ApprovalMap,
+           include_unapproved: bool) -> tuple[list[Kept], Counter[str]]:
+    """The messages the town sends to readers of ``chain[0]``, and counts of the rest by reason."""
+    kept: list[Kept] = []
+    left_out: Counter[str] = Counter()
+    for message in messages:
+        if message.stage.phase == "B" and message.stage >= town.end_age:
+            left_out["after_end_age"] += 1
+            continue
+        written = chain[0] if chain[0] in message.texts else text_locale(message, chain[1:])
+        if written is None:
+            left_out["untranslated"] += 1
+            continue
+        approval = lookup(approval_map, message.id, written)
+        if not approval.approved and not include_unapproved:
+            left_out["unapproved"] += 1
+            continue
+        kept.append(Kept(message, written, approval))
+    return kept, left_out
+
+
+def block_owners(kept: Iterable[Kept], town: Town) -> dict[str, Stage]:
+    """Message id -> stage of the block it carries (the first kept message at each stage)."""
+    owners: dict[str, Stage] = {}
+    taken: set[Stage] = set()
+    for k in kept:
+        stage = k.message.stage
+        if stage in town.blocks and stage not in taken:
+            owners[k.message.id] = stage
+            taken.add(stage)
+    return owners
+
+
+def unused_block_warnings(town: Town, locale: str, used: Iterable[Stage]) -> tuple[str, ...]:
+    unused = sorted(set(town.blocks) - set(used))
+    return tuple(f"town {town.code} ({locale}): the block for {s} ({s.label_ja}) is not sent: "
+                 "no message is sent at that stage" for s in unused)
+
+
+def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
+               approval_map: ApprovalMap) -> tuple[str, Approval] | None:
+    """The town's block at ``stage`` for readers of ``chain[0]`` and its approval."""
+    by_locale = town.blocks.get(stage) or {}
+    written = next((loc for loc in (*chain, source_locale) if loc in by_locale), None)
+    if written is None:
+        return None
+    return by_locale[written], lookup(approval_map, block_key(town.code, stage), written)
+
+
+def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[str, ChannelText]:
+    """The delivered text per channel of the town; a channel error names the place."""
+    try:
+        return {ch: channel_text(ch, delivered, email_encoding=town.email_encoding) for ch in town.channels}
+    except ChannelError as exc:
+        raise ChannelError(exc.message, location=place()) from None
+
+
+def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval] | None,
+                town_context: dict[str, Any]) -> Entry:
+    """Render one message (and the block it carries) for one town and locale, with its
+    per-channel texts."""
+    message = kept.message
+    source = message.texts[kept.text_locale].text
+    block_text, block_approval = block if block else (None, None)
+    if block_text is None and "{" not in source:
+        text = source  # nothing to render: no template syntax, no block
+    else:
+        context = {"town": town_context, "stage": _stage_context(message.stage)}
+        text = render_for_town(source, block_text, context, town=town.code, message=message.id,
+                               locale=locale).full
+    approved = kept.approval.approved and (block_approval is None or block_approval.approved)
+    channels = channel_texts(town, mark_unapproved(text, approved),
+                             lambda: where(town.code, message.id, locale))
+    return Entry(
+        message_id=message.id, source="local" if message.town else "national",
+        stage=message.stage, text=text, text_locale=kept.text_locale,
+        has_block=block_text is not None,
+        content_hash=_content_hash(message.stage, kept.text_locale, source),
+        approval=kept.approval, block_approval=block_approval, channels=channels)
+
+
+def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval_map: ApprovalMap,
+                  *, include_unapproved: bool = False, source_locale: str = "ja",
+                  fallbacks: Sequence[str] = ()) -> TownCatalog:
+    """The :class:`TownCatalog` of ``town`` in ``locale`` (``messages``: the town's messages in
+    stage order, as :meth:`Workspace.town_messages` gives them; ``fallbacks``: the locales
+    whose text is sent when a message has none in ``locale``, in order)."""
+    chain = (locale, *fallbacks)
+    kept, left_out = select(messages, town, chain, approval_map, include_unapproved)
+    owners = block_owners(kept, town)
+    town_context = town.template_context()
+    entries = []
+    for k in kept:
+        block = None
+        if k.message.id in owners:
+            block = town_block(town, owners[k.message.id], chain, source_locale, approval_map)
+            if block and not block[1].approved and not include_unapproved:
+                left_out["unapproved_block"] += 1
+                block = None
+        entries.append(build_entry(k, town, locale, block, town_context))
+    return TownCatalog(town=town, locale=locale, entries=tuple(entries),
+                       include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
+                       warnings=unused_block_warnings(town, locale, owners.values()))
+
+
+def town_catalog(workspace: Any, town: Town, locale: str, approval_map: ApprovalMap, *,
+                 include_unapproved: bool = False) -> TownCatalog:
+    """:func:`build_catalog` for a town of a loaded workspace (its source locale and fallbacks)."""
+    return build_catalog(workspace.town_messages(town), town, locale, approval_map,
+                         include_unapproved=include_unapproved,
+                         source_locale=workspace.config.source_locale,
+                         fallbacks=workspace.config.locale_chain(locale)[1:])
