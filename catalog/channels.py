@@ -4,14 +4,23 @@
 * SMS: GSM-7 when every character is in the GSM 7-bit alphabet (160 septets alone, 153 per part;
   extension-table characters count 2), else UCS-2 (70 UTF-16 units alone, 67 per part); at most
   10 parts.
+* E-mail: the subject is a template per locale (``exports.email.subject`` in kizuna.yaml, default
+  ``{{ town.name }}より（{{ stage.label }}）``); Japanese mobile mail lists show about 30
+  characters of it, so the checks warn past :data:`EMAIL_SUBJECT_MAX`.
 * E-mail in ISO-2022-JP carries JIS X 0208 only; the usual Windows look-alikes and circled
   numbers have a JIS form, and NFKC gives one for 半角カナ, ㈱ and the like.
 """
 from __future__ import annotations
 
 import unicodedata
+from typing import Any, Mapping
+
+from catalog.errors import WorkspaceError
 
 LINE_MAX_UNITS = 5000
+EMAIL_SUBJECT_MAX = 30
+DEFAULT_EMAIL_SUBJECTS = {"ja": "{{ town.name }}より（{{ stage.label }}）",
+                          "en": "A message from {{ town.name }} ({{ stage.key }})"}
 SMS_MAX_PARTS = 10
 #: (alone, per part) limits by SMS encoding
 SMS_LIMITS = {"gsm7": (160, 153), "ucs2": (70, 67)}
@@ -51,3 +60,22 @@ def jis_replacement(run: str) -> str:
     (the result may still not be encodable: check with :func:`jis_encodable`)."""
     mapped = "".join(JIS_LOOKALIKES.get(c) or CIRCLED.get(c) or c for c in run)
     return unicodedata.normalize("NFKC", mapped)
+
+
+def email_option(options: Mapping[str, Any], key: str, locale: str, default: str) -> str:
+    """An ``exports.email`` option: text, or a mapping of locale (or base language) to text."""
+    value = options.get(key, default)
+    if isinstance(value, Mapping):
+        base = locale.split("-")[0]
+        value = value.get(locale, value.get(base, default))
+    if not isinstance(value, str) or not value:
+        raise WorkspaceError("must be text, or a mapping of locale to text",
+                             path="kizuna.yaml", field=f"exports.email.{key}")
+    return value
+
+
+def email_subject_template(options: Mapping[str, Any], locale: str) -> str:
+    """The subject template for ``locale`` (``exports.email.subject``, else the default)."""
+    base = locale.split("-")[0]
+    default = DEFAULT_EMAIL_SUBJECTS.get(locale, DEFAULT_EMAIL_SUBJECTS.get(base, DEFAULT_EMAIL_SUBJECTS["en"]))
+    return email_option(options, "subject", locale, default)

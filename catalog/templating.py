@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from catalog.errors import TemplateError
@@ -47,7 +47,8 @@ def _dotted(node: nodes.Node) -> str | None:
 
 @lru_cache(maxsize=65536)
 def variables_used(source: str) -> frozenset[str]:
-    """Dotted variable paths a template reads (``town.contacts.phone``), longest form only.
+    """Dotted variable paths a template reads from outside itself (``town.contacts.phone``),
+    longest form only; names the template sets itself (``{% for s in ... %}``) are left out.
     Raises ``TemplateError`` on a syntax error."""
     if not _looks_templated(source):
         return frozenset()
@@ -55,6 +56,7 @@ def variables_used(source: str) -> frozenset[str]:
         tree = _ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+    outside = meta.find_undeclared_variables(tree)
     paths: set[str] = set()
     inner: set[int] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -63,7 +65,7 @@ def variables_used(source: str) -> frozenset[str]:
         if id(node) in inner:
             continue
         path = _dotted(node)
-        if path and not (isinstance(node, nodes.Name) and node.ctx != "load"):
+        if path and path.split(".")[0] in outside:
             paths.add(path)
     return frozenset(paths)
 

@@ -24,35 +24,16 @@ from email.header import Header
 from email.message import EmailMessage
 from typing import Any, Mapping
 
+from catalog.channels import email_option, email_subject_template
 from catalog.templating import render, stage_context
 from exports.channels import ISO_2022_JP, for_entry, to_iso2022jp
-from exports.errors import ExportError
 from exports.model import UNAPPROVED_MARK, Entry, OutputFile, TownCatalog
 from exports.registry import FunctionExporter
 
 FOLDER = "email"
 DEFAULT_FROM = "noreply@example.invalid"
-DEFAULT_SUBJECTS = {"ja": "{{ town.name }}より（{{ stage.label }}）",
-                    "en": "A message from {{ town.name }} ({{ stage.key }})"}
 MAX_LINE_OCTETS = 998
 POLICY = policy.SMTP.clone(refold_source="none")
-
-
-def _option(options: Mapping[str, Any], key: str, locale: str, default: str) -> str:
-    value = options.get(key, default)
-    if isinstance(value, Mapping):
-        base = locale.split("-")[0]
-        value = value.get(locale, value.get(base, default))
-    if not isinstance(value, str) or not value:
-        raise ExportError("must be text, or a mapping of locale to text",
-                          path="kizuna.yaml", field=f"exports.email.{key}")
-    return value
-
-
-def subject_template(options: Mapping[str, Any], locale: str) -> str:
-    base = locale.split("-")[0]
-    default = DEFAULT_SUBJECTS.get(locale, DEFAULT_SUBJECTS.get(base, DEFAULT_SUBJECTS["en"]))
-    return _option(options, "subject", locale, default)
 
 
 def encode_header(value: str, charset: str) -> str:
@@ -75,15 +56,15 @@ def message_bytes(catalog: TownCatalog, entry: Entry, options: Mapping[str, Any]
     charset = town.email_encoding
     body = for_entry(catalog, entry, "email").text
     context = {"town": town.template_context(), "stage": stage_context(entry.stage)}
-    subject = render(subject_template(options, catalog.locale), context, where=f"{place}, e-mail subject")
+    subject = render(email_subject_template(options, catalog.locale), context, where=f"{place}, e-mail subject")
     if not entry.approved:
         subject = UNAPPROVED_MARK + subject
-    from_name = _option(options, "from_name", catalog.locale, town.name)
+    from_name = email_option(options, "from_name", catalog.locale, town.name)
     if charset == ISO_2022_JP:
         subject, _ = to_iso2022jp(subject, where=f"{place}, e-mail subject")
         from_name, _ = to_iso2022jp(from_name, where=f"{place}, e-mail from_name")
     msg = EmailMessage(policy=POLICY)
-    sender = _option(options, "from", catalog.locale, DEFAULT_FROM)
+    sender = email_option(options, "from", catalog.locale, DEFAULT_FROM)
     msg.set_raw("From", f"{encode_header(from_name, charset)} <{sender}>")
     msg.set_raw("To", "undisclosed-recipients:;")
     msg.set_raw("Subject", encode_header(subject, charset))

@@ -13,6 +13,8 @@
   - SMS: GSM-7 (160 alone, 153 per part, extension characters count 2) when every character
     fits, else UCS-2 (70 alone, 67 per part); more than ``sms_max_parts`` (10) parts is an
     error, more than ``sms_warn_parts`` (0 = off) a warning;
+  - e-mail: the subject (``exports.email.subject``) over ``email_subject_max`` (30) characters
+    is a warning, and in ISO-2022-JP a subject character it cannot carry an error;
   - e-mail in ISO-2022-JP (the town's ``email_encoding``): a character JIS X 0208 cannot carry is
     an error, unless the export replaces it (Windows look-alikes ～→〜, ①→(1), then NFKC:
     半角カナ→全角, ㈱→(株)) — then it is an info finding naming the replacement.
@@ -23,11 +25,11 @@ import re
 from dataclasses import replace
 from typing import Any, Iterator, Mapping
 
-from catalog.channels import LINE_MAX_UNITS, jis_encodable, jis_replacement, sms_size, utf16_units
-from catalog.errors import TemplateError
-from catalog.templating import BLOCK_SEPARATOR, render_for_town, stage_context
+from catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_subject_template, jis_encodable,
+                              jis_replacement, sms_size, utf16_units)
+from catalog.errors import KizunaError, TemplateError
+from catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
 from review.checks.engine import Hit, rule
-from review.checks.templates import simple_render
 from review.checks.text import TextDoc
 from review.checks.wordlists import compile_pattern
 
@@ -108,6 +110,22 @@ def preview(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
 
 # --- length/channel -----------------------------------------------------------------------------
 
+def _subject_hits(subject: str, town: Any, opts: Mapping, ja: bool) -> Iterator[Hit]:
+    """The e-mail subject of this town and stage: its length and, in ISO-2022-JP, its characters."""
+    if (n := utf16_units(subject)) > opts["email_subject_max"]:
+        yield Hit(f"{town.name}のメールの件名「{subject}」が{n}文字あり、携帯のメール一覧では途中で切れます"
+                  f"（目安 {opts['email_subject_max']}文字）。" if ja else
+                  f"The e-mail subject for {town.name} is {n} characters; mail lists cut it after about "
+                  f"{opts['email_subject_max']}: {subject}", town=town.code, level="warning",
+                  suggestion="kizuna.yaml の exports.email.subject を短くしましょう" if ja
+                  else "Shorten exports.email.subject in kizuna.yaml")
+    if town.email_encoding == "iso-2022-jp":
+        for _, ch, fixed in jis_problems(subject):
+            if fixed is None:
+                yield Hit(f"{town.name}のメールの件名の「{ch}」(U+{ord(ch):04X}) は ISO-2022-JP で送れません。",
+                          town=town.code, suggestion="kizuna.yaml の exports.email.subject を見直しましょう")
+
+
 def _channel_hits(full: str, national: str, town: Any, opts: Mapping, ja: bool) -> Iterator[Hit]:
     code = town.code
     if "line" in town.channels and (n := utf16_units(full)) > LINE_MAX_UNITS:
@@ -142,14 +160,14 @@ def _channel_hits(full: str, national: str, town: Any, opts: Mapping, ja: bool) 
 
 
 @rule("length/channel", "チャネルの文字数・文字コード", level="error", scope="message",
-      options={"sms_max_parts": 10, "sms_warn_parts": 0},
+      options={"sms_max_parts": 10, "sms_warn_parts": 0, "email_subject_max": EMAIL_SUBJECT_MAX},
       description="本文と町のブロックを合わせて、各町のチャネル（LINE・SMS・メール）で送れない")
 def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     text = ctx.message.text(ctx.locale)
     ja = ctx.doc.is_japanese
     source = ctx.ws.config.source_locale
     for town in ctx.towns:
-        rendered = render_quickly(text, town.block(ctx.message.stage, ctx.locale, source), town, ctx.message,
+        rendered = render_or_none(text, town.block(ctx.message.stage, ctx.locale, source), town, ctx.message,
                                   ctx.locale)
         if rendered is None:
             continue  # template/variables reports it
@@ -159,16 +177,27 @@ def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             if hit.start is not None:  # a position in the rendered text is one in the source only
                 hit = replace(hit, text=text) if national == text else replace(hit, start=None, end=None, text=None)
             yield hit
+        if "email" in town.channels:
+            subject = email_subject(ctx.ws, town, ctx.message.stage, ctx.locale)
+            if subject is not None:
+                yield from _subject_hits(subject, town, opts, ja)
 
 
-def render_quickly(text: str, block: str | None, town: Any, message: Any, locale: str) -> tuple[str, str | None] | None:
-    """The national text and block rendered for ``town``, or ``None`` when a template fails.
-    Templates that only print fields (``{{ town.name }}``) are filled in directly, the rest by
-    Jinja2 (:func:`catalog.templating.render_for_town`); both give the same text."""
+def email_subject(ws: Any, town: Any, stage: Any, locale: str) -> str | None:
+    """The subject the e-mail export gives this town's message at ``stage`` (``None`` when its
+    template fails: the export reports that)."""
+    options = ws.config.section("exports").get("email") or {}
+    context = {"town": town.template_context(), "stage": stage_context(stage)}
+    try:
+        return render(email_subject_template(options, locale), context)
+    except KizunaError:
+        return None
+
+
+def render_or_none(text: str, block: str | None, town: Any, message: Any, locale: str) -> tuple[str, str | None] | None:
+    """The national text and block rendered for ``town``, or ``None`` when a template fails
+    (``template/variables`` reports it)."""
     context = {"town": town.template_context(), "stage": stage_context(message.stage)}
-    quick = [simple_render(t, context) if t is not None else "" for t in (text, block)]
-    if None not in quick:
-        return quick[0], (quick[1] or None) if block is not None else None  # type: ignore[return-value]
     try:
         rendered = render_for_town(text, block, context, town=town.code, message=message.id, locale=locale)
     except TemplateError:

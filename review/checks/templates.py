@@ -17,13 +17,8 @@ translations that follow their source.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
-
-import jinja2
-from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from catalog.errors import TemplateError
 from catalog.stages import Stage
@@ -31,64 +26,18 @@ from catalog.templating import has_path, stage_context, variables_used
 from catalog.towns import CONTACT_FIELDS, Town
 from review.checks.engine import Hit, rule
 
-_PARSER = SandboxedEnvironment()
 TOWN_FIELDS = frozenset(Town("000000", "", "", {}).template_context())
 STAGE_FIELDS = frozenset(stage_context(Stage.after_birth()))
 _MAPPING_FIELDS = {"contacts": frozenset(CONTACT_FIELDS), "services": None}
 
 
-_FIELD_RE = re.compile(r"\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}")
-
-
-@lru_cache(maxsize=65536)
-def simple_fields(source: str) -> tuple[str, ...] | None:
-    """The dotted paths of a template that only prints fields (``{{ town.name }}``), or ``None``
-    when it uses anything more (statements, filters, expressions) — then Jinja2 must read it."""
-    if "{%" in source or "{#" in source:
-        return None
-    rest = _FIELD_RE.sub("", source)
-    if "{{" in rest or "}}" in rest:
-        return None
-    return tuple(_FIELD_RE.findall(source))
-
-
-def _lookup(context: Mapping[str, Any], path: str) -> Any:
-    value: Any = context
-    for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            raise KeyError(path)
-        value = value[part]
-    return value
-
-
-def simple_render(source: str, context: Mapping[str, Any]) -> str | None:
-    """``source`` with its fields filled in, as Jinja2 would print them; ``None`` when the
-    template is not simple or a field is missing (Jinja2 then renders or reports it)."""
-    if "{" not in source:
-        return source
-    if simple_fields(source) is None:
-        return None
-    try:
-        return _FIELD_RE.sub(lambda m: str(_lookup(context, m.group(1))), source)
-    except KeyError:
-        return None
-
-
 @lru_cache(maxsize=65536)
 def template_variables(source: str) -> frozenset[str] | str:
     """Dotted paths a template reads from outside itself, or its syntax error as text."""
-    if "{" not in source:
-        return frozenset()
-    fields = simple_fields(source)
-    if fields is not None:
-        return frozenset(fields)
     try:
-        own = meta.find_undeclared_variables(_PARSER.parse(source))
-        used = variables_used(source)
-    except (jinja2.TemplateSyntaxError, TemplateError) as exc:
-        line = getattr(exc, "lineno", None)
-        return f"line {line}: {exc.message}" if line else str(getattr(exc, "message", exc))
-    return frozenset(p for p in used if p.split(".")[0] in own)
+        return variables_used(source)
+    except TemplateError as exc:
+        return exc.message.removeprefix("template syntax error on ")
 
 
 def schema_problem(path: str) -> str | None:

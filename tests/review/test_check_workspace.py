@@ -176,3 +176,23 @@ def test_sample_checks_run_and_find_what_was_planted(sample_ws) -> None:
     assert {"tone/ranuki", "tone/command", "tone/mixed-style", "translation/stale"} <= rules
     assert all(f.path for f in findings)
     assert run_checks(sample_ws, towns=["264652"]) is not None
+
+
+EMAIL_TOWN = {**SMALL_TOWN, "channels": ["email"], "email_encoding": "iso-2022-jp", "locales": ["ja"]}
+
+
+def test_email_subject_length_and_encoding_are_checked(make_workspace) -> None:
+    ws = load_workspace(make_workspace(messages=full_catalog(), towns=[EMAIL_TOWN]))
+    subjects = [f for f in of_rule(run_checks(ws), "length/channel") if "件名" in f.message]
+    assert subjects == []  # the default subject 「松本市より（妊娠8週0日）」 is short and JIS-safe
+
+    long_subject = {**SMALL_CONFIG, "exports": {"email": {"subject": "{{ town.prefecture }}{{ town.name }}子育て応援メッセージ配信サービスからのお知らせ（{{ stage.label }}）"}}}
+    ws = load_workspace(make_workspace(messages=full_catalog(), towns=[EMAIL_TOWN], config=long_subject, name="long"))
+    hits = [f for f in of_rule(run_checks(ws), "length/channel") if "件名" in f.message]
+    assert hits and all(f.level == "warning" and f.town == "202029" for f in hits)
+    assert "携帯のメール一覧では途中で切れます" in hits[0].message
+
+    bad_char = {**SMALL_CONFIG, "exports": {"email": {"subject": "髙{{ town.name }}より"}}}
+    ws = load_workspace(make_workspace(messages=full_catalog(), towns=[EMAIL_TOWN], config=bad_char, name="jis"))
+    hits = [f for f in of_rule(run_checks(ws), "length/channel") if "件名" in f.message]
+    assert hits and all(f.level == "error" and "髙" in f.message for f in hits)
