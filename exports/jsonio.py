@@ -2,33 +2,20 @@
 
 Export documents put their main lists (entries, pushes, the manifest's files) one item per line
 (compact, keys sorted) after a head of fixed keys, so that a changed message is a changed line
-in any text diff and the fast C encoder does the work. Small documents are indented.
+in any text diff. Small documents are indented.
 """
 from __future__ import annotations
 
 import json
-from json import encoder as _json_encoder
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-_compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-
-
-def _reusable_encoder() -> Callable[[Any], str]:
-    """``_compact.encode`` without building a new C encoder for every item (the C encoder of
-    the standard library, made once; the plain encoder where there is none)."""
-    make = getattr(_json_encoder, "c_make_encoder", None)
-    if make is None:
-        return _compact.encode
-    chunks = make(None, None, _json_encoder.encode_basestring, None, ": ", ", ", True, False, True)
-    return lambda value: "".join(chunks(value, 0)) if isinstance(value, (dict, list)) else _compact.encode(value)
-
-
-_encode = _reusable_encoder()
+import orjson
 
 
 def compact(value: Any) -> str:
-    """One-line JSON with sorted keys (what every item line is)."""
-    return _encode(value)
+    """One-line JSON with sorted keys (what every item line is), made by orjson: several times
+    faster than the standard library's encoder, and item lines are most of an export."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def _body(key: str, items: Iterable[Any] | Mapping[str, Any]) -> str:
