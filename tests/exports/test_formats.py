@@ -58,7 +58,6 @@ def test_canonical_json_is_valid_for_every_town_and_locale(ws: Workspace, signof
             assert data["include_unapproved"] is include
 
 
-@pytest.mark.skipif(not (sample_root() / "kizuna.yaml").is_file(), reason="no bundled sample yet")
 def test_canonical_json_of_the_sample_is_valid(signoff, tmp_path: Path) -> None:
     ws = load_workspace(sample_root())
     signoff(default="draft")
@@ -70,8 +69,6 @@ def test_canonical_json_of_the_sample_is_valid(signoff, tmp_path: Path) -> None:
 
 
 def test_sample_towns_use_every_builtin_format() -> None:
-    if not (sample_root() / "kizuna.yaml").is_file():
-        pytest.skip("no bundled sample yet")
     from exports.runner import default_formats
     ws = load_workspace(sample_root())
     used = {f for town in ws.towns.values() for f in default_formats(town)}
