@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from catalog.municipalities import lookup, search
 from catalog.stages import Stage
 from catalog.workspace import init_workspace
 from kizuna.app import EXIT_FINDINGS, fail, handle_errors
-from kizuna.demo import run_demo
+from kizuna.demo import run_demo, sample_root
+from review.coverage import MILESTONES_FILE
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -30,9 +32,11 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 @click.option("--title", default="", help="A title for the workspace.")
 @handle_errors
 def init(directory: Path, title: str) -> None:
-    """Create an empty workspace in DIRECTORY (a git repository)."""
+    """Create an empty workspace in DIRECTORY (a git repository), with the dated milestones
+    (milestones.yaml) the coverage check holds a catalog to, for experts to review."""
     init_workspace(directory, title=title)
-    click.echo(f"empty workspace created in {directory}")
+    shutil.copyfile(sample_root() / MILESTONES_FILE, directory / MILESTONES_FILE)
+    click.echo(f"empty workspace created in {directory} (with {MILESTONES_FILE}: review its dates and windows)")
 
 
 @click.command()

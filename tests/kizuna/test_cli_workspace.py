@@ -50,5 +50,31 @@ def test_init_then_commands_find_the_workspace(tmp_path: Path) -> None:
     target = tmp_path / "ws"
     assert run("init", str(target)).exit_code == 0
     assert (target / "kizuna.yaml").is_file()
+    assert (target / ".gitignore").read_text(encoding="utf-8").splitlines()[1] == "out/"
+    from review.coverage import load_milestones
+
+    assert {m.id for m in load_milestones(target)} >= {"birth-registration", "checkup-1y6m"}
+    checked = CliRunner().invoke(main, ["-w", str(target), "check", "--format", "json"])
+    assert checked.exit_code == 0 and checked.stdout.strip() == "[]"  # nothing to check yet, nothing wrong
     again = CliRunner().invoke(main, ["init", str(target)])
     assert again.exit_code == 2 and "already" in again.stderr
+
+
+def test_every_workspace_command_refuses_a_broken_workspace_with_exit_2(make_workspace) -> None:
+    root = make_workspace()
+    town = root / "towns" / "202029.yaml"
+    town.write_text(town.read_text(encoding="utf-8").replace("'202029'", "'202028'"), encoding="utf-8")
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    for args in (["check"], ["coverage"], ["review", "status"], ["export"],
+                 ["author", "notebook", "--out", str(root / "nb")]):
+        result = CliRunner().invoke(main, ["-w", str(root), *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "towns/202029.yaml: code: '202028' has a wrong check digit" in result.stderr, args
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(main, ["demo", str(tmp_path)])
+    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
