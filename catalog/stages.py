@@ -236,8 +236,3 @@ def stage_range(start: Stage, step: Step, *, to: Stage | None = None,
     while current < stop or (to is not None and current == stop):
         yield current
         current = current.plus(step)
-
-
-def parse_stage(text: str) -> Stage:
-    """Shorthand for :meth:`Stage.parse`."""
-    return Stage.parse(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import jinja2
 from jinja2 import meta, nodes
@@ -70,15 +70,6 @@ def variables_used(source: str) -> frozenset[str]:
     return frozenset(paths)
 
 
-def syntax_error(source: str) -> str | None:
-    """The syntax error of a template as text, or ``None`` when it parses."""
-    try:
-        variables_used(source)
-    except TemplateError as exc:
-        return exc.message
-    return None
-
-
 def has_path(context: Mapping[str, Any], path: str) -> bool:
     value: Any = context
     for part in path.split("."):
@@ -134,10 +125,3 @@ def render_for_town(text: str, block: str | None, context: Mapping[str, Any], *,
     national = render(text, context, where=where)
     rendered_block = render(block, context, where=f"{where}, town block") if block else None
     return RenderedText(national, rendered_block)
-
-
-def all_variables(sources: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for s in sources:
-        out |= variables_used(s)
-    return out
