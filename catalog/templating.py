@@ -1,9 +1,11 @@
 """Rendering message texts and town blocks with Jinja2, safely and strictly.
 
 Texts may use the town's profile (``{{ town.name }}``, ``{{ town.contacts.phone }}``, ...) and
-the stage (``{{ stage.label }}``). Templates run in Jinja2's ``SandboxedEnvironment`` (a town
-editor's template cannot reach Python internals) with ``StrictUndefined`` (a missing field is an
-error naming town, message and field, never an empty string in a parent's phone).
+the stage (``{{ stage.label }}``). Templates run in Jinja2's ``ImmutableSandboxedEnvironment``
+(a town editor's template cannot reach Python internals, nor change the profile another message
+is rendered with), with ``*`` and ``**`` bounded so one template cannot build a gigabyte string,
+and with ``StrictUndefined`` (a missing field is an error naming town, message and field, never
+an empty string in a parent's phone).
 """
 from __future__ import annotations
 
@@ -13,15 +15,33 @@ from typing import Any, Mapping
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from catalog.errors import TemplateError
 
 #: Separator between the national text and the town's block.
 BLOCK_SEPARATOR = "\n\n"
 
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
-                            keep_trailing_newline=False)
+#: Longest string or list a template may build with ``*``, and largest ``**`` result.
+MAX_PRODUCT = 10_000
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with ``*`` and ``**`` limited (the sandbox bounds ``range`` only)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_PRODUCT:
+                    raise SecurityError("repetition too long")
+        return super().call_binop(context, operator, left, right)
+
+
+_ENV = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 def _looks_templated(text: str) -> bool:

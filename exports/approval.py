@@ -5,10 +5,16 @@ item of its own, keyed ``town:CODE:STAGE``). The sign-off status of every item i
 read once, turned into plain :class:`~exports.model.Approval` values (so it can travel to worker
 processes) and looked up per entry.
 
-The approval reference is the hash of the latest decision-log entry that approved the current
-text (``decision:<hash>``). When the sign-off status carries no such hash, the reference falls
-back to the content hash the approval is bound to (``content:<hash>``), which still identifies
+The approval reference is the digest of the latest decision-log entry that counts for the
+approval of the current text (``decision:<digest>``, the ``digest`` field of that line of
+``decisions.jsonl``). When the sign-off status carries no such digest, the reference falls back
+to the content hash the approval is bound to (``content:<hash>``), which still identifies
 exactly what was approved.
+
+Approvals are only as good as the log they come from: :func:`decisions_anchor` checks the log's
+hash chain (an edited, reordered or deleted entry stops the export, naming the first bad
+entry) and gives its head — number of entries and digest of the last — which the manifest
+records, so that the references of an export can be checked against the log it was made from.
 """
 from __future__ import annotations
 
@@ -16,13 +22,11 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from catalog.stages import Stage
+from exports.errors import ExportError
 from exports.model import APPROVED, Approval
 
 #: status of a (message, locale) that the sign-off status does not mention
 UNKNOWN = "draft"
-#: attributes of a sign-off status that may carry the approving decision's hash, in order
-_REF_ATTRIBUTES = ("approval_ref", "decision_hash", "approved_hash", "entry_hash")
-
 ApprovalMap = Mapping[tuple[str, str], Approval]
 
 
@@ -34,13 +38,30 @@ def signoff_status(workspace: Any, now: date | datetime | None) -> Mapping[tuple
 
 
 def _decision_ref(status: Any) -> str | None:
-    for name in _REF_ATTRIBUTES:
-        value = getattr(status, name, None)
-        if isinstance(value, str) and value:
-            return value if ":" in value else f"decision:{value}"
-    decision = getattr(status, "decision", None) or getattr(status, "latest_approval", None)
-    value = getattr(decision, "hash", None) if decision is not None else None
-    return f"decision:{value}" if isinstance(value, str) and value else None
+    """``decision:<digest>`` from a sign-off status's ``approval_ref`` (``None`` without one)."""
+    value = getattr(status, "approval_ref", None)
+    if not isinstance(value, str) or not value:
+        return None
+    return value if value.startswith(("decision:", "content:")) else f"decision:{value}"
+
+
+def decisions_anchor(workspace: Any) -> dict[str, Any]:
+    """``{"entries": n, "head": digest of the last entry}`` of the workspace's decisions log,
+    after checking its chain; a broken chain raises :class:`ExportError` naming the first bad
+    entry (approvals read from a tampered log are not exported)."""
+    from review.decisions import DECISIONS_FILE, head, verify_log
+
+    root = getattr(workspace, "root", None)
+    if root is None:
+        return {"entries": 0, "head": "0" * 64}
+    problems = verify_log(root)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ExportError(f"the hash chain is broken — {problems[0]}{more}. Approvals read from it cannot "
+                          "be trusted, so nothing is exported: run 'kizuna review verify' and restore the "
+                          "log from version control", path=root / DECISIONS_FILE)
+    count, digest = head(root)
+    return {"entries": count, "head": digest}
 
 
 def to_approval(status: Any, content_hash: str | None) -> Approval:
@@ -52,9 +73,13 @@ def to_approval(status: Any, content_hash: str | None) -> Approval:
     return Approval(state, ref)
 
 
-def approvals(workspace: Any, *, now: date | datetime | None = None) -> dict[tuple[str, str], Approval]:
+def approvals(workspace: Any, *, now: date | datetime | None = None,
+              check_log: bool = True) -> dict[tuple[str, str], Approval]:
     """Every item of the workspace — (message id, locale) and (block key, locale) — with its
-    approval."""
+    approval; the decisions log's chain is checked first (``check_log=False``: the caller did,
+    with :func:`decisions_anchor`)."""
+    if check_log:
+        decisions_anchor(workspace)
     raw = signoff_status(workspace, now)
     return {(str(key[0]), str(key[1])): to_approval(status, getattr(status, "current_hash", None))
             for key, status in raw.items()}

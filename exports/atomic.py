@@ -9,6 +9,11 @@ previous export back first (:func:`recover`).
 
 A target that exists, is not empty and holds no kizuna manifest is refused: kizuna never
 replaces a folder it did not write.
+
+On POSIX an export holds an exclusive ``flock`` on the target's parent folder from start to
+swap, so two exports into the same place run one after the other, and the next export removes
+the staging and old folders that a killed process left behind (no file is created for the
+lock, so the workspace's content does not change).
 """
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ from pathlib import Path
 from typing import Iterator
 
 from exports.errors import ExportError
+
+try:  # POSIX: one export at a time per folder, and leftovers of killed exports are removed
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "kizuna-export-manifest"
@@ -69,6 +79,30 @@ def swap(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def locked(folder: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on ``folder`` (yields whether a lock is held: not on Windows)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield False
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # a file system without flock on folders (some NFS): export unlocked
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def leftovers(target: Path) -> list[Path]:
+    """Staging and old folders of ``target`` that no running export uses (call under the lock)."""
+    found = [*target.parent.glob(f".{target.name}.staging-*"), *target.parent.glob(f".{target.name}.old-*")]
+    return sorted(p for p in found if p.is_dir() and not p.is_symlink())
+
+
 def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
@@ -79,14 +113,18 @@ def _umask() -> int:
 def staged(target: Path) -> Iterator[Path]:
     """A staging folder for a new export of ``target``; swapped in only if the block succeeds."""
     target = Path(target)
-    recover(target)
-    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; an export is shared
-    try:
-        yield staging
-        swap(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    with locked(target.parent) as exclusive:
+        recover(target)
+        check_target(target)
+        if exclusive:
+            for folder in leftovers(target):
+                shutil.rmtree(folder, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; an export is shared
+        try:
+            yield staging
+            swap(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)

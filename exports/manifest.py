@@ -1,9 +1,11 @@
 """The manifest of an export (``manifest.json``): what was exported, from which revision, and
 the SHA-256 of every file, so a delivery team can verify a copy and see which files changed.
 
-Described by ``exports/schema/manifest-v1.schema.json``. The head keys come in a fixed order,
-then ``towns`` and ``files`` one member a line (keys sorted within); nothing comes from the
-clock (``as_of`` is the date given to ``--as-of``, else null).
+Described by ``exports/schema/manifest-v1.schema.json``. ``decisions`` anchors the approval
+references of the export in the decisions log: its number of entries and the digest of its
+last entry when the export was made (:func:`exports.approval.decisions_anchor`). The head keys
+come in a fixed order, then ``towns`` and ``files`` one member a line (keys sorted within);
+nothing comes from the clock (``as_of`` is the date given to ``--as-of``, else null).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from exports import jsonio
 from exports.atomic import MANIFEST, MANIFEST_FORMAT
 from exports.model import SCHEMA_VERSION
 
-HEAD_KEYS = ("format", "schema_version", "kizuna_version", "catalog_revision", "as_of",
+HEAD_KEYS = ("format", "schema_version", "kizuna_version", "catalog_revision", "decisions", "as_of",
              "include_unapproved", "counts", "warnings")
 
 
@@ -56,7 +58,7 @@ def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileRecord], *,
                   revision: str, as_of: date | None, include_unapproved: bool,
-                  kizuna_version: str) -> dict[str, Any]:
+                  kizuna_version: str, decisions: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The manifest mapping (towns in code order; every path relative to the export folder)."""
     ordered = sorted(results, key=lambda r: r.code)
     files = {**extra_files}
@@ -68,6 +70,7 @@ def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileR
         "schema_version": SCHEMA_VERSION,
         "kizuna_version": kizuna_version,
         "catalog_revision": revision,
+        "decisions": dict(decisions or {"entries": 0, "head": "0" * 64}),
         "as_of": as_of.isoformat() if as_of else None,
         "include_unapproved": include_unapproved,
         "counts": {

@@ -18,14 +18,21 @@ Rules, in order:
    its own; a block not signed off is not attached (``unapproved_block``) unless
    ``include_unapproved``, which attaches it and marks the entry;
 6. texts and blocks are rendered with the sandboxed, strict renderer of
-   :mod:`catalog.templating` (a missing field is an error naming town, message and field);
+   :mod:`catalog.templating` (a missing field is an error naming town, message and field). The
+   town profile is handed to templates read-only (:func:`frozen`), so a template cannot change
+   what the town's other messages read (``{{ town.contacts.update(...) }}`` is an error). A
+   template that cannot be rendered is an error even when its text is left out — a message or
+   block not signed off, a block with no message at its stage — so a broken town block is found
+   when it is written, not on the day it is approved (nothing is written; exit 2);
 7. each channel of the town gets its delivered text and facts (:mod:`exports.channels`); a text
    a channel cannot carry is an error naming town and message.
 """
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from catalog.hashing import content_hash
@@ -62,9 +69,20 @@ def text_locale(message: Message, chain: Sequence[str]) -> str | None:
     return next((loc for loc in chain if loc in message.texts), None)
 
 
+def frozen(value: Any) -> Any:
+    """A read-only copy of a template context: mappings become ``MappingProxyType``, lists
+    tuples (Jinja2's sandbox lets a template call ``dict.update`` or ``list.append``)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen(v) for v in value)
+    return value
+
+
 def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approval_map: ApprovalMap,
-           include_unapproved: bool) -> tuple[list[Kept], Counter[str]]:
-    """The messages the town sends to readers of ``chain[0]``, and counts of the rest by reason."""
+           include_unapproved: bool, held: list[Kept] | None = None) -> tuple[list[Kept], Counter[str]]:
+    """The messages the town sends to readers of ``chain[0]``, and counts of the rest by reason;
+    the messages left out only because they are not signed off are added to ``held``."""
     kept: list[Kept] = []
     left_out: Counter[str] = Counter()
     for message in messages:
@@ -78,6 +96,8 @@ def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approv
         approval = lookup(approval_map, message.id, written)
         if not approval.approved and not include_unapproved:
             left_out["unapproved"] += 1
+            if held is not None:
+                held.append(Kept(message, written, approval))
             continue
         kept.append(Kept(message, written, approval))
     return kept, left_out
@@ -95,10 +115,19 @@ def block_owners(kept: Iterable[Kept], town: Town) -> dict[str, Stage]:
     return owners
 
 
-def unused_block_warnings(town: Town, locale: str, used: Iterable[Stage]) -> tuple[str, ...]:
-    unused = sorted(set(town.blocks) - set(used))
-    return tuple(f"town {town.code} ({locale}): the block for {s} ({s.label_ja}) is not sent: "
-                 "no message is sent at that stage" for s in unused)
+def unused_block_warnings(town: Town, locale: str, used: Iterable[Stage],
+                          held: Iterable[Kept] = ()) -> tuple[str, ...]:
+    """A warning per block that no sent message carries (``held``: the messages left out as not
+    signed off, named when one is at the block's stage)."""
+    waiting: dict[Stage, list[str]] = {}
+    for k in held:
+        waiting.setdefault(k.message.stage, []).append(k.message.id)
+    out = []
+    for s in sorted(set(town.blocks) - set(used)):
+        why = (f"the message at that stage ({', '.join(waiting[s])}) is not signed off" if s in waiting
+               else "no message is sent at that stage")
+        out.append(f"town {town.code} ({locale}): the block for {s} ({s.label_ja}) is not sent: {why}")
+    return tuple(out)
 
 
 def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
@@ -120,7 +149,7 @@ def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[
 
 
 def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval] | None,
-                town_context: dict[str, Any]) -> Entry:
+                town_context: Mapping[str, Any]) -> Entry:
     """Render one message (and the block it carries) for one town and locale, with its
     per-channel texts."""
     message = kept.message
@@ -143,6 +172,22 @@ def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval]
         approval=kept.approval, block_approval=block_approval, channels=channels)
 
 
+def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable[tuple[Stage, str, str]],
+                 town_context: Mapping[str, Any]) -> None:
+    """Render what the catalog does not send — the messages in ``held`` (not signed off) and
+    ``blocks`` (``(stage, block text, message id to name)``) — only to find template errors;
+    the first raises ``TemplateError`` naming town, message and field."""
+    for k in held:
+        source = k.message.texts[k.text_locale].text
+        if "{" in source:
+            render_for_town(source, None, {"town": town_context, "stage": _stage_context(k.message.stage)},
+                            town=town.code, message=k.message.id, locale=locale)
+    for stage, text, name in blocks:
+        if "{" in text:
+            render_for_town("", text, {"town": town_context, "stage": _stage_context(stage)},
+                            town=town.code, message=name, locale=locale)
+
+
 def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval_map: ApprovalMap,
                   *, include_unapproved: bool = False, source_locale: str = "ja",
                   fallbacks: Sequence[str] = ()) -> TownCatalog:
@@ -150,21 +195,33 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
     stage order, as :meth:`Workspace.town_messages` gives them; ``fallbacks``: the locales
     whose text is sent when a message has none in ``locale``, in order)."""
     chain = (locale, *fallbacks)
-    kept, left_out = select(messages, town, chain, approval_map, include_unapproved)
+    messages = list(messages)
+    held: list[Kept] = []
+    kept, left_out = select(messages, town, chain, approval_map, include_unapproved, held)
     owners = block_owners(kept, town)
-    town_context = town.template_context()
+    town_context = frozen(town.template_context())
     entries = []
+    unsent_blocks: list[tuple[Stage, str, str]] = []
     for k in kept:
         block = None
         if k.message.id in owners:
             block = town_block(town, owners[k.message.id], chain, source_locale, approval_map)
             if block and not block[1].approved and not include_unapproved:
                 left_out["unapproved_block"] += 1
+                unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
         entries.append(build_entry(k, town, locale, block, town_context))
+    first_at: dict[Stage, str] = {}
+    for m in messages:
+        first_at.setdefault(m.stage, m.id)
+    for stage in sorted(set(town.blocks) - set(owners.values())):
+        found = town_block(town, stage, chain, source_locale, approval_map)
+        if found:
+            unsent_blocks.append((stage, found[0], first_at.get(stage, block_key(town.code, stage))))
+    check_unsent(held, town, locale, unsent_blocks, town_context)
     return TownCatalog(town=town, locale=locale, entries=tuple(entries),
                        include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
-                       warnings=unused_block_warnings(town, locale, owners.values()))
+                       warnings=unused_block_warnings(town, locale, owners.values(), held))
 
 
 def town_catalog(workspace: Any, town: Town, locale: str, approval_map: ApprovalMap, *,

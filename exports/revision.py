@@ -4,8 +4,10 @@
 (``git status --porcelain`` empty), otherwise ``sha256:<digest>`` of its content: SHA-256 over
 the sorted list of (workspace-relative path, SHA-256 of the file) of every file. Both leave out
 exports themselves — any folder holding a kizuna export manifest, the staging and old folders
-of an export in progress, and the folders given as ``exclude`` — and the digest leaves out
-``.git`` and caches. The same workspace content always gives the same revision.
+of an export in progress, and the folders given as ``exclude`` — and the workspace's derived
+folder ``out/`` (review packets, notebooks and workbooks generated from the workspace: what
+``.gitignore`` of a new workspace ignores); the digest also leaves out ``.git`` and caches.
+The same workspace content always gives the same revision, whatever views were generated.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from typing import Iterable
 from exports.atomic import is_export
 
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
+#: the workspace's folder of derived files (catalog.workspace.GITIGNORE), at its top level
+DERIVED_DIR = "out"
 _TRANSIENT = re.compile(r"^\..+\.(staging|old)-")
 
 
@@ -37,7 +41,7 @@ class _OutputFolders:
 
     def __init__(self, root: Path, exclude: Iterable[Path]) -> None:
         self.root = root.resolve()
-        self.exclude = {Path(p).resolve() for p in exclude}
+        self.exclude = {Path(p).resolve() for p in exclude} | {self.root / DERIVED_DIR}
         self.is_output_dir = lru_cache(maxsize=None)(self._is_output_dir)
 
     def _is_output_dir(self, folder: Path) -> bool:

@@ -4,7 +4,8 @@
 
 1. plans the export — which towns, locales and formats (by default each town gets the canonical
    JSON plus its channels and backend; ``formats`` overrides) — and checks every name first;
-2. reads the sign-off status once and the catalog revision once;
+2. checks the decisions log's chain and reads its head, the sign-off status and the catalog
+   revision, once each (:mod:`exports.approval`, :mod:`exports.revision`);
 3. exports each town (render each locale, run each exporter, write its files) in a pool of
    worker processes, or in this process for one town or ``jobs=1``; the files go into a
    staging folder (:mod:`exports.atomic`);
@@ -27,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 from catalog.towns import Town
 from catalog.workspace import Workspace
 from exports import registry
-from exports.approval import ApprovalMap, approvals
+from exports.approval import ApprovalMap, approvals, decisions_anchor
 from exports.atomic import MANIFEST, staged
 from exports.errors import ExportError
 from exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
@@ -112,7 +113,14 @@ def plan_export(workspace: Workspace, request: ExportRequest,
         if not request.formats:
             _check_formats(formats, known, town=town)
         locales = tuple(loc for loc in town.locales if not request.locales or loc in request.locales)
+        if not locales:
+            if request.towns:  # a town asked for by name in a locale it does not send
+                raise ExportError(f"town {code} ({town.name}) does not send in "
+                                  f"{', '.join(request.locales)}; its locales: {', '.join(town.locales)}")
+            continue  # --locale with every town: only the towns that send in it
         plans.append(TownPlan(code, locales, tuple(dict.fromkeys(formats))))
+    if not plans and request.locales:
+        raise ExportError(f"no town sends in {', '.join(request.locales)}; nothing to export")
     return plans
 
 
@@ -248,7 +256,8 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     for name in sorted({f for p in plans for f in p.formats}):
         registry.get(name)  # load every exporter now: a broken plugin fails before any work
     options, warnings = export_options(workspace, known)
-    approval_map = approvals(workspace, now=request.as_of)
+    anchor = decisions_anchor(workspace)
+    approval_map = approvals(workspace, now=request.as_of, check_log=False)
     revision = catalog_revision(workspace.root, exclude=[out])
     with staged(out) as staging:
         job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)
@@ -260,7 +269,7 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
             extra[f"schema/{name}"] = FileRecord.of(data)
         manifest = manifest_data(results, extra, revision=revision, as_of=request.as_of,
                                  include_unapproved=request.include_unapproved,
-                                 kizuna_version=tool_version())
+                                 kizuna_version=tool_version(), decisions=anchor)
         manifest["warnings"] = sorted(set(manifest["warnings"]) | set(warnings))
         write_file(staging / MANIFEST, manifest_bytes(manifest))
     return ExportResult(out, manifest, manifest["warnings"])

@@ -21,7 +21,8 @@ A role count may also be written as a list (``[obstetrician, midwife]`` = one of
 How the requirement of one message and locale is built (:func:`required_roles`):
 
 * source locale: ``always`` + the rules of all its topics (the larger count wins when two topics
-  ask for the same role), or ``default`` when none of its topics has a rule;
+  ask for the same role), or ``default`` when none of its topics has a rule for the message's
+  phase (a topic may be ruled for ``pregnancy`` only);
 * another locale: ``always`` + ``translations`` when the policy has it, else as the source;
 * a town's local message: the above + ``town``; a town block: ``town`` only.
 
@@ -153,6 +154,7 @@ def message_requirement(policy: Policy, message: Message, locale: str, source_lo
         req = merge(policy.always, policy.translations)
     else:
         rules = [policy.topics[t].for_stage(message.stage) for t in message.topics if t in policy.topics]
+        rules = [r for r in rules if r]  # a topic ruled for the other phase only has no rule here
         req = merge(policy.always, *rules) if rules else merge(policy.always, policy.default)
     if message.town is not None:
         req = merge(req, policy.town)

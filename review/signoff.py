@@ -359,6 +359,16 @@ def stale_reasons(item: Item, signoff: Decision) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+def renewed_since(required: Mapping[str, int], approvals: Sequence[Decision]) -> datetime | None:
+    """The latest moment ``t`` such that the approvals made at ``t`` or later still fill
+    ``required`` (``None`` when all of them do not): the approval lasts until ``t`` + the period,
+    however many redundant older approvals there are."""
+    for moment in sorted({d.at for d in approvals}, reverse=True):
+        if not assign(required, [d for d in approvals if d.at >= moment])[0]:
+            return moment
+    return None
+
+
 def derive(item: Item, decisions: Sequence[Decision], *, period_days: int, now: datetime) -> MessageStatus:
     """The status of one item from its decisions (pure; see the module docstring)."""
     h = item.content_hash
@@ -368,6 +378,9 @@ def derive(item: Item, decisions: Sequence[Decision], *, period_days: int, now: 
     period = timedelta(days=period_days)
     fresh = [d for d in approvals if d.at + period > now]
     missing, used = assign(item.required, fresh)
+    since = renewed_since(item.required, fresh) if not missing else None
+    if since is not None:  # count the newest approvals that fill the requirement
+        missing, used = assign(item.required, [d for d in fresh if d.at >= since])
     signoff = last_signoff(decisions)
     reasons: tuple[str, ...] = ()
     if requests:
@@ -390,7 +403,7 @@ def derive(item: Item, decisions: Sequence[Decision], *, period_days: int, now: 
     if state == "approved":
         return MessageStatus(**base, approved_hash=h, approved_text=item.text, approved_stage=str(item.stage),
                              approved_at=max(d.at for d in used),
-                             expires_at=min(d.at for d in used) + period)
+                             expires_at=(since or min(d.at for d in used)) + period)
     if signoff is not None:
         return MessageStatus(**base, approved_hash=signoff.content_hash, approved_text=signoff.text,
                              approved_stage=signoff.stage, approved_at=signoff.at)

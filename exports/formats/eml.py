@@ -19,14 +19,17 @@ time (and the file stays byte-identical between exports).
 """
 from __future__ import annotations
 
+import re
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any, Mapping
 
 from catalog.channels import email_option, email_subject_template
 from catalog.templating import render, stage_context
 from exports.channels import ISO_2022_JP, for_entry, to_iso2022jp
+from exports.errors import ExportError
 from exports.model import UNAPPROVED_MARK, Entry, OutputFile, TownCatalog
 from exports.registry import FunctionExporter
 
@@ -34,6 +37,33 @@ FOLDER = "email"
 DEFAULT_FROM = "noreply@example.invalid"
 MAX_LINE_OCTETS = 998
 POLICY = policy.SMTP.clone(refold_source="none")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_ADDR_SPEC = re.compile(r"^[^\s<>()\[\],;:\\\"@]+@[^\s<>()\[\],;:\\\"@]+$")
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: line breaks and other control characters become a space (a
+    rendered subject or a name from the town profile can never add a header)."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def address(name: str, addr: str, charset: str) -> str:
+    """``Name <addr>``: an ASCII name quoted when it has specials (``"City, Office"``), any
+    other as RFC 2047 words in ``charset``."""
+    name = one_line(name)
+    if name.isascii():
+        return formataddr((name, addr))
+    return f"{encode_header(name, charset)} <{addr}>"
+
+
+def sender_address(options: Mapping[str, Any], locale: str) -> str:
+    sender = str(email_option(options, "from", locale, DEFAULT_FROM)).strip()
+    if not _ADDR_SPEC.match(sender):
+        raise ExportError(f"'{sender}' is not an e-mail address like kosodate@city.example.jp",
+                          path="kizuna.yaml", field="exports.email.from")
+    return sender
 
 
 def encode_header(value: str, charset: str) -> str:
@@ -56,16 +86,16 @@ def message_bytes(catalog: TownCatalog, entry: Entry, options: Mapping[str, Any]
     charset = town.email_encoding
     body = for_entry(catalog, entry, "email").text
     context = {"town": town.template_context(), "stage": stage_context(entry.stage)}
-    subject = render(email_subject_template(options, catalog.locale), context, where=f"{place}, e-mail subject")
+    subject = one_line(render(email_subject_template(options, catalog.locale), context,
+                              where=f"{place}, e-mail subject"))
     if not entry.approved:
         subject = UNAPPROVED_MARK + subject
-    from_name = email_option(options, "from_name", catalog.locale, town.name)
+    from_name = one_line(str(email_option(options, "from_name", catalog.locale, town.name)))
     if charset == ISO_2022_JP:
         subject, _ = to_iso2022jp(subject, where=f"{place}, e-mail subject")
         from_name, _ = to_iso2022jp(from_name, where=f"{place}, e-mail from_name")
     msg = EmailMessage(policy=POLICY)
-    sender = email_option(options, "from", catalog.locale, DEFAULT_FROM)
-    msg.set_raw("From", f"{encode_header(from_name, charset)} <{sender}>")
+    msg.set_raw("From", address(from_name, sender_address(options, catalog.locale), charset))
     msg.set_raw("To", "undisclosed-recipients:;")
     msg.set_raw("Subject", encode_header(subject, charset))
     msg.set_raw("MIME-Version", "1.0")

@@ -18,6 +18,10 @@ locale's ISO 639-3 code (``ja``→``jpn``, ``en``→``eng``; ``exports.rapidpro.
 others) with ``base_language`` the same, ``start_mode`` "P" (passive: a message does not
 interrupt a flow the contact is in; ``exports.rapidpro.start_mode`` changes it).
 
+A campaign message event holds at most 640 characters in a stock RapidPro (its
+``MSG_FIELD_SIZE``); a longer delivered text is an error naming town and message.
+``exports.rapidpro.max_length`` sets another limit for an install configured otherwise.
+
 RapidPro offsets have no months. A month-based stage (``B2m``, ``B1y6m``) is converted to days
 with the mean Gregorian month: ``round(months × 30.436875) + days``; it may fire up to two days
 from the calendar date that the canonical JSON states exactly. UUIDs are UUID5 of town, locale
@@ -44,6 +48,8 @@ ISO639_3 = {"ja": "jpn", "en": "eng", "zh": "zho", "ko": "kor", "pt": "por", "es
 FIELDS = {"due": ("due_date", "出産予定日"), "birth": ("birth_date", "生年月日")}
 PHASE_NAMES = {"due": "妊娠中", "birth": "出生後"}
 START_MODES = ("I", "S", "P")
+#: RapidPro's MSG_FIELD_SIZE: the longest text of a message campaign event
+MAX_LENGTH = 640
 
 
 def stable_uuid(*parts: str) -> str:
@@ -67,8 +73,21 @@ def offset_days(entry: Entry) -> int:
     return round(offset["months"] * MEAN_MONTH_DAYS) + offset["days"]
 
 
-def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str) -> dict[str, Any]:
+def max_length(options: Mapping[str, Any]) -> int:
+    value = options.get("max_length", MAX_LENGTH)
+    if type(value) is not int or value < 1:
+        raise ExportError("must be a whole number of characters, like 640", path="kizuna.yaml",
+                          field="exports.rapidpro.max_length")
+    return value
+
+
+def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str,
+          limit: int = MAX_LENGTH) -> dict[str, Any]:
     key, label = FIELDS[entry.anchor]
+    if len(entry.delivered_text) > limit:
+        raise ExportError(f"the text is {len(entry.delivered_text)} characters; a RapidPro message event "
+                          f"holds at most {limit} (exports.rapidpro.max_length): shorten the message or "
+                          "the town block", location=catalog.where(entry))
     return {
         "uuid": stable_uuid(catalog.town.code, catalog.locale, "event", entry.message_id),
         "event_type": "M",
@@ -94,6 +113,7 @@ def document(catalog: TownCatalog, options: Mapping[str, Any]) -> dict[str, Any]
     if start_mode not in START_MODES:
         raise ExportError(f"must be one of {', '.join(START_MODES)}", path="kizuna.yaml",
                           field="exports.rapidpro.start_mode")
+    limit = max_length(options)
     campaigns, groups = [], []
     for anchor in ("due", "birth"):
         grp = group(catalog, anchor)
@@ -101,7 +121,8 @@ def document(catalog: TownCatalog, options: Mapping[str, Any]) -> dict[str, Any]
         campaigns.append({
             "uuid": stable_uuid(catalog.town.code, catalog.locale, "campaign", anchor),
             "name": grp["name"], "group": grp,
-            "events": [event(catalog, e, lang, start_mode) for e in catalog.entries if e.anchor == anchor],
+            "events": [event(catalog, e, lang, start_mode, limit) for e in catalog.entries
+                       if e.anchor == anchor],
         })
     return {
         "version": EXPORT_VERSION, "site": str(options.get("site", DEFAULT_SITE)),

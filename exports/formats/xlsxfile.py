@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from exports.errors import ExportError
 from exports.formats.tabular import COLUMNS, rows
 from exports.model import OutputFile, TownCatalog
 from exports.registry import FunctionExporter
@@ -69,8 +71,22 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return normalised_zip(buffer.getvalue())
 
 
+def check_cells(catalog: TownCatalog, data: list[list[Any]]) -> None:
+    """A control character (other than tab and line breaks) cannot be stored in a worksheet:
+    an error naming town, message, the character and the column, rather than openpyxl's."""
+    for entry, row in zip(catalog.entries, data):
+        for name, value in zip(COLUMNS, row):
+            found = ILLEGAL_CHARACTERS_RE.search(value) if isinstance(value, str) else None
+            if found:
+                raise ExportError(f"the {name} holds the control character U+{ord(found.group()):04X} at "
+                                  f"character {found.start() + 1}, which an XLSX sheet cannot store; "
+                                  "remove it from the text", location=catalog.where(entry))
+
+
 def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]:
-    return [OutputFile(FILENAME, workbook_bytes(workbook(COLUMNS, rows(catalog))))]
+    data = rows(catalog)
+    check_cells(catalog, data)
+    return [OutputFile(FILENAME, workbook_bytes(workbook(COLUMNS, data)))]
 
 
 EXPORTER = FunctionExporter("XLSX workbook, one row per message (catalog.xlsx)", export)

@@ -23,9 +23,11 @@ def _missing(st: MessageStatus) -> str:
 
 
 def status_line(st: MessageStatus) -> str:
-    """``approved  p12w-checkup  ja  P12w  承認済み`` (+ what is missing)."""
+    """``approved  p12w-checkup  ja  P12w  承認済み`` (+ what is missing, and why a stale,
+    expired or changes-requested item is so)."""
     missing = f"  不足: {_missing(st)}" if st.missing_roles and st.state != "approved" else ""
-    return f"{st.state:<17} {st.message_id}  {st.locale}  {st.stage}  {st.label_ja}{missing}"
+    why = f"  理由: {'／'.join(st.reasons)}" if st.reasons else ""
+    return f"{st.state:<17} {st.message_id}  {st.locale}  {st.stage}  {st.label_ja}{missing}{why}"
 
 
 def status_json(st: MessageStatus) -> dict[str, Any]:
@@ -78,7 +80,12 @@ def decide(app: App, message_id: str, by: str, decision: str, locale: str | None
 @handle_errors
 def status_command(app: App, fmt: str, states: tuple[str, ...]) -> None:
     """Sign-off status of every message and town block, per locale (derived from the log)."""
-    found = status(app.workspace())
+    ws = app.workspace()
+    found = status(ws)
+    problems = verify_log(ws.root)
+    if problems:
+        click.echo(f"kizuna: warning: the decisions log is broken at {problems[0]}; this status "
+                   "cannot be trusted (run 'kizuna review verify')", err=True)
     shown = [st for st in found.values() if not states or st.state in states]
     if fmt == "json":
         click.echo(json.dumps({"counts": counts(found), "items": [status_json(st) for st in shown]},

@@ -219,3 +219,41 @@ def test_registry_entry_points_match_builtins() -> None:
 
 def test_email_module_docstring_defaults_match_code() -> None:
     assert eml.DEFAULT_FROM in eml.__doc__
+
+
+def test_email_headers_quote_names_and_cannot_be_injected(tmp_path: Path, signoff) -> None:
+    config = {"kizuna": 1, "locales": ["ja", "en"], "exports": {"email": {
+        "from_name": {"ja": "Yosano Town, Child Support"},
+        "subject": {"ja": "{{ town.contacts.desk }}より"}, "from": "kosodate@example.jp"}}}
+    town = dict(TOWNS[2], contacts={"desk": "子育て応援課\nBcc: victim@example.com"})
+    ws = load_workspace(write_workspace(tmp_path / "w", towns=[town], config=config))
+    run_export(ws, ExportRequest(formats=("email",), jobs=1), tmp_path / "out")
+    msg = parse_eml(tmp_path / "out/264652/ja/email/b0d-born.eml")
+    assert msg["Bcc"] is None and not msg.defects
+    assert msg["Subject"] == "子育て応援課 Bcc: victim@example.comより"   # one line, no new header
+    assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [
+        ("Yosano Town, Child Support", "kosodate@example.jp")]
+    config["exports"]["email"]["from"] = "kosodate@example.jp\nBcc: x@example.com"
+    ws = load_workspace(write_workspace(tmp_path / "w2", towns=[TOWNS[2]], config=config))
+    with pytest.raises(Exception, match="exports.email.from"):
+        run_export(ws, ExportRequest(formats=("email",), jobs=1), tmp_path / "out2")
+
+
+def test_rapidpro_refuses_a_text_longer_than_a_message_event_holds(tmp_path: Path, signoff) -> None:
+    messages = [dict(MESSAGES[0], texts={"ja": {"text": "あ" * 641}})]
+    ws = load_workspace(write_workspace(tmp_path / "w", messages=messages, towns=[dict(TOWNS[1], channels=["line"], suppress=[])]))
+    catalog = town_catalog(ws, ws.town("131121"), "ja", approvals(ws))
+    with pytest.raises(Exception, match=r"town 131121, message p10w-hello \(ja\).*641 characters.*at most 640"):
+        rapidpro.export(catalog, {})
+    doc = json.loads(rapidpro.export(catalog, {"max_length": 1000})[0].data)
+    assert len(doc["campaigns"][0]["events"][0]["message"]["jpn"]) == 641
+    with pytest.raises(Exception, match="exports.rapidpro.max_length"):
+        rapidpro.export(catalog, {"max_length": "many"})
+
+
+def test_xlsx_names_a_control_character_it_cannot_store(tmp_path: Path, signoff) -> None:
+    messages = [dict(MESSAGES[0], texts={"ja": {"text": "健診の\x0b案内です。"}})]
+    ws = load_workspace(write_workspace(tmp_path / "w", messages=messages, towns=[TOWNS[2]]))
+    catalog = town_catalog(ws, ws.town("264652"), "ja", approvals(ws))
+    with pytest.raises(Exception, match=r"town 264652, message p10w-hello \(ja\).*U\+000B at character 4"):
+        xlsxfile.export(catalog, {})

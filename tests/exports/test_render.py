@@ -114,3 +114,48 @@ def test_locale_fallbacks_send_the_fallback_text_under_its_own_approval(tmp_path
     assert by_id["b1m-month"].text == "生後1か月です。"
     assert "p40w-due" not in by_id            # its ja text (the one sent) is not approved
     assert "untranslated" not in en.left_out and en.left_out["unapproved"] == 1
+
+
+def test_broken_template_in_text_not_signed_off_is_still_an_error(tmp_path: Path, signoff) -> None:
+    """A town editor's broken block is found when it is written, not on the day it is approved:
+    the block (edited, so not signed off) is not attached, but the export still refuses it."""
+    towns = [dict(TOWNS[0], blocks={"P10w": "電話は{{ town.contacts.fax }}へ"})]
+    ws = load_workspace(write_workspace(tmp_path / "w", towns=towns))
+    signoff(overrides={("town:202029:P10w", "ja"): "stale"})
+    with pytest.raises(TemplateError, match=r"town 202029, message p10w-hello \(ja\), town block: .*town.contacts.fax"):
+        catalog_of(ws, "202029")
+    # a message not signed off, with a broken template
+    messages = [*MESSAGES, {"id": "b2m-draft", "stage": "B2m", "texts": {"ja": {"text": "{{ town.contacts.fax }}"}}}]
+    ws = load_workspace(write_workspace(tmp_path / "w2", messages=messages, towns=[TOWNS[2]]))
+    signoff(overrides={("b2m-draft", "ja"): "draft"})
+    with pytest.raises(TemplateError, match=r"town 264652, message b2m-draft \(ja\).*town.contacts.fax"):
+        catalog_of(ws, "264652")
+
+
+def test_broken_block_with_no_message_at_its_stage_is_an_error(tmp_path: Path, signoff) -> None:
+    towns = [dict(TOWNS[0], blocks={"B5d": "{{ town.contacts.fax }}"})]
+    ws = load_workspace(write_workspace(tmp_path / "w", towns=towns))
+    with pytest.raises(TemplateError, match=r"town 202029, message town:202029:B5d \(ja\), town block"):
+        catalog_of(ws, "202029")
+
+
+def test_templates_cannot_change_the_town_profile_other_messages_read(tmp_path: Path, signoff) -> None:
+    """Jinja2's sandbox lets a template call dict.update; the profile handed to templates is
+    read-only, so a block cannot rewrite the phone number that later messages print."""
+    messages = [dict(MESSAGES[0], texts={"ja": {"text": "窓口：{{ town.contacts.desk }}"}}),
+                {"id": "b0d-born", "stage": "B0d", "texts": {"ja": {"text": "窓口：{{ town.contacts.desk }}"}}}]
+    for block in ("{{ town.contacts.update(desk='偽の窓口') }}", "{{ town.checkup_months.append(99) }}"):
+        towns = [dict(TOWNS[0], checkup_months=[4, 10], blocks={"P10w": "【松本市より】" + block})]
+        ws = load_workspace(write_workspace(tmp_path / "w", messages=messages, towns=towns))
+        with pytest.raises(TemplateError, match="town 202029, message p10w-hello"):
+            catalog_of(ws, "202029")
+    towns = [dict(TOWNS[0], blocks={})]
+    ws = load_workspace(write_workspace(tmp_path / "ok", messages=messages, towns=towns))
+    assert [e.text for e in catalog_of(ws, "202029").entries] == ["窓口：こども課", "窓口：こども課"]
+
+
+def test_unsent_block_warning_names_the_message_waiting_for_sign_off(ws: Workspace, signoff) -> None:
+    signoff(overrides={("p10w-hello", "ja"): "draft", ("p10w-second", "ja"): "stale"})
+    warnings = catalog_of(ws, "202029").warnings
+    assert any("P10w" in w and "(p10w-hello, p10w-second) is not signed off" in w for w in warnings)
+    assert any("B2y" in w and "no message is sent at that stage" in w for w in warnings)

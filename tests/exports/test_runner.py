@@ -150,3 +150,49 @@ def test_revision_is_the_commit_when_clean_else_a_digest(ws_root: Path, signoff)
     (ws_root / "notes.txt").write_text("draft")
     digest = catalog_revision(ws_root)
     assert digest.startswith("sha256:") and digest == catalog_revision(ws_root)
+
+
+def test_leftovers_of_a_killed_export_are_removed_by_the_next(ws: Workspace, signoff, tmp_path: Path) -> None:
+    """A process killed mid-export (SIGKILL: no cleanup ran) leaves its staging folder, or the
+    old export of an interrupted cleanup; the next export into the same place removes them."""
+    out = tmp_path / "out"
+    run_export(ws, ExportRequest(jobs=1), out)
+    for name in (".out.staging-k1ll3d", ".out.old-k1ll3d"):
+        (tmp_path / name / "202029").mkdir(parents=True)
+        (tmp_path / name / "202029" / "half.json").write_text("{")
+    run_export(ws, ExportRequest(jobs=1), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "ws"]
+    assert atomic.is_export(out)
+
+
+def test_concurrent_exports_into_one_folder_run_one_after_the_other(ws: Workspace, signoff,
+                                                                    tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: run_export(ws, ExportRequest(jobs=1), out), range(3)))
+    assert all(r.out == out for r in results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "ws"]
+    assert tree(out) == tree(run_export(ws, ExportRequest(jobs=1), tmp_path / "single").out)
+
+
+def test_generated_views_in_out_do_not_change_the_revision(ws_root: Path, signoff) -> None:
+    """Review packets, notebooks and workbooks are written into the workspace's out/ folder;
+    they are derived from the catalog, so they do not change its revision."""
+    before = catalog_revision(ws_root)
+    (ws_root / "out" / "authoring").mkdir(parents=True)
+    (ws_root / "out" / "review-ed.html").write_text("<html>packet</html>")
+    (ws_root / "out" / "authoring" / "town.xlsx").write_bytes(b"PK")
+    assert catalog_revision(ws_root) == before
+    (ws_root / "messages" / "p40w-due.yaml").write_text("id: p40w-due\nstage: P40w\ntexts: {ja: {text: 変更}}\n")
+    assert catalog_revision(ws_root) != before
+
+
+def test_a_named_town_in_a_locale_it_does_not_send_is_an_error(ws: Workspace, signoff, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"town 264652 \(与謝野町\) does not send in en; its locales: ja"):
+        run_export(ws, ExportRequest(towns=("264652",), locales=("en",), jobs=1), tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    # without --town, --locale picks the towns that send in it
+    result = run_export(ws, ExportRequest(locales=("en",), jobs=1), tmp_path / "en")
+    assert list(result.manifest["towns"]) == ["202029"]

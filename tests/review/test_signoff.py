@@ -363,3 +363,49 @@ def test_cli_queue_and_expiry(root: Path) -> None:
     approve_all(root, "b00d-hello", ["ed"], at=long_ago)
     assert "expired           b00d-hello  ja  B0d  要再承認（期限切れ）" in cli(root, "status").output
     assert "b00d-hello" in cli(root, "queue", "--by", "ed").output
+
+
+def test_expiry_counts_the_newest_approvals_that_fill_the_requirement(root: Path) -> None:
+    """A redundant older approval must not shorten the approval: expires_at is when the status
+    really turns expired, and approval_ref is the newest counting approval."""
+    day = timedelta(days=1)
+    decide(root, "p12w-food", "diet1", at=T0)
+    decide(root, "p12w-food", "diet2", at=T0 + day)
+    decide(root, "p12w-food", "ed", at=T0 + 2 * day)
+    decide(root, "p12w-food", "dual", at=T0 + 300 * day)   # dietitian and editor: one more slot
+    st = item_status(ws_of(root), "p12w-food", "ja", now=T0 + 310 * day)
+    assert st.state == "approved"
+    assert st.expires_at == T0 + day + timedelta(days=365)     # diet1's approval is not needed
+    assert st.approval_ref == read_log(root)[-1].digest
+    assert {d.reviewer for d in st.approvals} == {"diet2", "ed", "dual"}
+    just_before = item_status(ws_of(root), "p12w-food", "ja", now=st.expires_at - timedelta(minutes=1))
+    assert just_before.state == "approved" and just_before.expires_at == st.expires_at
+    assert state(root, "p12w-food", now=st.expires_at) == "expired"
+
+
+def test_cli_status_says_why_and_warns_about_a_broken_log(root: Path) -> None:
+    approve_all(root, "p10w-care", ["obgyn", "mw", "ed"])
+    edit(root, "p10w-care", stage=Stage.parse("P11w"))
+    decide(root, "b00d-hello", "ed", "changes", comment="語尾をやわらかく")
+    out = cli(root, "status", "--state", "stale", "--state", "changes_requested").output
+    assert "p10w-care  ja  P11w  要再承認（承認後に変更）" in out
+    assert "理由: 承認後にステージが P10w から P11w に変わりました" in out
+    assert "理由: ed が修正を依頼しています：語尾をやわらかく" in out
+    log = log_path(root)
+    log.write_text(log.read_text(encoding="utf-8").replace('"changes"', '"approve"'), encoding="utf-8")
+    result = cli(root, "status")
+    assert result.exit_code == 0
+    assert "the decisions log is broken at decisions.jsonl line 4 (entry #4)" in result.stderr
+
+
+def test_topic_ruled_for_one_phase_only_falls_back_to_the_default_in_the_other() -> None:
+    from catalog.messages import message_from_data
+    from review.policy import message_requirement
+    policy = policy_from_data({"default": {"public_health_nurse": 1},
+                               "topics": {"sleep": {"pregnancy": {"midwife": 1}}}})
+    def need(stage: str) -> dict[str, int]:
+        message = message_from_data({"id": "x-sleep", "stage": stage, "topics": ["sleep"],
+                                     "texts": {"ja": {"text": "よく眠れていますか。"}}}, "x.yaml")
+        return message_requirement(policy, message, "ja", "ja")
+    assert need("P30w") == {"midwife": 1}
+    assert need("B30d") == {"public_health_nurse": 1}   # not nobody-but-the-fallback editor
