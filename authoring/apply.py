@@ -18,6 +18,7 @@ time (a national message file, or a town file holding blocks, profile and local 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
@@ -122,6 +123,8 @@ def _refusal(ws: Workspace, proposal: Proposal, current: Message | None) -> str 
         return f"locale '{t.locale}' is not one of the workspace's ({', '.join(ws.config.locales)})"
     if t.kind == "message" and proposal.text is not None and not proposal.text.strip():
         return "the text is empty; to delete a message delete its notebook cell"
+    if t.kind == "block" and proposal.text is not None and not proposal.text.strip():
+        return "the block is empty; a town's blocks are deleted in the town's own workbook"
     if t.kind == "message" and proposal.text is None and t.locale == ws.config.source_locale:
         holders = [code for code, town in ws.towns.items() if t.key in town.suppress]
         if holders:
@@ -146,10 +149,12 @@ def _conflict_reason(proposal: Proposal, current: str | None, owner_exists: bool
     if not owner_exists:
         return "the town is no longer in the workspace"
     if current and proposal.base_hash:
-        return "changed in the workspace since the file was made"
+        return ("changed in the workspace since the file was made (if by an earlier import of this "
+                "same file, make a fresh file before editing again)")
     if proposal.base_hash:
         return "deleted from the workspace since the file was made"
-    return "added in the workspace meanwhile"
+    return ("already in the workspace (added meanwhile, taken by another message, or by an earlier "
+            "import of this same file)")
 
 
 def _to_apply(ws: Workspace, p: Proposal, owner: Message | None, current: str | None,
@@ -169,6 +174,21 @@ def _to_apply(ws: Workspace, p: Proposal, owner: Message | None, current: str | 
         report.add(Verdict.UNCHANGED, p.where, p.target.describe())
         return False
     return True
+
+
+def _follow_stage(ws: Workspace, p: Proposal, owner: Message | None, report: ImportReport) -> Proposal:
+    """A translation follows its message's stage: the stage is the whole message's, for every
+    locale, and only a source-locale view moves it. A translation whose view says another stage
+    (typed in a translation notebook, or the message moved since the file was made) is merged at
+    the message's stage, and a note says the file's stage was not applied."""
+    source = ws.config.source_locale
+    if (p.target.kind != "message" or p.text is None or owner is None or not p.stage
+            or p.target.locale == source or Stage.parse(p.stage) == owner.stage):
+        return p
+    report.notes.append(f"{p.where}: {p.target.describe()}: stage {p.stage} not applied: a translation "
+                        f"follows its message's stage ({owner.stage}); the stage is changed in a "
+                        f"{source} view")
+    return replace(p, stage=str(owner.stage))
 
 
 T = TypeVar("T")
@@ -192,7 +212,9 @@ def _apply_message_group(ws: Workspace, message_id: str, proposals: list[Proposa
     path, source = ws.message_path(message_id), ws.config.source_locale
     changed = False
     for p in proposals:
-        if not _to_apply(ws, p, message, message_unit_hash(message, p.target.locale), report, by, now):
+        current = message_unit_hash(message, p.target.locale)
+        p = _follow_stage(ws, p, message, report)
+        if not _to_apply(ws, p, message, current, report, by, now):
             continue
         ok, candidate = _attempt(report, p, lambda: _checked_message(edit_message(message, p, source), path))
         if ok:
@@ -224,6 +246,7 @@ def _apply_town_group(ws: Workspace, code: str, proposals: list[Proposal], repor
             local = next((m for m in town.local_messages if m.id == p.target.key), None)
         if p.target.kind == "message":
             current = message_unit_hash(local, p.target.locale)
+            p = _follow_stage(ws, p, local, report)
         else:
             current = _town_unit_hash(town, p.target)
         if not _to_apply(ws, p, local, current, report, by, now, owner_exists=town is not None):
@@ -269,22 +292,54 @@ def already_logged(ws: Workspace, request: DecisionRequest, content_hash: str) -
                for d in read_log(ws.root))
 
 
+def _refresh(ws: Workspace, target: Target) -> None:
+    """Load the owner of ``target`` again from disk into ``ws`` (a change saved by someone else
+    since ``ws`` was loaded must be what a decision is checked against and bound to)."""
+    kind, key = _owner(ws, target)
+    if kind == "message":
+        message = _fresh_message(ws, key)
+        if message is None:
+            ws.messages.pop(key, None)
+        else:
+            ws.messages[key] = message
+        return
+    town = _fresh_town(ws, key)
+    if town is None:
+        ws.towns.pop(key, None)
+    else:
+        ws.towns[key] = town
+
+
+def _not_current(saw: str | None, now_hash: str | None, locale: str | None) -> str:
+    if now_hash is None and saw is None:
+        return f"there is no {locale or ''} text to decide on yet".replace("  ", " ")
+    if now_hash is None:
+        return "the text was deleted since the file was made"
+    return "the text changed since the file was made; decide on the current text in a new file"
+
+
 def apply_decisions(ws: Workspace, requests: Iterable[DecisionRequest], seen: dict[Target, str | None],
                     report: ImportReport, *, now: datetime | None = None) -> None:
-    """Record each decision against the text its reviewer saw (``seen[target]``, else the base)."""
+    """Record each decision against the text its reviewer saw (``seen[target]``, else the base),
+    checked against the workspace as it is on disk now."""
     from review.signoff import record_decision  # noqa: PLC0415
 
     for r in requests:
         label = f"{r.target.describe()}: {DECISION_NAMES.get(r.decision, r.decision)}"
+        said = f"{label} 「{r.comment}」" if r.comment else label
         if not r.reviewer:
-            report.add(Verdict.REFUSED, r.where, f"{label} not recorded: this file names no reviewer "
+            report.add(Verdict.REFUSED, r.where, f"{said} not recorded: this file names no reviewer "
                        "(make it with --by REVIEWER)")
             continue
         saw = seen.get(r.target, r.base_hash)
+        try:
+            _refresh(ws, r.target)
+        except KizunaError as exc:
+            report.add(Verdict.REFUSED, r.where, f"{said} not recorded: {exc}")
+            continue
         now_hash = current_hash(ws, r.target)
         if now_hash is None or now_hash != saw:
-            report.add(Verdict.REFUSED, r.where, f"{label} not recorded: the text changed since the "
-                       "file was made; decide on the current text in a new file")
+            report.add(Verdict.REFUSED, r.where, f"{said} not recorded: {_not_current(saw, now_hash, r.target.locale)}")
             continue
         if already_logged(ws, r, now_hash):
             report.add(Verdict.UNCHANGED, r.where, f"{label} (already in the log)")
@@ -295,7 +350,7 @@ def apply_decisions(ws: Workspace, requests: Iterable[DecisionRequest], seen: di
                             reviewer=r.reviewer, decision=r.decision, comment=r.comment, town=town,
                             now=now)
         except KizunaError as exc:
-            report.add(Verdict.REFUSED, r.where, f"{label} refused: {exc.message}")
+            report.add(Verdict.REFUSED, r.where, f"{said} refused: {exc.message}")
             continue
         report.add(Verdict.APPLIED, r.where, f"{label} recorded")
 

@@ -1,28 +1,76 @@
-"""One entry point for imports: a notebook (``.ipynb``) or a workbook (``.xlsx``) by suffix."""
+"""One entry point for imports: a notebook (``.ipynb``) or a workbook (``.xlsx``) by suffix.
+
+After a file applied something, the checks run on the workspace as it was and as it is now, and
+every *new* error (say, a town block whose template names a profile field the town does not
+have, or a profile field emptied while templates still use it) is added to the report as a note,
+so the person importing hears of it at once rather than at the next ``kizuna check``.
+"""
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from catalog.errors import KizunaError
-from catalog.workspace import Workspace
-from authoring.merge import ImportReport
+from catalog.workspace import Workspace, load_workspace
+from authoring.merge import ImportReport, Verdict
 
 SUFFIXES = (".ipynb", ".xlsx")
+MAX_ERRORS_SHOWN = 20
 
 
-def import_file(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
-    """Check ``path`` completely (nothing is applied from a broken file), then merge it."""
+def import_file(ws: Workspace, path: Path, *, now: datetime | None = None,
+                check: bool = True) -> ImportReport:
+    """Check ``path`` completely (nothing is applied from a broken file), then merge it; with
+    ``check``, report the check errors the applied changes brought in (see the module doc)."""
     path = Path(path)
     if not path.is_file():
         raise KizunaError("file not found", path=path)
     suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise KizunaError(f"cannot import a '{suffix}' file; kizuna imports {' and '.join(SUFFIXES)}", path=path)
+    before = _copy(ws) if check else None
     if suffix == ".ipynb":
         from authoring.notebooks import import_notebook  # noqa: PLC0415
 
-        return import_notebook(ws, path, now=now)
-    if suffix == ".xlsx":
+        report = import_notebook(ws, path, now=now)
+    else:
         from authoring.workbooks import import_workbook  # noqa: PLC0415
 
-        return import_workbook(ws, path, now=now)
-    raise KizunaError(f"cannot import a '{suffix}' file; kizuna imports {' and '.join(SUFFIXES)}", path=path)
+        report = import_workbook(ws, path, now=now)
+    if before is not None and report.of(Verdict.APPLIED):
+        report.notes.extend(new_errors(before, load_workspace(ws.root)))
+    return report
+
+
+def _copy(ws: Workspace) -> Workspace:
+    """A copy of ``ws`` an import cannot change (it replaces entries of these dicts, and
+    messages and towns themselves are immutable)."""
+    twin = copy.copy(ws)
+    twin.messages, twin.towns, twin.paths = dict(ws.messages), dict(ws.towns), dict(ws.paths)
+    return twin
+
+
+def _key(f: Any) -> tuple[Any, ...]:
+    return (f.rule, f.message_id, f.locale, f.town, f.stage, f.message)
+
+
+def new_errors(before: Workspace, after: Workspace) -> list[str]:
+    """Notes for the error-level findings of ``after`` that ``before`` did not have."""
+    try:
+        from review.checks import run_checks  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - the checks ship with kizuna
+        return []
+    try:
+        old = {_key(f) for f in run_checks(before) if f.level == "error" and f.counts}
+        found = [f for f in run_checks(after) if f.level == "error" and f.counts and _key(f) not in old]
+    except KizunaError as exc:
+        return [f"the checks could not run after the import: {exc}"]
+    notes = []
+    for f in found[:MAX_ERRORS_SHOWN]:
+        subject = " ".join(x for x in (f.locale, f.town, f.message_id, f.stage) if x)
+        notes.append(f"new check error after this import: {f.path or '-'}: {f.rule} [{subject}] {f.message}")
+    if len(found) > MAX_ERRORS_SHOWN:
+        notes.append(f"... and {len(found) - MAX_ERRORS_SHOWN} more new check errors (run 'kizuna check')")
+    return notes

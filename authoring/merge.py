@@ -146,6 +146,27 @@ def strip_controls(text: str) -> tuple[str, list[str]]:
     return _CONTROL_RE.sub("", text), removed
 
 
+#: Characters a message text never needs and that would make the message file store the whole
+#: text as one escaped line (YAML literal blocks cannot hold them): TAB becomes a space, a
+#: zero-width no-break space (U+FEFF, a stray byte-order mark from a paste) is dropped.
+_UNBLOCKABLE = {"\t": " ", "\ufeff": ""}
+
+
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """A message, block or profile text as typed, cleaned: what :func:`strip_controls` does,
+    plus TAB as a space and U+FEFF removed, so that the text is stored one line per line and a
+    one-word edit stays a one-line diff. Returns the text and what was done, for a note."""
+    text, removed = strip_controls(text)
+    done = [f"removed control characters {', '.join(removed)}"] if removed else []
+    if "\t" in text:
+        done.append("replaced TAB by a space")
+    if "\ufeff" in text:
+        done.append("removed U+FEFF")
+    for ch, by in _UNBLOCKABLE.items():
+        text = text.replace(ch, by)
+    return text, done
+
+
 def control_characters(text: str) -> list[str]:
     """Names of the control characters in ``text`` (TAB, LF and CR allowed)."""
     return sorted({f"U+{ord(ch):04X}" for ch in _CONTROL_RE.findall(text.replace("\r", ""))})

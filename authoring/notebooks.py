@@ -24,8 +24,11 @@ naming the cell (counted from 1 at the top, with its cell id); nothing is applie
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -35,20 +38,22 @@ from typing import Any, Iterable, Mapping
 
 import jsonschema
 import nbformat
+import nbformat.validator
 from nbformat import NotebookNode
 
 from catalog.errors import KizunaError, StageError
-from catalog.hashing import normalise_text
+from catalog.hashing import content_hash, normalise_text
 from catalog.messages import Message
 from catalog.stages import Stage
 from catalog.workspace import Workspace
-from authoring.merge import ImportReport, Proposal, Target, strip_controls
+from authoring.merge import ImportReport, Proposal, Target, clean_text
 
 METADATA_KEY = "kizuna"
 CELL_SCHEMA = "cell-metadata-v1.schema.json"
 NOTEBOOK_SCHEMA = "notebook-metadata-v1.schema.json"
 SCHEMA_VERSION = 1
 INFO_TAG = "kizuna-info"
+MAX_PROBLEMS_SHOWN = 20
 
 
 class NotebookError(KizunaError):
@@ -248,7 +253,12 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
 
 # --- reading ------------------------------------------------------------------------------------
 def read_notebook(path: Path) -> NotebookNode:
-    """Read and validate a notebook; an invalid one is a ``NotebookError`` naming the cell."""
+    """Read and validate a notebook; an invalid one is a ``NotebookError`` naming the cell(s).
+
+    The file is validated *as written* against nbformat's schema for its version: nbformat's own
+    reader would quietly repair a 4.5 notebook (give a cell without an id a random one, rename a
+    duplicated id) and warn on the terminal; kizuna names the cell instead and imports nothing.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -258,22 +268,61 @@ def read_notebook(path: Path) -> NotebookNode:
     except json.JSONDecodeError as exc:
         raise NotebookError(f"not a notebook: invalid JSON ({exc.msg})", path=path,
                             location=f"line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise NotebookError("nbformat rejects the notebook: it is not a version 4 notebook "
+                            "(no list of cells)", path=path)
+    if raw.get("nbformat") != 4:
+        raise NotebookError(f"nbformat rejects the notebook: kizuna reads nbformat 4 notebooks, this one "
+                            f"says nbformat {raw.get('nbformat')!r}", path=path)
+    if not isinstance(raw.get("nbformat_minor"), int):
+        raise NotebookError(f"nbformat rejects the notebook: nbformat_minor is {raw.get('nbformat_minor')!r}, "
+                            "not a whole number", path=path)
+    problems = nbformat_problems(raw)
+    if problems:
+        located = [f"{where}: {what}" if where else what for where, what in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            located.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+        message = (f"nbformat rejects the notebook: {problems[0][1]}; nothing was applied" if len(problems) == 1 else
+                   "nbformat rejects the notebook; nothing was applied:\n  " + "\n  ".join(located))
+        raise NotebookError(message, path=path, location=problems[0][0] if len(problems) == 1 else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nbformat.reads(text, as_version=4)  # valid as written: nothing to repair
+
+
+def nbformat_problems(raw: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """``(cell, problem)`` for everything nbformat's schema rejects in ``raw`` (not repaired),
+    and for cell ids a 4.5 notebook must have and keep unique."""
+    problems: list[tuple[str | None, str]] = []
     try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        raise NotebookError(f"nbformat rejects the notebook: {exc.message}", path=path,
-                            location=_error_location(raw, list(exc.absolute_path))) from None
-    except Exception as exc:  # nbformat raises several kinds for a malformed file
-        raise NotebookError(f"nbformat rejects the notebook: {exc}", path=path) from None
-    return nb
+        errors = list(nbformat.validator.iter_validate(copy.deepcopy(raw)))
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a malformed file
+        return [(None, str(exc))]
+    for err in errors:
+        problems.append((_error_location(raw, list(getattr(err, "absolute_path", []))), err.message))
+    if raw.get("nbformat_minor", 0) >= 5:
+        first: dict[str, int] = {}
+        for index, cell in enumerate(raw["cells"]):
+            cid = cell.get("id") if isinstance(cell, dict) else None
+            if isinstance(cid, str) and cid in first:
+                problems.append((describe_cell(index, cid, None), f"cell id '{cid}' is also the id of "
+                                 f"cell {first[cid] + 1}; nbformat 4.5 needs unique cell ids"))
+            elif isinstance(cid, str):
+                first[cid] = index
+    return sorted(set(problems), key=lambda p: (_cell_number(p[0]), p[1]))
+
+
+def _cell_number(where: str | None) -> int:
+    match = re.match(r"cell (\d+)", where or "")
+    return int(match.group(1)) if match else 0
 
 
 def _error_location(raw: Any, error_path: list[Any]) -> str | None:
     if len(error_path) >= 2 and error_path[0] == "cells" and isinstance(error_path[1], int):
         index = error_path[1]
         cells = raw.get("cells") if isinstance(raw, dict) else None
-        cid = cells[index].get("id") if isinstance(cells, list) and index < len(cells) and isinstance(cells[index], dict) else None
+        cell = cells[index] if isinstance(cells, list) and index < len(cells) else None
+        cid = cell.get("id") if isinstance(cell, dict) and isinstance(cell.get("id"), str) else None
         return describe_cell(index, cid, None)
     return None
 
@@ -298,11 +347,17 @@ class _Cell:
         return describe_cell(self.index, self.cid, self.meta.get("id"))
 
 
-def _message_cells(nb: NotebookNode, problems: list[str]) -> list[_Cell]:
+def _message_cells(nb: NotebookNode, problems: list[str], notes: list[str], name: str) -> list[_Cell]:
     cells = []
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get(METADATA_KEY)
         if meta is None:
+            tags = cell.get("metadata", {}).get("tags") or []
+            if cell.cell_type == "markdown" and INFO_TAG not in tags and str(cell.source).strip():
+                # text a writer typed into a cell kizuna does not read: say so, never drop it silently
+                notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Markdown cell "
+                             f"without '{METADATA_KEY}' metadata was not imported; to add it as a "
+                             f'message give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}')
             continue
         here = describe_cell(index, cell.get("id"), meta.get("id") if isinstance(meta, dict) else None)
         if cell.cell_type != "markdown":
@@ -326,13 +381,19 @@ def _proposal_for(cell: _Cell, name: str, locale: str, record: Mapping[str, str]
         problems.append(f"{cell.where}: stage: {exc.message}")
         return None
     cell_locale = meta.get("locale", locale)
-    text, removed = strip_controls(cell.source)
-    if removed:
-        notes.append(f"{name}: {cell.where}: removed control characters {', '.join(removed)}")
-    text = normalise_text(text)
+    base = meta.get("base_hash")
     where = f"{name}: {cell.where}"
     target = Target("message", meta["id"], cell_locale)
-    base = meta.get("base_hash")
+    # A generated cell nobody touched proposes its text exactly as generated, so that cleaning
+    # (control characters) never turns an untouched cell into an edit.
+    untouched = base is not None and cell_checksum(cell.source, meta["id"], meta["stage"], cell_locale) == meta["checksum"]
+    if untouched:
+        text = normalise_text(cell.source)
+    else:
+        text, done = clean_text(cell.source)
+        if done:
+            notes.append(f"{name}: {cell.where}: {'; '.join(done)}")
+        text = normalise_text(text)
     if base is None:
         if meta["id"] in record:
             problems.append(f"{cell.where}: id '{meta['id']}' belongs to a message of this notebook; "
@@ -344,32 +405,32 @@ def _proposal_for(cell: _Cell, name: str, locale: str, record: Mapping[str, str]
         return None
     if record.get(meta["id"]) != base:
         problems.append(f"{cell.where}: id or base_hash do not match what this notebook was made "
-                        "with (was the id edited, or the cell copied from another notebook?)")
+                        "with (was the id edited, or the cell copied from another notebook?); to add "
+                        "a new message from a copied cell, keep only 'id' and 'stage' in its "
+                        f"'{METADATA_KEY}' metadata")
         return None
-    from catalog.hashing import content_hash  # noqa: PLC0415
-
-    untouched = cell_checksum(cell.source, meta["id"], meta["stage"], cell_locale) == meta["checksum"]
     if untouched and content_hash(stage, cell_locale, cell.source) != base:
         problems.append(f"{cell.where}: base_hash was edited (it does not match the unchanged cell)")
         return None
     return Proposal(target, base, text, where, stage=stage)
 
 
-def notebook_proposals(nb: NotebookNode, name: str) -> tuple[list[Proposal], list[str]]:
+def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None) -> tuple[list[Proposal], list[str]]:
     """The proposals of a validated notebook, and notes; raises ``NotebookError`` listing every
-    bad cell (nothing is applied then)."""
+    bad cell (nothing is applied then). ``name`` labels the report lines, ``path`` the errors."""
     problems: list[str] = []
     notes: list[str] = []
+    where = path or name
     nb_meta = nb.metadata.get(METADATA_KEY)
     if nb_meta is None:
         raise NotebookError(f"not a kizuna notebook: the notebook metadata has no '{METADATA_KEY}' key "
-                            "(make one with 'kizuna author notebook')", path=name)
-    bad = schema_problems(dict(nb_meta), NOTEBOOK_SCHEMA)
+                            "(make one with 'kizuna author notebook')", path=where)
+    bad = schema_problems(nb_meta if not isinstance(nb_meta, Mapping) else dict(nb_meta), NOTEBOOK_SCHEMA)
     if bad:
         raise NotebookError(f"notebook metadata '{METADATA_KEY}' is not valid ({NOTEBOOK_SCHEMA}): "
-                            + "; ".join(bad), path=name)
+                            + "; ".join(bad), path=where)
     locale, record = nb_meta["locale"], dict(nb_meta["cells"])
-    cells = _message_cells(nb, problems)
+    cells = _message_cells(nb, problems, notes, name)
     first: dict[str, _Cell] = {}
     for cell in cells:
         mid = cell.meta["id"]
@@ -386,7 +447,7 @@ def notebook_proposals(nb: NotebookNode, name: str) -> tuple[list[Proposal], lis
             proposals.append(proposal)
     if problems:
         raise NotebookError("the notebook cannot be imported; nothing was applied:\n  "
-                            + "\n  ".join(problems), path=name)
+                            + "\n  ".join(problems), path=where)
     for mid, base in record.items():
         if mid not in first:
             proposals.append(Proposal(Target("message", mid, locale), base, None,
@@ -399,7 +460,7 @@ def import_notebook(ws: Workspace, path: Path, *, now: datetime | None = None) -
     from authoring.apply import apply_proposals  # noqa: PLC0415
 
     nb = read_notebook(path)
-    proposals, notes = notebook_proposals(nb, path.name)
+    proposals, notes = notebook_proposals(nb, path.name, path=path)
     report = ImportReport(path.name, notes=notes)
     apply_proposals(ws, proposals, report, now=now)
     return report

@@ -55,7 +55,7 @@ from catalog.templating import render_for_town, stage_context
 from catalog.towns import CONTACT_FIELDS, Town
 from catalog.workspace import Workspace, message_sort_key
 from authoring.merge import (DECISION_LABELS, DecisionRequest, ImportReport,
-                             Proposal, Target, control_characters, formula_like, strip_controls,
+                             Proposal, Target, clean_text, control_characters, formula_like, strip_controls,
                              unit_hash)
 
 FORMAT = "kizuna-workbook"
@@ -462,6 +462,16 @@ def meta_seal(meta: Mapping[str, str]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
+def town_holder_problem(ws: Workspace, holder: str, code: str) -> str | None:
+    """Why ``holder`` may not hold the workbook of town ``code``, or ``None``: a town editor
+    edits their own town(s) only (national staff, with no towns in the roster, may edit any)."""
+    person = ws.reviewers.get(holder)
+    if person is not None and person.towns and code not in person.towns:
+        return (f"{person.name} ({person.id}) edits town(s) {', '.join(person.towns)} only, not town "
+                f"{code}; a town editor's workbook never touches another town")
+    return None
+
+
 def _default_holder(ws: Workspace, code: str) -> str:
     editors = [r.id for r in ws.reviewers.values() if code in r.towns]
     return editors[0] if len(editors) == 1 else ""
@@ -479,6 +489,9 @@ def write_workbook(ws: Workspace, out: Path, *, reviewer: str | None = None, tow
     src = Sources.gather(ws, findings=findings)
     if town is not None:
         t = ws.town(town)
+        why = town_holder_problem(ws, holder, t.code) if holder else None
+        if why:
+            raise WorkbookError(why)
         kind, sheets, towns, locales = "town", town_rows(src, t), [t], t.locales
         meta.update(town=t.code, holder=holder or _default_holder(ws, t.code))
         preview = preview_rows(ws, t)
@@ -662,10 +675,14 @@ def decode_control_escapes(text: str) -> str:
 
 
 def _edited(row: Row, layout: Layout, changes: Changes, where: str) -> str:
-    text, removed = strip_controls(decode_control_escapes(_s(row.values["text"])))
-    if removed:
-        changes.notes.append(f"{where}, column {row.at('text', layout)}: removed control characters "
-                             f"{', '.join(removed)}")
+    """The edited text of a row; a text cell left as generated (equal to the locked base cell)
+    is taken as it is, so cleaning never turns an untouched row into an edit."""
+    raw = _s(row.values["text"])
+    if normalise_text(raw) == normalise_text(_s(row.values.get("base"))):
+        return normalise_text(raw)
+    text, done = clean_text(decode_control_escapes(raw))
+    if done:
+        changes.notes.append(f"{where}, column {row.at('text', layout)}: {'; '.join(done)}")
     return normalise_text(text)
 
 
@@ -683,10 +700,20 @@ def _identity_ok(row: Row, layout: Layout, changes: Changes) -> bool:
     return not bad
 
 
+def _clean(row: Row, layout: Layout, key: str, changes: Changes, where: str) -> str:
+    """The text of an editable cell: Excel's ``_xHHHH_`` escapes decoded, control characters
+    removed (with a note), line ends and spaces normalised as the hashes do."""
+    text, removed = strip_controls(decode_control_escapes(_s(row.values.get(key))))
+    if removed:
+        changes.notes.append(f"{where}, column {row.at(key, layout)}: removed control characters "
+                             f"{', '.join(removed)}")
+    return normalise_text(text)
+
+
 def _decision(row: Row, layout: Layout, target: Target, base: str | None, holder: str | None,
               where: str, changes: Changes) -> None:
     label = _s(row.values.get("decision")).strip()
-    comment = _s(row.values.get("comment")).strip()
+    comment = _clean(row, layout, "comment", changes, where)
     if label and label not in DECISION_LABELS:
         changes.problems.append(Problem(layout.sheet, row.number, row.at("decision", layout),
                                         f"'{label}' is not a decision; choose 承認, 修正依頼 or コメント"))
@@ -755,10 +782,16 @@ def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_local
             return
         target = Target("block", _s(row.values["town"]), _s(row.values["locale"]), _s(row.values["stage"]))
         base = _s(row.values["base_hash"])
+        if meta.get("kind") == "town" and target.key != meta.get("town"):
+            changes.problems.append(Problem(layout.sheet, row.number, row.at("town", layout),
+                                            f"this workbook is for town {meta.get('town')}"))
+            return
     if target is None:
         return
     text = _edited(row, layout, changes, where)
-    changes.proposals.append(Proposal(target, base, text or None, where))
+    # Emptying a block's cell deletes the block in the town's own workbook; anywhere else an
+    # emptied cell is proposed as an empty text, which the merge refuses.
+    changes.proposals.append(Proposal(target, base, text or (None if meta.get("kind") == "town" else ""), where))
     _decision(row, layout, target, base, holder, where, changes)
 
 
@@ -808,9 +841,16 @@ def import_workbook(ws: Workspace, path: Path, *, now: datetime | None = None) -
     data = read_workbook(path)
     town = data.meta.get("town") or ""
     locales = ws.towns[town].locales if town in ws.towns else ws.config.locales
-    changes = workbook_changes(data, path.name, town_locales=locales)
-    report = ImportReport(path.name, notes=changes.notes)
     holder = data.meta.get("holder") or None
+    if data.meta.get("kind") == "town" and holder:
+        why = town_holder_problem(ws, holder, town)
+        if why:
+            raise WorkbookError(f"{why}; nothing was applied", path=path, location=f"sheet {META_SHEET}")
+    try:
+        changes = workbook_changes(data, path.name, town_locales=locales)
+    except WorkbookError as exc:
+        raise WorkbookError(exc.message, path=path) from None
+    report = ImportReport(path.name, notes=changes.notes)
     apply_proposals(ws, changes.proposals, report, by=holder, now=now)
     apply_decisions(ws, changes.decisions, seen_hashes(changes.proposals), report, now=now)
     return report

@@ -1,7 +1,9 @@
 """Messages: one national (or town-local) message with all its locales.
 
 A message has an id, a stage, topics, the milestones it covers, a text per locale, notes, and
-rule ignores with written reasons. A translation records ``source_hash``: the
+rule ignores with written reasons. Texts are kept normalised (NFC, ``\n`` line ends, no
+trailing spaces; :func:`catalog.hashing.normalise_text`), which changes nothing a reader sees
+and keeps every text a literal block in its file. A translation records ``source_hash``: the
 :func:`~catalog.hashing.text_hash` of the source-locale text it was translated from, so a
 changed source shows the translation as stale.
 """
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from catalog.fields import ID_RE, LOCALE_RE, Fields
-from catalog.hashing import content_hash, text_hash
+from catalog.hashing import content_hash, normalise_text, text_hash
 from catalog.stages import Stage
 
 ID_HINT = "lowercase letters, digits and hyphens, like p12w-checkup"
@@ -73,7 +75,7 @@ class Message:
             source_hash = text_hash(texts[source_locale].text)
         elif locale in texts:
             source_hash = texts[locale].source_hash
-        texts[locale] = LocaleText(text, source_hash)
+        texts[locale] = LocaleText(normalise_text(text), source_hash)
         return replace(self, texts=texts)
 
     def ignored(self, rule: str, locale: str | None) -> RuleIgnore | None:
@@ -102,7 +104,7 @@ def message_from_data(data: Any, path: str | Path, *, prefix: str = "",
             raise f.error("texts", f"'{locale}' is not a locale code like ja, ja-easy or en")
         entry = f.sub("texts").sub(locale)
         entry.refuse_unknown({"text", "source_hash"})
-        texts[locale] = LocaleText(entry.text("text"), entry.str("source_hash", "") or None)
+        texts[locale] = LocaleText(normalise_text(entry.text("text")), entry.str("source_hash", "") or None)
     ignores = []
     raw_ignores = f.data.get("ignore") or []
     if not isinstance(raw_ignores, list):

@@ -16,6 +16,7 @@ from catalog import yamlio
 from catalog.cadence import format_age, parse_age
 from catalog.errors import StageError, TownError, WorkspaceError
 from catalog.fields import ID_RE, LOCALE_RE, Fields
+from catalog.hashing import normalise_text
 from catalog.messages import Message, message_from_data, message_to_data
 from catalog.municipalities import lookup
 from catalog.stages import Stage
@@ -124,9 +125,9 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
             for loc in per_locale.data:
                 if not isinstance(loc, str) or not LOCALE_RE.match(loc):
                     raise per_locale.error(str(loc), "is not a locale code like ja or en")
-            blocks[stage] = {loc: per_locale.text(loc) for loc in per_locale.data}
+            blocks[stage] = {loc: normalise_text(per_locale.text(loc)) for loc in per_locale.data}
         else:
-            blocks[stage] = {source_locale: block_fields.text(key)}
+            blocks[stage] = {source_locale: normalise_text(block_fields.text(key))}
     raw_locals = f.data.get("local_messages") or []
     if not isinstance(raw_locals, list):
         raise f.error("local_messages", "must be a list of messages")

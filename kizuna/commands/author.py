@@ -2,8 +2,9 @@
 
 ``import`` prints a summary per file (applied, conflicted, refused, unchanged) and a line for
 everything that was not unchanged. Exit codes: 0 when every change applied (or nothing changed),
-1 when something conflicted or was refused (it is kept and reported, nothing is lost), 2 for a
-broken file (nothing applied).
+1 when something conflicted or was refused (it is kept and reported, nothing is lost), 2 when a
+file was broken (nothing applied from it; the other files given are still imported, each on its
+own, and the broken ones are named again at the end).
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
+from catalog.errors import KizunaError
+from kizuna.app import EXIT_BAD_INPUT, EXIT_FINDINGS, App, fail, handle_errors, pass_app
 
 
 @click.group()
@@ -74,13 +76,24 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
 
     from catalog.workspace import load_workspace  # noqa: PLC0415
 
-    trouble = False
+    trouble, broken = False, []
     root = app.root
     for path in files:
-        report = import_file(load_workspace(root), path)  # each file against the workspace as it is now
+        ws = load_workspace(root)  # each file against the workspace as it is now (a broken one stops here)
+        try:
+            report = import_file(ws, path)
+        except KizunaError as exc:  # a broken file applies nothing; the other files still import
+            click.echo(f"kizuna: error: {exc}", err=True)
+            broken.append(str(path))
+            continue
         for line in report.render(verbose=verbose):
             click.echo(line)
         trouble |= bool(report.of(Verdict.CONFLICT) or report.of(Verdict.REFUSED))
+    if broken:
+        if len(files) > 1:
+            click.echo(f"kizuna: error: nothing was applied from {len(broken)} broken file(s): "
+                       f"{', '.join(broken)}", err=True)
+        raise SystemExit(EXIT_BAD_INPUT)
     if trouble:
         raise SystemExit(EXIT_FINDINGS)
 

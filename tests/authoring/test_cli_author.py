@@ -101,3 +101,50 @@ def test_demo_step_writes_views_that_import_unchanged(sample_path: Path) -> None
     assert any(p.suffix == ".ipynb" for p in made) and any(p.suffix == ".xlsx" for p in made)
     code, out = _run(sample_path, "author", "import", *[str(p) for p in made])
     assert code == 0 and " 0 applied" in out
+
+
+def test_import_reports_the_check_errors_it_brought_in(ws_root: Path, tmp_path: Path) -> None:
+    """A town editor's block naming a profile field the town lacks is applied (nothing is lost)
+    and the summary says at once that it is now a check error."""
+    path = tmp_path / "town.xlsx"
+    code, out = _run(ws_root, "author", "workbook", "--town", "202029", "--out", str(path), "--no-findings")
+    assert code == 0, out
+    book = openpyxl.load_workbook(path)
+    sheet = book["地域ブロック"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(row=r, column=2).value == "B0d")
+    sheet.cell(row=row, column=6).value = "【松本市より】出生届は{{ town.contacts.fax }}へ。"
+    book.save(path)
+    code, out = _run(ws_root, "author", "import", str(path))
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("town.xlsx: 1 applied")
+    [note] = [line for line in out.splitlines() if "new check error" in line]
+    assert "template/" in note and "B0d" in note and "town.contacts.fax" in note
+    code, out = _run(ws_root, "author", "import", str(path))  # nothing applied: no checks, no notes
+    assert code == 0 and "new check error" not in out
+
+
+def test_broken_workbook_error_names_the_file_as_given(ws_root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "aoki.xlsx"
+    _run(ws_root, "author", "workbook", "--by", "aoki", "--out", str(path), "--no-findings")
+    book = openpyxl.load_workbook(path)
+    book["確認"]["A3"] = "tampered"
+    book.save(path)
+    code, out = _run(ws_root, "author", "import", str(path))
+    assert code == 2 and f"{path}: the workbook cannot be imported" in out
+
+
+def test_a_broken_file_among_several_does_not_silently_skip_the_rest(ws_root: Path, tmp_path: Path) -> None:
+    code, _ = _run(ws_root, "author", "notebook", "--out", str(tmp_path / "nb"), "--no-findings")
+    early, newborn = tmp_path / "nb" / "pregnancy-early.ja.ipynb", tmp_path / "nb" / "newborn.ja.ipynb"
+    for path, mid, text in ((early, "p08w-hello", "前の修正"), (newborn, "b00d-birth", "後の修正")):
+        nb = nbformat.read(str(path), as_version=4)
+        next(c for c in nb.cells if c.get("id") == mid).source = text
+        nbformat.write(nb, str(path))
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(main, ["-w", str(ws_root), "author", "import", str(early), str(broken), str(newborn)])
+    assert result.exit_code == 2
+    assert "pregnancy-early.ja.ipynb: 1 applied" in result.output and "newborn.ja.ipynb: 1 applied" in result.output
+    assert f"nothing was applied from 1 broken file(s): {broken}" in result.output
+    ws = load_workspace(ws_root)
+    assert ws.messages["p08w-hello"].text("ja") == "前の修正" and ws.messages["b00d-birth"].text("ja") == "後の修正"

@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 from catalog.messages import LocaleText, Message
 from catalog.stages import Stage
 from catalog.towns import Town
-from authoring.merge import (ImportReport, Proposal, Target, Verdict, edit_message, edit_town,
+from authoring.merge import (ImportReport, Proposal, Target, Verdict, clean_text, edit_message, edit_town,
                              formula_like, strip_controls, three_way, unit_hash, with_local_message)
 
 hashes = st.one_of(st.none(), st.sampled_from(["a" * 16, "b" * 16, "c" * 16]))
@@ -84,6 +84,9 @@ def test_edit_town_blocks_and_profile() -> None:
 def test_cleaning() -> None:
     assert strip_controls("a\x07b\r\nc\x1b") == ("ab\nc", ["U+0007", "U+001B"])
     assert strip_controls("tab\tok\n") == ("tab\tok\n", [])
+    assert clean_text("\ufefftab\tok\x07") == ("tab ok", ["removed control characters U+0007",
+                                                          "replaced TAB by a space", "removed U+FEFF"])
+    assert clean_text("普通の文\n二行目") == ("普通の文\n二行目", [])
     assert all(formula_like(s) for s in ("=1+1", "+81", "-x", "@SUM"))
     assert not formula_like("「=」")
 

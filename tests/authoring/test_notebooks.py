@@ -299,3 +299,168 @@ def test_deleting_a_message_a_town_suppresses_is_refused(ws_root: Path, tmp_path
     report = import_notebook(reload(), path)
     assert report.counts["refused"] == 1 and "suppress" in report.of(Verdict.REFUSED)[0].what
     assert "p08w-hello" in reload().messages
+
+
+# --- as JupyterLab saves it --------------------------------------------------------------------
+def _save_like_jupyterlab(nb: dict[str, Any], path: Path) -> None:
+    """JupyterLab 4 writes nbformat 4.5 JSON with one-space indent, sorted keys, sources as lists
+    of lines, ``language_info`` and its own cell metadata."""
+    for cell in nb["cells"]:
+        if isinstance(cell["source"], str):
+            cell["source"] = cell["source"].splitlines(True)
+    nb["metadata"]["language_info"] = {"name": "python", "version": "3.12.3", "mimetype": "text/x-python"}
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _raw_cell(nb: dict[str, Any], message_id: str) -> dict[str, Any]:
+    return next(c for c in nb["cells"] if c["metadata"].get("kizuna", {}).get("id") == message_id)
+
+
+def test_a_notebook_as_jupyterlab_saves_it(ws_root: Path, ws: Workspace, tmp_path: Path,
+                                           reload: Callable[[], Workspace], files_of: Any) -> None:
+    path = _one(ws, tmp_path / "nb")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].reverse()                                           # cells reordered
+    _raw_cell(nb, "p08w-hello")["source"] = "妊娠8週です。\nゆっくり過ごしましょう。\n"  # edited, trailing newline
+    checkup = _raw_cell(nb, "p12w-checkup")
+    checkup["source"] = "".join(checkup["source"]) + "\n"          # only a trailing newline added
+    checkup["metadata"]["jp-MarkdownHeadingCollapsed"] = True       # JupyterLab's own metadata
+    nb["cells"].append({"cell_type": "markdown", "id": "3f2a9c1e-7b5d-4e0f-8a6b-1c2d3e4f5a6b",
+                        "metadata": {"kizuna": {"id": "p10w-new", "stage": "P10w"}},
+                        "source": ["新しいメッセージです。"]})
+    nb["cells"].append({"cell_type": "code", "execution_count": 2, "id": "scratch",
+                        "metadata": {"execution": {"iopub.status.idle": "2026-04-01T00:00:00Z"}},
+                        "outputs": [{"name": "stdout", "output_type": "stream", "text": ["1\n"]}],
+                        "source": ["1"]})
+    _save_like_jupyterlab(nb, path)
+    report = import_notebook(reload(), path)
+    assert report.counts == {"applied": 2, "conflict": 0, "refused": 0, "unchanged": 1}, report.render()
+    now = reload()
+    assert now.messages["p08w-hello"].text("ja") == "妊娠8週です。\nゆっくり過ごしましょう。"
+    assert now.messages["p10w-new"].text("ja") == "新しいメッセージです。"
+    before = files_of(ws_root)
+    assert import_notebook(reload(), path).counts["applied"] == 0 and files_of(ws_root) == before
+
+
+@pytest.mark.parametrize("mutate, match", [
+    (lambda cells: cells[2].pop("id"), r"cell 3 \(no id\): .*'id' is a required property"),
+    (lambda cells: cells[4].update(id=cells[2]["id"]), r"cell 5 \(id p08w-hello\): .*cell id 'p08w-hello' is also the id of cell 3"),
+])
+def test_what_nbformat_would_quietly_repair_is_an_error(ws_root: Path, ws: Workspace, tmp_path: Path,
+                                                         mutate: Callable[..., Any], match: str,
+                                                         recwarn: pytest.WarningsRecorder) -> None:
+    """A 4.5 notebook with a cell without id, or two cells with one id, is invalid: nbformat
+    would give them random ids and warn on the terminal; kizuna names the cell and applies nothing."""
+    path = _one(ws, tmp_path / "nb")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    _raw_cell(nb, "p12w-checkup")["source"] = "この編集は適用されない"
+    mutate(nb["cells"])
+    _save_like_jupyterlab(nb, path)
+    _broken(ws_root, path, match)
+    assert not [w for w in recwarn if "nbformat" in str(w.filename)]
+
+
+def test_other_nbformat_versions_are_named(ws_root: Path, ws: Workspace, tmp_path: Path) -> None:
+    path = _one(ws, tmp_path / "nb")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["nbformat_minor"] = 4  # 4.4 has no cell ids
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    _broken(ws_root, path, r"nothing was applied:\n  cell 1 \(id kizuna_intro\): Additional properties")
+    nb["nbformat"] = 3
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    _broken(ws_root, path, r"kizuna reads nbformat 4 notebooks, this one says nbformat 3")
+
+
+def test_untouched_cell_with_a_control_character_is_not_an_edit(tmp_path: Path, build: Any, files_of: Any) -> None:
+    """Cleaning applies to what a writer typed; a cell as generated proposes its text unchanged."""
+    root = build(tmp_path / "ws", messages=[{"id": "p08w-bell", "stage": "P8w", "texts": {"ja": {"text": "ベル\x07付き"}}}])
+    [path] = write_notebooks(load_workspace(root), tmp_path / "nb", findings=False)
+    before = files_of(root)
+    report = import_notebook(load_workspace(root), path)
+    assert report.counts["applied"] == 0 and report.notes == [] and files_of(root) == before
+
+
+def test_markdown_typed_outside_a_message_cell_is_reported(ws: Workspace, tmp_path: Path,
+                                                           reload: Callable[[], Workspace]) -> None:
+    path = _one(ws, tmp_path / "nb")
+    nb, _ = _cells(path)
+    nb.cells.append(nbformat.v4.new_markdown_cell("新しいメッセージのつもり", id="stray"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("   ", id="blank"))
+    nbformat.write(nb, str(path))
+    report = import_notebook(reload(), path)
+    [note] = report.notes
+    assert f"cell {len(nb.cells) - 1} (id stray)" in note and "was not imported" in note
+
+
+def test_a_one_word_edit_is_a_one_line_diff(ws_root: Path, ws: Workspace, tmp_path: Path,
+                                            reload: Callable[[], Workspace]) -> None:
+    """The message file keeps one line per line of text, even when the writer pasted a TAB
+    (which YAML literal blocks cannot hold: it would turn the whole text into one escaped line)."""
+    import difflib
+    message_file = ws_root / "messages" / "p12w-checkup.yaml"
+    before = message_file.read_text(encoding="utf-8").splitlines()
+    path = _one(ws, tmp_path / "nb")
+    nb, cells = _cells(path)
+    cells["p12w-checkup"].source = cells["p12w-checkup"].source.replace("目安", "目安\tです", 1)
+    nbformat.write(nb, str(path))
+    report = import_notebook(reload(), path)
+    assert any("replaced TAB by a space" in n for n in report.notes)
+    after = message_file.read_text(encoding="utf-8").splitlines()
+    changed = [l for l in difflib.unified_diff(before, after, lineterm="", n=0) if l[:1] in "+-" and l[:3] not in ("+++", "---")]
+    assert changed == ["-      妊婦健診は4週に1回が目安です。", "+      妊婦健診は4週に1回が目安 ですです。"]
+
+
+def test_the_shipped_schemas_are_valid_and_agree_with_the_catalog() -> None:
+    import jsonschema
+    from catalog.fields import ID_RE, LOCALE_RE
+    cell, notebook = load_schema("cell-metadata-v1.schema.json"), load_schema("notebook-metadata-v1.schema.json")
+    for schema in (cell, notebook):
+        jsonschema.Draft202012Validator.check_schema(schema)
+    assert cell["properties"]["id"]["pattern"] == ID_RE.pattern
+    assert cell["properties"]["locale"]["pattern"] == notebook["properties"]["locale"]["pattern"] == LOCALE_RE.pattern
+    import re
+    from catalog.stages import Stage
+    for text in ("P0w", "P4w", "P12w3d", "P41w6d", "B0d", "B27d", "B2m", "B1y6m", "B2y11m15d", "B18y"):
+        assert re.fullmatch(cell["properties"]["stage"]["pattern"], str(Stage.parse(text))), text
+
+
+def test_a_translation_cannot_move_its_message(ws: Workspace, tmp_path: Path, reload: Callable[[], Workspace]) -> None:
+    """The stage is the whole message's: changing it in a translation notebook would move the
+    source text and every locale. The text applies at the message's stage, and a note says the
+    file's stage was not applied (so does a new translation cell with another stage)."""
+    path = _one(ws, tmp_path / "nb", locale="en")
+    nb, cells = _cells(path)
+    cells["p08w-hello"].metadata["kizuna"]["stage"] = "P9w"
+    cells["p08w-hello"].source = "Week 8, take it easy."
+    nb.cells.append(nbformat.v4.new_markdown_cell("Checkups.", metadata={"kizuna": {"id": "p12w-checkup", "stage": "P13w"}}))
+    nbformat.write(nb, str(path))
+    report = import_notebook(reload(), path)
+    assert report.counts["applied"] == 2 and report.counts["refused"] == report.counts["conflict"] == 0, report.render()
+    assert sum("not applied: a translation follows its message's stage" in n for n in report.notes) == 2
+    now = reload()
+    assert str(now.messages["p08w-hello"].stage) == "P8w" and now.messages["p08w-hello"].text("en") == "Week 8, take it easy."
+    assert str(now.messages["p12w-checkup"].stage) == "P12w" and now.messages["p12w-checkup"].text("en") == "Checkups."
+    again = import_notebook(reload(), path)  # nothing more
+    assert again.counts["applied"] == again.counts["conflict"] == 0, again.render()
+
+
+def test_a_new_translation_of_a_message_moved_meanwhile_keeps_the_move(ws: Workspace, tmp_path: Path,
+                                                                      reload: Callable[[], Workspace]) -> None:
+    """A translator's workbook row made before the message moved must not move it back."""
+    from authoring.workbooks import TRANSLATION, write_workbook, import_workbook
+    import openpyxl
+    path = write_workbook(ws, tmp_path / "en.xlsx", locale="en", findings=False)
+    book = openpyxl.load_workbook(path)
+    sheet = book["翻訳"]
+    cols = [c.key for c in TRANSLATION.columns]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(row=r, column=1).value == "b00d-birth")
+    sheet.cell(row=row, column=cols.index("text") + 1).value = "Congratulations!"
+    book.save(path)
+    other = reload()
+    from dataclasses import replace
+    from catalog.stages import Stage
+    other.save_message(replace(other.messages["b00d-birth"], stage=Stage.parse("B1d")))
+    report = import_workbook(reload(), path)
+    assert report.counts["applied"] == 1, report.render()
+    m = reload().messages["b00d-birth"]
+    assert str(m.stage) == "B1d" and m.text("en") == "Congratulations!"

@@ -458,3 +458,87 @@ def _town() -> dict[str, Any]:
         "contacts": {"desk": "=窓口", "phone": "000-0000-0001"}, "send_time": "08:00",
         "channels": ["sms"], "locales": ["ja", "en"], "end_age": "1y", "blocks": {},
     }
+
+
+# --- hardening: what reviewers and town editors ran into ---------------------------------------------
+def test_comment_control_characters_are_cleaned_like_texts(ws_root: Path, ws: Workspace, tmp_path: Path,
+                                                           reload: Callable[[], Workspace]) -> None:
+    """Excel writes a control character as ``_x0007_``; in a comment it is removed (with a note),
+    not logged as the escape."""
+    path = write_workbook(ws, tmp_path / "aoki.xlsx", reviewer="aoki")
+    _edit(path, "確認", REVIEW, {"id": "b00d-birth", "locale": "ja"}, decision="コメント", comment="ベル_x0007_付き ")
+    report = import_workbook(reload(), path, now=NOW)
+    assert [d["comment"] for d in _decisions(ws_root)] == ["ベル付き"]
+    assert any("column H (コメント): removed control characters U+0007" in n for n in report.notes)
+
+
+def test_decision_racing_a_change_on_disk_is_refused(ws_root: Path, ws: Workspace, tmp_path: Path,
+                                                     reload: Callable[[], Workspace]) -> None:
+    """The workspace was loaded, then someone saved a new text: a decision on the old text is not
+    recorded (it is checked against the file on disk, not the copy in memory)."""
+    path = write_workbook(ws, tmp_path / "aoki.xlsx", reviewer="aoki")
+    _edit(path, "確認", REVIEW, {"id": "b00d-birth", "locale": "ja"}, decision="承認")
+    loaded = reload()
+    later = reload()
+    later.save_message(later.messages["b00d-birth"].with_text("ja", "別の人の修正"))
+    report = import_workbook(loaded, path, now=NOW)
+    assert report.counts["refused"] == 1 and report.counts["applied"] == 0, report.render()
+    assert _decisions(ws_root) == []
+
+
+def test_refused_decision_says_what_the_comment_was(ws_root: Path, ws: Workspace, tmp_path: Path,
+                                                    reload: Callable[[], Workspace]) -> None:
+    path = write_workbook(ws, tmp_path / "en.xlsx", locale="en", reviewer="aoki")
+    _edit(path, "翻訳", TRANSLATION, {"id": "b00d-birth"}, comment="あとで訳します")  # not translated yet
+    [line] = import_workbook(reload(), path, now=NOW).of(Verdict.REFUSED)
+    assert "「あとで訳します」" in line.what and "there is no en text to decide on yet" in line.what
+
+
+def test_emptied_block_in_a_review_workbook_is_refused_not_deleted(tmp_path: Path, build: Any) -> None:
+    """Only a town's own workbook deletes a block by emptying its cell."""
+    root = build(tmp_path / "ws")
+    cfg = yamlio.read(root / "kizuna.yaml")
+    cfg["review"]["town"] = {"editor": 1}
+    yamlio.write(root / "kizuna.yaml", cfg)
+    path = write_workbook(load_workspace(root), tmp_path / "aoki.xlsx", reviewer="aoki")
+    _edit(path, "地域ブロック", BLOCKS, {"stage": "B0d", "locale": "ja"}, text=None)
+    report = import_workbook(load_workspace(root), path)
+    [line] = report.of(Verdict.REFUSED)
+    assert "block is empty" in line.what and report.counts["applied"] == 0
+    from catalog.stages import Stage
+    assert Stage.parse("B0d") in load_workspace(root).towns["202029"].blocks
+
+
+def test_a_town_editor_holds_only_their_own_towns_workbook(ws_root: Path, tmp_path: Path) -> None:
+    other = yamlio.read(ws_root / "towns" / "202029.yaml")
+    other.update(code="131121", name="世田谷区", prefecture="東京都", blocks={})
+    yamlio.write(ws_root / "towns" / "131121.yaml", other)
+    roster = yamlio.read(ws_root / "roster.yaml")
+    roster["reviewers"].append({"id": "fujii", "name": "藤井 町職員", "roles": ["town_editor"], "towns": ["131121"]})
+    yamlio.write(ws_root / "roster.yaml", roster)
+    with pytest.raises(WorkbookError, match=r"edits town\(s\) 131121 only, not town 202029"):
+        write_workbook(load_workspace(ws_root), tmp_path / "x.xlsx", town="202029", reviewer="fujii")
+    # a workbook made while endo edited 202029 is refused once the roster moved endo elsewhere
+    path = write_workbook(load_workspace(ws_root), tmp_path / "endo.xlsx", town="202029")
+    _edit(path, "プロフィール", PROFILE, {"field": "contacts.phone"}, text="0263-00-0000")
+    roster["reviewers"][3]["towns"] = ["131121"]
+    yamlio.write(ws_root / "roster.yaml", roster)
+    before = _files(ws_root)
+    with pytest.raises(WorkbookError, match=r"never touches another town"):
+        import_workbook(load_workspace(ws_root), path)
+    assert _files(ws_root) == before
+
+
+def test_a_text_with_a_tab_round_trips_and_a_pasted_tab_is_cleaned(tmp_path: Path, build: Any, files_of: Any) -> None:
+    root = build(tmp_path / "ws", messages=[
+        {"id": "p08w-tab", "stage": "P8w", "texts": {"ja": {"text": "タブ\tあり"}}},
+        {"id": "p09w-plain", "stage": "P9w", "texts": {"ja": {"text": "一行目\n二行目"}}}])
+    path = write_workbook(load_workspace(root), tmp_path / "aoki.xlsx", reviewer="aoki")
+    before = files_of(root)
+    assert import_workbook(load_workspace(root), path).counts["applied"] == 0  # untouched: no edit
+    assert files_of(root) == before
+    _edit(path, "確認", REVIEW, {"id": "p09w-plain", "locale": "ja"}, text="\ufeff一行目\n二行目\tです")
+    report = import_workbook(load_workspace(root), path)
+    assert report.counts["applied"] == 1
+    assert any("replaced TAB by a space; removed U+FEFF" in n for n in report.notes)
+    assert "text: |-\n      一行目\n      二行目 です\n" in (root / "messages" / "p09w-plain.yaml").read_text(encoding="utf-8")

@@ -161,3 +161,12 @@ def test_fallback_chain_picks_the_first_locale_with_a_text(make_workspace: Calla
     assert ws.config.text_locale(m, "ja") == "ja"
     ws.save_config()
     assert load_workspace(root).config.fallbacks == {"en": "ja-easy", "ja-easy": "ja"}
+
+
+def test_texts_are_kept_normalised_so_files_stay_literal_blocks(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    ws = load_workspace(root)
+    edited = ws.messages["p08w-hello"].with_text("ja", "一行目  \r\n二行目\u3000\n")
+    assert edited.text("ja") == "一行目\n二行目"
+    ws.save_message(edited)
+    assert "text: |-\n      一行目\n      二行目\n" in (root / "messages" / "p08w-hello.yaml").read_text(encoding="utf-8")
