@@ -27,7 +27,7 @@ notebooks); :func:`coverage_heatmap` draws stage × town as a PNG a person reads
 """
 from __future__ import annotations
 
-import unicodedata
+import bisect
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,7 +37,6 @@ from catalog import yamlio
 from catalog.errors import StageError, WorkspaceError
 from catalog.fields import ID_RE, Fields
 from catalog.messages import Message
-from catalog.municipalities import lookup
 from catalog.stages import Stage
 from catalog.towns import Town
 
@@ -269,6 +268,20 @@ def _cell(slot: Slot) -> str:
     return STATUS_FALLBACK if slot.status == STATUS_OK and slot.fallback else slot.status
 
 
+def tick_positions(columns: Sequence[Stage]) -> list[tuple[int, Stage]]:
+    """Where the x-axis labels go: each landmark stage (P4w, B1m, B1y6m...) at the first column
+    on or after it, so a calendar of day slots (B30d, B31d...) still shows B1m, B2m..."""
+    out: list[tuple[int, Stage]] = []
+    if not columns:
+        return out
+    for tick in (Stage.parse(t) for t in _TICK_STAGES):
+        i = bisect.bisect_left(columns, tick)
+        if tick < columns[0] or i >= len(columns) or (out and out[-1][0] == i):
+            continue
+        out.append((i, tick))
+    return out
+
+
 def coverage_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence[str] | None = None,
                      locales: Sequence[str] | None = None) -> Path:
     """Draw stage (x) × town and locale (y) as a PNG: green one message (light green in a
@@ -304,7 +317,7 @@ def coverage_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence[str]
     if rows and columns:
         ax.imshow(matrix, aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=len(_COLORS) - 1)
     ax.set_yticks(range(len(rows)), labels, fontsize=9, **font)
-    ticks = [(index[s], s) for s in (Stage.parse(t) for t in _TICK_STAGES) if s in index]
+    ticks = tick_positions(columns)
     births = [i for i, s in enumerate(columns) if s.phase == "B"]
     ax.set_xticks([i for i, _ in ticks], [str(s) for _, s in ticks], fontsize=8, rotation=45)
     if births and births[0] > 0:

@@ -21,7 +21,7 @@ from kizuna import __version__
 from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
 from review.checks import CheckConfig, lint_text, parse_config, run_checks
 from review.checks.engine import default_config
-from review.checks.sarif import to_sarif
+from review.checks.sarif import file_position, to_sarif
 from review.coverage import coverage_frame, coverage_heatmap
 from review.findings import Finding, has_errors
 
@@ -38,10 +38,21 @@ def summary(findings: Iterable[Finding]) -> str:
     return text + (f" ({ignored} ignored)" if ignored else "")
 
 
-def format_text(f: Finding) -> str:
-    """One finding as ``file:line:col: level rule [message locale town stage] text``."""
-    where = ":".join(str(p) for p in (f.path, f.line, f.column) if p is not None) or "-"
+def format_text(f: Finding, position: tuple[int, int] | None = None) -> str:
+    """One finding as ``file:line:col: level rule [message locale town stage] text``.
+
+    ``position`` is the line and column in the file (for a workspace file, where the message
+    text sits in the YAML); without it, a finding in a workspace file shows the file alone and
+    its place in the text as ``text L:C``, and any other (a linted draft) its own line and column."""
+    if position is not None:
+        where = f"{f.path}:{position[0]}:{position[1]}"
+    elif f.path is not None and f.message_id is None and f.stage is None:
+        where = ":".join(str(p) for p in (f.path, f.line, f.column) if p is not None)
+    else:
+        where = f.path or "-"
     about = " ".join(p for p in (f.message_id, f.locale, f.town, f.stage) if p)
+    if position is None and f.line is not None and (f.message_id is not None or f.stage is not None):
+        about = f"{about} text {f.line}:{f.column}".strip()
     head = f"{where}: {f.level} {f.rule}" + (f" [{about}]" if about else "")
     lines = [f"{head} {f.message}"]
     if f.suggestion:
@@ -51,14 +62,26 @@ def format_text(f: Finding) -> str:
     return "\n".join(lines)
 
 
+def finding_dict(f: Finding, position: tuple[int, int] | None) -> dict:
+    """A finding as JSON: its fields (``line``/``column`` in the checked text) and, for a
+    workspace file, ``file_line``/``file_column`` where that is in the file (or null)."""
+    data = f.to_dict()
+    if f.message_id is not None or f.stage is not None:
+        data["file_line"], data["file_column"] = position if position else (None, None)
+    return data
+
+
 def emit(findings: list[Finding], fmt: str, *, root: Path | None = None) -> None:
+    files: dict = {}
+    positions = [file_position(f, root, files) if root is not None else None for f in findings]
     if fmt == "json":
-        click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([finding_dict(f, p) for f, p in zip(findings, positions)],
+                              ensure_ascii=False, indent=2))
     elif fmt == "sarif":
         click.echo(json.dumps(to_sarif(findings, root=root, version=__version__), ensure_ascii=False, indent=2))
     else:
-        for f in findings:
-            click.echo(format_text(f))
+        for f, p in zip(findings, positions):
+            click.echo(format_text(f, p))
         click.echo(summary(findings))
 
 
@@ -114,16 +137,19 @@ def _read(path: str) -> str:
 @click.option("--locale", default="ja", show_default=True, help="Language of the drafts (ja, ja-easy, en, ...).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--markdown", "force_markdown", is_flag=True,
+              help="Read every FILE as Markdown (standard input too); by default only *.md files are.")
 @pass_app
 @handle_errors
-def lint(app: App, files: tuple[str, ...], locale: str, fmt: str, strict: bool) -> None:
+def lint(app: App, files: tuple[str, ...], locale: str, fmt: str, strict: bool, force_markdown: bool) -> None:
     """Check plain-text or Markdown drafts (tone, sentence length, commas, readability), as
-    textlint does. FILE may be '-' for standard input; *.md files are read as Markdown."""
+    textlint does. FILE may be '-' for standard input; *.md files (or all, with --markdown) are
+    read as Markdown."""
     config = lint_config(app)
     findings: list[Finding] = []
     for name in files:
         text = _read(name)
-        markdown = Path(name).suffix.lower() in MARKDOWN_SUFFIXES
+        markdown = force_markdown or Path(name).suffix.lower() in MARKDOWN_SUFFIXES
         findings.extend(lint_text(text, locale, path=name, markdown=markdown, config=config))
     emit(findings, fmt)
     if has_errors(findings) or (strict and any(f.counts and f.level == "warning" for f in findings)):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from catalog.errors import WorkspaceError
 from catalog.messages import Message
 from catalog.towns import Town
 from review.checks import coverage as _coverage  # noqa: F401  (registers rules)
@@ -28,7 +29,7 @@ from review.checks import templates as _templates  # noqa: F401
 from review.checks import tone as _tone  # noqa: F401
 from review.checks import wordlists as _wordlists  # noqa: F401
 from review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
-                                  default_config, hits_to_findings, parse_config, run_text_rules)
+                                  default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
 from review.checks.text import TextDoc
 from review.findings import Finding, sort_findings
 
@@ -92,11 +93,29 @@ def senders(ws: Any, towns: Iterable[Town], locale: str, message: Message) -> tu
         message.town == t.code if message.town else message.id not in t.suppress))
 
 
+def check_ignores(ws: Any, message: Message) -> None:
+    """An ``ignore`` naming no rule (a typo) would silently ignore nothing: it is bad input,
+    like an unknown rule in kizuna.yaml (the error names the file and the field)."""
+    if not message.ignores:
+        return
+    known = set(RULES) | {r.family for r in RULES.values()}
+    prefix = ""
+    if message.town:
+        town = ws.towns.get(message.town)
+        index = next((i for i, m in enumerate(town.local_messages) if m.id == message.id), None) if town else None
+        prefix = f"local_messages[{index}]." if index is not None else ""
+    for i, ignore in enumerate(message.ignores):
+        if ignore.rule not in known:
+            raise WorkspaceError(f"unknown rule '{ignore.rule}'{did_you_mean(ignore.rule, sorted(known))}",
+                                 path=message_path(ws, message), field=f"{prefix}ignore[{i}].rule")
+
+
 def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig | None = None,
                   towns: Sequence[Town] | None = None) -> list[Finding]:
     """Findings about one message in one locale: its text (every text rule), its templates and
     translation, and what each town that sends it (default: every town) can carry."""
     cfg = config or config_for(ws)
+    check_ignores(ws, message)
     text = message.text(locale)
     if text is None:
         return []

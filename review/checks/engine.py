@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from catalog.errors import KizunaError, WorkspaceError
-from review.findings import LEVELS, Finding, Level, position
+from review.findings import LEVEL_RANK, LEVELS, Finding, Level, position
 
 CONFIG_FILE = "kizuna.yaml"
 
@@ -111,6 +111,22 @@ def rule(rule_id: str, name: str, *, level: Level, scope: str, description: str 
     return register
 
 
+# --- helpers for rules' option validators ---------------------------------------------------------
+
+def require_texts(opts: Mapping[str, Any], *names: str) -> None:
+    """Each option in ``names`` is a list of text (a validator's helper; errors name the option)."""
+    for name in names:
+        if not all(isinstance(v, str) for v in opts[name]):
+            raise KizunaError("must be a list of text", field=name)
+
+
+def require_at_least(opts: Mapping[str, Any], minimum: int, *names: str) -> None:
+    """Each option in ``names`` is at least ``minimum``."""
+    for name in names:
+        if opts[name] < minimum:
+            raise KizunaError(f"must be {minimum} or more", field=name)
+
+
 # --- configuration ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -142,19 +158,38 @@ def _config_error(message: str, field_name: str) -> WorkspaceError:
     return WorkspaceError(message, path=CONFIG_FILE, field=field_name)
 
 
-def _suggest(name: str, known: Iterable[str]) -> str:
+def did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
+_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
+               list: "a list", dict: "a mapping (name: value lines)"}
+
+
+def _kind_problem(default: Any, value: Any) -> str | None:
+    """Why ``value`` cannot stand for an option whose default is ``default`` (``None``: it can).
+
+    A whole-number option takes whole numbers of 0 or more, a number option any number, a
+    list option a list whose items are like the default's items."""
     if default is None:
-        return True
-    return isinstance(value, type(default))
+        return None
+    if isinstance(default, bool) or isinstance(value, bool):
+        return None if isinstance(default, bool) and isinstance(value, bool) else "true or false"
+    if isinstance(default, int):
+        if not isinstance(value, int):
+            return _KIND_NAMES[int]
+        return None if value >= 0 else "0 or more"
+    if isinstance(default, float):
+        return None if isinstance(value, (int, float)) else _KIND_NAMES[float]
+    kind = dict if isinstance(default, Mapping) else type(default)
+    if not isinstance(value, kind):
+        return _KIND_NAMES.get(kind, kind.__name__)
+    if isinstance(default, list) and default:
+        item = type(default[0])
+        if not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+            return f"a list of {_KIND_NAMES.get(item, item.__name__)}"
+    return None
 
 
 def _check_options(rule_obj: Rule, raw: Any, where: str) -> dict[str, Any]:
@@ -166,12 +201,12 @@ def _check_options(rule_obj: Rule, raw: Any, where: str) -> dict[str, Any]:
     for key, value in raw.items():
         if key not in rule_obj.options:
             allowed = ", ".join(sorted(rule_obj.options)) or "none"
-            raise _config_error(f"'{rule_obj.id}' has no option '{key}'{_suggest(str(key), rule_obj.options)}"
+            raise _config_error(f"'{rule_obj.id}' has no option '{key}'{did_you_mean(str(key), rule_obj.options)}"
                                 f" (options: {allowed})", f"{where}.{key}")
         default = rule_obj.options[key]
-        if not _same_kind(default, value):
-            raise _config_error(f"must be {type(default).__name__}, like {default!r}, not {value!r}",
-                                f"{where}.{key}")
+        problem = _kind_problem(default, value)
+        if problem:
+            raise _config_error(f"must be {problem}, like {default!r}, not {value!r}", f"{where}.{key}")
         options[key] = value
     return options
 
@@ -210,7 +245,8 @@ def parse_config(section: Mapping[str, Any] | None, *, root: Path | None = None)
     unknown = set(section) - {"rules"}
     if unknown:
         raise _config_error(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: rules", "checks")
-    raw_rules = section.get("rules") or {}
+    raw_rules = section.get("rules")
+    raw_rules = {} if raw_rules is None else raw_rules
     if not isinstance(raw_rules, Mapping):
         raise _config_error("must be a mapping of rule id to settings", "checks.rules")
     families = {r.family for r in RULES.values()}
@@ -220,7 +256,7 @@ def parse_config(section: Mapping[str, Any] | None, *, root: Path | None = None)
         key = str(key)
         where = f"checks.rules.{key}"
         if key not in RULES and key not in families:
-            raise _config_error(f"unknown rule '{key}'{_suggest(key, list(RULES) + sorted(families))}",
+            raise _config_error(f"unknown rule '{key}'{did_you_mean(key, list(RULES) + sorted(families))}",
                                 where)
         enabled, level, raw_options = _parse_entry(value, where)
         targets = [RULES[key]] if key in RULES else [r for r in RULES.values() if r.family == key]
@@ -265,8 +301,11 @@ def make_finding(rule_obj: Rule, setting: RuleSetting, hit: Hit, subject: Subjec
         line, column = position(text, span[0])
     locale = hit.locale or subject.locale
     ignore = subject.ignores.ignored(rule_obj.id, locale) if subject.ignores is not None else None
+    level = setting.level
+    if hit.level is not None and LEVEL_RANK[hit.level] > LEVEL_RANK[level]:
+        level = hit.level  # a milder kind of finding (a translation's variables); never above the configured level
     return Finding(
-        rule=rule_obj.id, level=hit.level or setting.level, message=hit.message,
+        rule=rule_obj.id, level=level, message=hit.message,
         message_id=hit.message_id or subject.message_id, locale=locale,
         town=hit.town or subject.town, line=line, column=column, span=span,
         suggestion=hit.suggestion, ignored_reason=ignore.reason if ignore else None,

@@ -29,7 +29,7 @@ from catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_subject_t
                               jis_replacement, sms_size, utf16_units)
 from catalog.errors import KizunaError, TemplateError
 from catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
-from review.checks.engine import Hit, rule
+from review.checks.engine import Hit, require_at_least, require_texts, rule
 from review.checks.text import TextDoc
 from review.checks.wordlists import compile_pattern
 
@@ -57,7 +57,14 @@ def _say(doc: TextDoc, ja: str, other: str) -> str:
 
 # --- length/sentence ----------------------------------------------------------------------------
 
-@rule("length/sentence", "長すぎる文", level="warning", scope="text", lint=True,
+def _validate_sentence(opts: Mapping) -> None:
+    require_at_least(opts, 1, "max")
+    require_texts(opts, "skip_patterns")
+    for i, pattern in enumerate(opts["skip_patterns"]):
+        compile_pattern(pattern, where=f"skip_patterns[{i}]")
+
+
+@rule("length/sentence", "長すぎる文", level="warning", scope="text", lint=True, validate=_validate_sentence,
       options={"max": 100, "skip_patterns": []},
       description="一文が長すぎる（既定で100文字＝UTF-16単位を超える）(textlint sentence-length と同じ数え方)")
 def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
@@ -82,7 +89,11 @@ def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
 _GREETING_STRIP = re.compile(r"[。、！!？?\s]+")
 
 
-@rule("length/preview", "1行目（ロック画面）", level="warning", scope="text",
+def _validate_preview(opts: Mapping) -> None:
+    require_at_least(opts, 1, "max", "max_other")
+
+
+@rule("length/preview", "1行目（ロック画面）", level="warning", scope="text", validate=_validate_preview,
       options={"max": 40, "max_other": 80,
                "greetings": ["おはようございます", "こんにちは", "こんばんは", "Good morning", "Hello", "Hi"]},
       description="ロック画面に出る1行目に要点がない（長すぎる、あいさつだけ）")
@@ -159,7 +170,11 @@ def _channel_hits(full: str, national: str, town: Any, opts: Mapping, ja: bool) 
                           level="info", suggestion=f"「{fixed}」")
 
 
-@rule("length/channel", "チャネルの文字数・文字コード", level="error", scope="message",
+def _validate_channel(opts: Mapping) -> None:
+    require_at_least(opts, 1, "sms_max_parts", "email_subject_max")
+
+
+@rule("length/channel", "チャネルの文字数・文字コード", level="error", scope="message", validate=_validate_channel,
       options={"sms_max_parts": 10, "sms_warn_parts": 0, "email_subject_max": EMAIL_SUBJECT_MAX},
       description="本文と町のブロックを合わせて、各町のチャネル（LINE・SMS・メール）で送れない")
 def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:

@@ -1,26 +1,30 @@
 """``readability``: Japanese by jReadability on the morphological analysis, other languages by
 textstat, with targets per locale and per stage band.
 
-**Japanese — jReadability** (李在鎬・長谷部陽一郎): Lee, J.-H. & Hasebe, Y. (2016),
-"Readability measurement of Japanese texts based on levelled corpora", *Proceedings of the
-Papers and Workshops of the 2nd International Conference on Japanese Language Education*, and
-Hasebe & Lee (2015), "Introducing a readability evaluation system for Japanese language
-education" (CASTEL/J). The model, fitted on levelled textbook corpora::
+**Japanese — jReadability** (李在鎬・長谷部陽一郎): Lee, J.-H. & Hasebe, Y. (2016), "Readability
+measurement of Japanese texts based on levelled corpora"
+(http://jhlee.sakura.ne.jp/papers/lee-et-al2016rb.pdf), the system of Hasebe & Lee (2015),
+"Introducing a readability evaluation system for Japanese language education" (CASTEL/J,
+https://jreadability.net/). The model, fitted on levelled textbook corpora (R² = .896), as the
+final report of the authors' KAKENHI project 25370573 states it
+(https://kaken.nii.ac.jp/en/report/KAKENHI-PROJECT-25370573/25370573seika)::
 
-    X = mean sentence length (morphemes) × −0.056
-      + kango ratio (%) × −0.126          (語種 漢)
-      + wago ratio (%)  × −0.042          (語種 和)
-      + verb ratio (%)  × −0.145          (動詞, except 非自立可能 like ある in あります)
-      + particle ratio (%) × −0.044       (助詞)
+    X = {mean length of sentence (morphemes)} × −0.056
+      + {proportion of kango (%)}              × −0.126     (語種 漢)
+      + {proportion of wago (%)}               × −0.042     (語種 和)
+      + {proportion of verbs (%)}              × −0.145     (動詞, every one)
+      + {proportion of auxiliary verbs (%)}    × −0.044     (助動詞)
       + 11.724
 
-computed here on UniDic (unidic-lite) morphemes, as the authors' system does (MeCab + UniDic);
-ratios are over all morphemes. Higher is easier: 0.5–1.4 上級後半, 1.5–2.4 上級前半, 2.5–3.4
-中級後半, 3.5–4.4 中級前半, 4.5–5.4 初級後半, 5.5–6.4 初級前半. The scale was built for learners of
-Japanese; for native readers it is a relative measure of plainness (short sentences, 和語 over
-漢語), which is what a message to tired parents needs. Default targets follow the level bands:
-``ja_min`` 2.5 (no message at 上級, advanced, level) and ``ja-easy`` (やさしい日本語) 3.5 (nothing
-harder than 中級前半).
+The fifth term counts auxiliary verbs (助動詞: です, ます, た, ない), not particles (助詞): some
+write-ups of the formula say "particles", but the authors' report and jreadability.net say
+auxiliary verbs. Proportions are over all morphemes, punctuation included, computed here on
+UniDic (unidic-lite) as the authors' system does (MeCab + UniDic). Higher is easier: 0.5–1.4 上級後半,
+1.5–2.4 上級前半, 2.5–3.4 中級後半, 3.5–4.4 中級前半, 4.5–5.4 初級後半, 5.5–6.4 初級前半. The scale
+was built for learners of Japanese; for native readers it is a relative measure of plainness
+(short sentences, 和語 over 漢語), which is what a message to tired parents needs. Default
+targets follow the level bands: ``ja_min`` 2.5 (no message at 上級, advanced, level) and
+``ja-easy`` (やさしい日本語) 3.5 (nothing harder than 中級前半).
 
 **Other languages — textstat 0.7.8** (pinned: later versions download NLTK data at run time):
 ``formula`` (default ``flesch_kincaid_grade``) must give a school grade; the target is
@@ -40,8 +44,9 @@ from catalog.stages import Stage
 from review.checks.engine import Hit, rule
 from review.checks.text import TextDoc, Token
 
+#: the coefficients of jReadability (see the module docstring)
 JREADABILITY = {"sentence": -0.056, "kango": -0.126, "wago": -0.042, "verb": -0.145,
-                "particle": -0.044, "intercept": 11.724}
+                "auxiliary": -0.044, "intercept": 11.724}
 JREADABILITY_LEVELS = ((5.5, "初級前半"), (4.5, "初級後半"), (3.5, "中級前半"), (2.5, "中級後半"),
                        (1.5, "上級前半"), (float("-inf"), "上級後半"))
 GRADE_FORMULAS = ("flesch_kincaid_grade", "gunning_fog", "smog_index", "coleman_liau_index",
@@ -58,11 +63,11 @@ def jreadability(sentences: list[list[Token]]) -> float | None:
     counted = [s for s in sentences if s]
     kango = sum(1 for t in tokens if t.goshu == "漢")
     wago = sum(1 for t in tokens if t.goshu == "和")
-    verbs = sum(1 for t in tokens if t.pos1 == "動詞" and t.pos2 != "非自立可能")
-    particles = sum(1 for t in tokens if t.pos1 == "助詞")
+    verbs = sum(1 for t in tokens if t.pos1 == "動詞")
+    auxiliaries = sum(1 for t in tokens if t.pos1 == "助動詞")
     c = JREADABILITY
     return (n / len(counted) * c["sentence"] + 100 * kango / n * c["kango"] + 100 * wago / n * c["wago"]
-            + 100 * verbs / n * c["verb"] + 100 * particles / n * c["particle"] + c["intercept"])
+            + 100 * verbs / n * c["verb"] + 100 * auxiliaries / n * c["auxiliary"] + c["intercept"])
 
 
 def jreadability_level(score: float) -> str:
@@ -93,6 +98,10 @@ def _validate(opts: Mapping[str, Any]) -> None:
         unknown = set(band) - {"from", "to", "ja_min", "grade_max"}
         if unknown:
             raise KizunaError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}", field=where)
+        for key in ("ja_min", "grade_max"):
+            value = band.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise KizunaError(f"must be a number, not {value!r}", field=f"{where}.{key}")
         try:
             if Stage.parse(band["from"]) > Stage.parse(band["to"]):
                 raise KizunaError("'from' is after 'to'", field=where)
@@ -123,7 +132,7 @@ def readability(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             return
         score = jreadability(sentences)
         if score is not None and score < target:
-            yield Hit(f"読みやすさ（jReadability）が {score:.1f}（{jreadability_level(score)}）で、"
+            yield Hit(f"読みやすさ（jReadability）が {score:.2f}（{jreadability_level(score)}）で、"
                       f"目標の {target} に届きません。", 0, end,
                       suggestion="一文を短くし、漢語（〜を実施する）を和語（〜をする）に言いかえましょう")
         return
@@ -131,5 +140,5 @@ def readability(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
         return
     value = grade(doc.plain, doc.lang, opts["formula"])
     if value is not None and value > target:
-        yield Hit(f"Reading grade {value:.1f} ({opts['formula']}) is above the target of {target}.", 0, end,
+        yield Hit(f"Reading grade {value:.2f} ({opts['formula']}) is above the target of {target}.", 0, end,
                   suggestion="Use shorter sentences and everyday words")

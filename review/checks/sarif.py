@@ -5,74 +5,133 @@ One run, tool ``kizuna`` with every registered rule as a ``reportingDescriptor``
 the rule, the level (``info`` → ``note``), the message (with the suggestion), the file
 (workspace-relative ``artifactLocation.uri``), and — when the finding has a position in a message
 text or a town block stored as a YAML literal block (``text: |-``) — the region in the *file*, so
-an editor marks the right line. A finding the message ignores carries a ``suppressions`` entry
-(``inSource``, with the written reason).
+an editor marks the right line. A plain or quoted one-line scalar (``text: 手を洗え。``) is placed
+too; a folded block or an escaped scalar is not (its offsets do not map to the file). Columns
+count Unicode code points (``columnKind: unicodeCodePoints``), as findings do. A finding the
+message ignores carries a ``suppressions`` entry (``inSource``, with the written reason).
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
+import yaml
+
+from catalog.errors import StageError
+from catalog.stages import Stage
 from review.checks.engine import RULES
 from review.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-_KEY_RE = re.compile(r"^(\s*)(?:- )?([^\s:#][^:]*):\s*(.*)$")
 
 
-def _find_key(lines: list[str], key: str, start: int, min_indent: int = -1) -> int | None:
-    for i in range(start, len(lines)):
-        m = _KEY_RE.match(lines[i])
-        if m and m.group(2).strip("'\"") == key and len(m.group(1)) > min_indent:
-            return i
+def _compose(path: Path) -> tuple[str, Any] | None:
+    """The text of ``path`` and its YAML node tree (marks give lines and columns), or ``None``."""
+    try:
+        source = path.read_text(encoding="utf-8")
+        return source, yaml.compose(source, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def _get(node: Any, key: str, *, stage: bool = False) -> Any:
+    """The value node under ``key`` in a mapping node (a stage key compared as a stage)."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if not isinstance(k, yaml.ScalarNode):
+            continue
+        if k.value == key:
+            return v
+        if stage:
+            try:
+                if str(Stage.parse(k.value)) == key:
+                    return v
+            except StageError:
+                continue
     return None
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" -"))
+def _message_node(root: Any, message_id: str) -> Any:
+    """The mapping of one message: the file itself, or an entry of a town's ``local_messages``."""
+    own = _get(root, "id")
+    if isinstance(own, yaml.ScalarNode) and own.value == message_id:
+        return root
+    local = _get(root, "local_messages")
+    if isinstance(local, yaml.SequenceNode):
+        for item in local.value:
+            mid = _get(item, "id")
+            if isinstance(mid, yaml.ScalarNode) and mid.value == message_id:
+                return item
+    return None
 
 
-def text_origin(path: Path, finding: Finding) -> tuple[int, int] | None:
-    """``(line, indent)`` in the YAML file where the checked text's first line starts (0-based
-    line), for a message text or a town block written as a literal block; ``None`` otherwise."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
+def text_node(root: Any, finding: Finding) -> Any:
+    """The scalar node holding the text ``finding`` is about: a message text
+    (``texts.<locale>.text``) or a town block (``blocks.<stage>`` or ``blocks.<stage>.<locale>``)."""
     if finding.message_id:
-        anchor = next((i for i, ln in enumerate(lines)
-                       if re.match(rf"^\s*(?:- )?id:\s*['\"]?{re.escape(finding.message_id)}['\"]?\s*$", ln)), None)
-        texts = _find_key(lines, "texts", anchor or 0) if anchor is not None else None
-        loc = _find_key(lines, finding.locale or "", texts + 1, _indent(lines[texts])) if texts is not None else None
-        key = _find_key(lines, "text", loc + 1, _indent(lines[loc])) if loc is not None else None
+        entry = _get(_get(_message_node(root, finding.message_id), "texts"), finding.locale or "")
+        node = entry if isinstance(entry, yaml.ScalarNode) else _get(entry, "text")
     elif finding.stage:
-        blocks = _find_key(lines, "blocks", 0)
-        key = _find_key(lines, finding.stage, blocks + 1, _indent(lines[blocks])) if blocks is not None else None
-        if key is not None and not _KEY_RE.match(lines[key]).group(3).startswith("|"):  # type: ignore[union-attr]
-            key = _find_key(lines, finding.locale or "", key + 1, _indent(lines[key]))
+        block = _get(_get(root, "blocks"), finding.stage, stage=True)
+        node = block if isinstance(block, yaml.ScalarNode) else _get(block, finding.locale or "")
     else:
         return None
-    if key is None or key + 1 >= len(lines):
-        return None
-    value = _KEY_RE.match(lines[key]).group(3)  # type: ignore[union-attr]
-    if not value.startswith("|"):
-        return None
-    first = lines[key + 1]
-    return key + 1, len(first) - len(first.lstrip(" "))
+    return node if isinstance(node, yaml.ScalarNode) else None
 
 
-def _region(finding: Finding, root: Path | None) -> dict[str, int] | None:
+def text_origin(path: Path, finding: Finding, *, parsed: tuple[str, Any] | None = None) -> tuple[int, int] | None:
+    """``(line, column)``, 0-based, in the YAML file where the checked text starts, when a
+    position in the text maps to one in the file: a literal block (``|-``: line ``n`` of the
+    text is line ``n`` of the block, after the block's indentation), or a plain or quoted scalar
+    on one line without escapes. ``None`` otherwise (a folded block, a scalar over several lines
+    or with escapes, a text the file does not hold)."""
+    parsed = parsed if parsed is not None else _compose(path)
+    if parsed is None:
+        return None
+    source, root = parsed
+    node = text_node(root, finding)
+    if node is None or not node.value:
+        return None
+    if node.style == "|":
+        lines = source.splitlines()
+        first = node.start_mark.line + 1
+        content = next((ln for ln in lines[first:node.end_mark.line + 1] if ln.strip()), None)
+        if content is None:
+            return None
+        return first, len(content) - len(content.lstrip(" "))  # YAML takes the first line's indentation
+    if node.start_mark.line != node.end_mark.line:
+        return None
+    raw = source[node.start_mark.index:node.end_mark.index]
+    if node.style is None and raw == node.value:
+        return node.start_mark.line, node.start_mark.column
+    if node.style in ("'", '"') and raw[1:-1] == node.value:
+        return node.start_mark.line, node.start_mark.column + 1
+    return None
+
+
+def file_position(finding: Finding, root: Path | None, files: dict[Path, Any] | None = None) -> tuple[int, int] | None:
+    """1-based ``(line, column)`` in the workspace file of a finding's position in its text (see
+    :func:`text_origin`), or ``None`` when it has none or it does not map. ``files`` caches the
+    parsed files across findings."""
     if finding.line is None or finding.path is None or root is None:
         return None
-    origin = text_origin(root / finding.path, finding)
+    files = {} if files is None else files
+    path = Path(root) / finding.path
+    if path not in files:
+        files[path] = _compose(path)
+    origin = text_origin(path, finding, parsed=files[path]) if files[path] is not None else None
     if origin is None:
         return None
-    line0, indent = origin
-    region = {"startLine": line0 + finding.line, "startColumn": indent + (finding.column or 1)}
-    return region
+    line0, column0 = origin
+    return line0 + finding.line, column0 + (finding.column or 1)
+
+
+def _region(finding: Finding, root: Path | None, files: dict[Path, Any]) -> dict[str, int] | None:
+    position = file_position(finding, root, files)
+    return {"startLine": position[0], "startColumn": position[1]} if position else None
 
 
 def _rule_descriptor(rule_id: str) -> dict[str, Any]:
@@ -90,6 +149,7 @@ def to_sarif(findings: Iterable[Finding], *, root: Path | None = None, version: 
     rule_ids = list(RULES) + sorted({f.rule for f in findings} - set(RULES))
     index = {rid: i for i, rid in enumerate(rule_ids)}
     results = []
+    files: dict[Path, Any] = {}
     for f in findings:
         text = f.message + (f"\n→ {f.suggestion}" if f.suggestion else "")
         result: dict[str, Any] = {"ruleId": f.rule, "ruleIndex": index[f.rule], "level": _LEVELS[f.level],
@@ -98,7 +158,7 @@ def to_sarif(findings: Iterable[Finding], *, root: Path | None = None, version: 
         if f.path:
             physical: dict[str, Any] = {"artifactLocation": {"uri": Path(f.path).as_posix(),
                                                             "uriBaseId": "WORKSPACE"}}
-            region = _region(f, root)
+            region = _region(f, root, files)
             if region:
                 physical["region"] = region
             location["physicalLocation"] = physical
@@ -119,6 +179,7 @@ def to_sarif(findings: Iterable[Finding], *, root: Path | None = None, version: 
         "tool": {"driver": {"name": "kizuna", "version": version, "informationUri": "https://example.jp/kizuna",
                             "rules": [_rule_descriptor(rid) for rid in rule_ids]}},
         "results": results,
+        "columnKind": "unicodeCodePoints",
     }
     if root is not None:
         run["originalUriBaseIds"] = {"WORKSPACE": {"uri": Path(root).resolve().as_uri() + "/"}}

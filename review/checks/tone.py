@@ -17,15 +17,24 @@ as one potential verb (食べれる, lemma 食べる), tags some imperatives as 
 洗える 連用形), has no 連体化 / 並立助詞 tags (の and parallel と are 格助詞), and tags single
 Latin letters as nouns (IPADIC: 記号,アルファベット).
 
+``tone/ranuki`` also reads UniDic's second analysis of a ら抜き form, a 一段 verb's 未然形 followed by
+the auxiliary れる (いつでも食べれる → 食べ + れる), which kuromoji's IPADIC gives too.
+
 ``tone/command`` finds commanding forms (命令形 like 休め, 〜なさい, disguised imperatives like
-洗え, 〜べき, 〜しなければならない / いけない, 〜してはいけない, 〜するな) and offers a softer wording.
+洗え, 〜べき, 〜しなければならない / いけない, 〜なきゃ・〜なくちゃ・〜ねば, 〜でなければならない,
+〜してはいけない / 〜しちゃだめ, 〜するな) and offers a softer wording. It leaves alone what only
+looks like one: set phrases (おやすみなさい, ごめんなさい, いってらっしゃい), quoted speech
+(「早く寝なさい」と言わなくても), questions (受診すべきか迷ったら, 〜しなければなりませんか),
+the reader's own thoughts (しなければと思いがちですが) and denials (〜しなければならないわけでは
+ありません, 〜してはいけないことはありません) — reassurance a parenting message is full of.
 ``tone/terms`` and ``tone/wordlist`` read workspace data files (see :mod:`review.checks.wordlists`).
 """
 from __future__ import annotations
 
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from review.checks.engine import Hit, rule
+from catalog.errors import KizunaError
+from review.checks.engine import Hit, require_at_least, require_texts, rule
 from review.checks.text import SENTENCE_END, TextDoc, Token, verb_type
 
 DESUMASU = "ですます"
@@ -38,9 +47,13 @@ def _is_bracket(t: Token) -> bool:
 
 
 def _is_noun(t: Token | None, *, ipadic: bool = False) -> bool:
-    """UniDic's 名詞 or 代名詞; with ``ipadic``, not a lone Latin letter (IPADIC: 記号,アルファベット)."""
-    if t is None or t.pos1 not in ("名詞", "代名詞"):
+    """UniDic's 名詞 or 代名詞. With ``ipadic``, what IPADIC (kuromoji, which textlint uses) calls
+    名詞: also UniDic's 形状詞 (IPADIC 名詞,形容動詞語幹: 元気, 大切) and noun-forming suffixes
+    (IPADIC 名詞,接尾: the さ of 明るさ), but not a lone Latin letter (IPADIC 記号,アルファベット)."""
+    if t is None:
         return False
+    if t.pos1 not in ("名詞", "代名詞"):
+        return ipadic and (t.pos1 == "形状詞" or (t.pos1 == "接尾辞" and t.pos2 == "名詞的"))
     return not (ipadic and len(t.surface) == 1 and t.surface.isascii() and t.surface.isalpha())
 
 
@@ -81,12 +94,21 @@ def style_markers(tokens: Sequence[Token], strict: bool = False) -> Iterator[tup
             yield style, t.start, tokens[last].end
 
 
+_PREFER = {"": "", "ですます": DESUMASU, "です": DESUMASU, "である": DEARU, "だ": DEARU}
+
+
+def _validate_mixed(opts: Mapping) -> None:
+    if opts["prefer"] not in _PREFER:
+        raise KizunaError(f"'{opts['prefer']}' is not a style; write ですます or である (or leave it out: "
+                          "the majority wins)", field="prefer")
+
+
 @rule("tone/mixed-style", "敬体と常体の混在", level="warning", scope="text", languages=["ja"], lint=True,
-      options={"prefer": "", "strict": False},
+      options={"prefer": "", "strict": False}, validate=_validate_mixed,
       description="です・ます調とだ・である調が一つのテキストに混在している "
                   "(textlint no-mix-dearu-desumasu と同じ判定)")
 def mixed_style(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
-    prefer = {"ですます": DESUMASU, "です": DESUMASU, "である": DEARU, "だ": DEARU}.get(opts["prefer"], "")
+    prefer = _PREFER.get(opts["prefer"], "")
     groups: dict[str, list[tuple[str, int, int]]] = {}
     for sentence, tokens in zip(doc.sentences, doc.sentence_tokens):
         kind = doc.blocks[sentence.block].kind
@@ -110,7 +132,14 @@ def mixed_style(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
 
 # --- tone/command ---------------------------------------------------------------------------------
 
-_POLITE_IMPERATIVES = {"下さる", "くださる", "頂戴"}
+#: 命令形 that are polite requests or set phrases, not commands (〜ください, いらっしゃい, 召し上がれ)
+_POLITE_IMPERATIVES = {"下さる", "くださる", "頂戴", "いらっしゃる", "召し上がる"}
+#: greetings and apologies built on なさい (おやすみなさい, ごめんなさい, おかえりなさい)
+_NASAI_SET_PHRASES = {"ごめん", "御免", "休む", "帰る", "返る"}  # UniDic: お帰り → 返る
+#: verbs that report what someone says or thinks: 「早く寝なさい」と言う, しなければと思う
+_REPORTING_VERBS = {"言う", "思う", "考える", "感じる", "悩む", "焦る", "気負う", "頑張る", "責める",
+                    "伝える", "叱る", "怒る", "聞く", "話す", "書く", "教わる", "言い聞かせる"}
+_QUOTES = {"「": "」", "『": "』"}
 _SOFTER = {
     "imperative": "「〜しましょう」「〜してみませんか」のような呼びかけにしましょう",
     "should": "「〜するとよいでしょう」「〜がおすすめです」のように言いかえましょう",
@@ -130,49 +159,123 @@ def _bare_end(tokens: Sequence[Token], after: int) -> bool:
     return True
 
 
+_E_TO_U = str.maketrans("えけげせてねべめれ", "うくぐすつぬぶむる")
+
+
 def _disguised_imperative(t: Token, tokens: Sequence[Token], i: int) -> bool:
-    """UniDic reads some imperatives as potential verbs: 洗え → 洗える (下一段) 連用形. A bare
-    potential 連用形 ending a sentence is an imperative."""
-    return (t.pos1 == "動詞" and t.ctype.startswith("下一段") and t.cform.startswith("連用形")
-            and bool(t.kana_base) and bool(t.lform) and t.kana_base != t.lform
-            and _bare_end(tokens, i + 1))
+    """UniDic reads some imperatives as 下一段 連用形: 洗え as the potential 洗える, 休め (alone) as
+    the transitive 休める. A bare 下一段 連用形 ending a sentence is an imperative when it is a
+    potential form (reading differs from the lemma's) or the 命令形 of a 五段 verb (休め → 休む)."""
+    if not (t.pos1 == "動詞" and t.ctype.startswith("下一段") and t.cform.startswith("連用形")
+            and _bare_end(tokens, i + 1)):
+        return False
+    if t.kana_base and t.lform and t.kana_base != t.lform:
+        return True
+    godan = t.surface[:-1] + t.surface[-1].translate(_E_TO_U)
+    return godan != t.surface and verb_type(godan).startswith("五段")
+
+
+def _quoted(tokens: Sequence[Token], i: int) -> bool:
+    """``tokens[i]`` stands inside 「」 or 『』 (quoted speech: 「早く寝なさい」と言わなくても)."""
+    open_quotes: list[str] = []
+    for t in tokens[:i]:
+        if t.surface in _QUOTES:
+            open_quotes.append(_QUOTES[t.surface])
+        elif open_quotes and t.surface == open_quotes[-1]:
+            open_quotes.pop()
+    return bool(open_quotes)
+
+
+def _negated_after(tokens: Sequence[Token], j: int) -> bool:
+    """A negation (ない, ません, ず) follows ``tokens[j]`` in the sentence: 〜わけではありません."""
+    return any(t.pos1 in ("助動詞", "形容詞") and t.lemma in ("ない", "無い", "ず", "ぬ") for t in tokens[j:])
+
+
+def _not_an_order(tokens: Sequence[Token], after: int, kind: str) -> bool:
+    """What follows a commanding form shows it is not said to the reader: it is reported
+    (〜と言う, 〜と思いがち; not for 〜べき: 〜すべきだと思います still prescribes), asked
+    (〜すべきか迷ったら, 〜しなければなりませんか), or denied (〜しなければならないわけではありません,
+    〜してはいけないことはありません)."""
+    j = after
+    while j < len(tokens) and (tokens[j].pos1 == "助動詞" or tokens[j].pos2 == "準体助詞"
+                               or (tokens[j].pos1 == "補助記号" and tokens[j].pos2 == "括弧閉")
+                               or tokens[j].surface in ("よ", "ね")):
+        j += 1
+    if j >= len(tokens):
+        return False
+    t = tokens[j]
+    if t.surface == "か" and t.pos1 == "助詞":
+        return True
+    if t.surface in ("と", "って") and t.pos1 == "助詞" and kind != "should":
+        verb = next((v for v in tokens[j + 1:j + 4] if v.pos1 == "動詞"), None)
+        if verb is not None and verb.lemma in _REPORTING_VERBS:
+            return verb.lemma != "言う" or _negated_after(tokens, j + 1) or tokens[j + 1].surface != "いう"
+        return False
+    if t.pos1 == "名詞" and t.lemma in ("訳", "事", "必要", "決まり"):
+        return _negated_after(tokens, j + 1)
+    return False
 
 
 def command_forms(tokens: Sequence[Token]) -> Iterator[tuple[str, int, int]]:
-    """``(kind, start, end)`` of each commanding form in one sentence."""
+    """``(kind, start, end)`` of each commanding form in one sentence; quoted speech, questions,
+    reported thoughts and denials (〜しなければならないわけではありません) are not commands."""
+    for kind, first, last, start in _command_candidates(tokens):
+        if _quoted(tokens, first) or _not_an_order(tokens, last + 1, kind):
+            continue
+        yield kind, start, tokens[last].end
+
+
+def _command_candidates(tokens: Sequence[Token]) -> Iterator[tuple[str, int, int, int]]:
+    """``(kind, first token, last token, start offset)`` of each form that may command."""
     for i, t in enumerate(tokens):
         prev = tokens[i - 1] if i else None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if t.pos1 == "動詞" and t.cform == "命令形" and t.lemma not in _POLITE_IMPERATIVES \
                 and not (nxt is not None and nxt.pos1 == "助動詞"):  # 眠れ+る (UniDic's 文語 り) is not one
-            start = prev.start if t.lemma == "為さる" and prev is not None else t.start
-            yield "imperative", start, t.end
+            if t.lemma == "為さる" and prev is not None:
+                if prev.lemma in _NASAI_SET_PHRASES and (prev.pos1 == "名詞" or (
+                        i >= 2 and tokens[i - 2].pos1 == "接頭辞")):
+                    continue  # ごめんなさい, おやすみなさい, おかえりなさい
+                yield "imperative", i - 1, i, prev.start
+            else:
+                yield "imperative", i, i, t.start
         elif _disguised_imperative(t, tokens, i):
-            yield "imperative", t.start, t.end
+            yield "imperative", i, i, t.start
         elif t.pos1 == "助動詞" and t.lemma == "べし":
-            yield "should", (prev.start if prev else t.start), t.end
-        elif t.pos1 == "助詞" and t.surface in ("ば", "と", "は") and prev is not None and nxt is not None:
-            kind = _obligation(tokens, i, prev, nxt)
+            yield "should", max(i - 1, 0), i, (prev.start if prev else t.start)
+        elif t.pos1 == "助動詞" and t.surface in ("なきゃ", "なけりゃ") and nxt is not None and _follows(nxt):
+            yield "must", i, i + 1, t.start  # 〜しなきゃいけない (UniDic: なきゃ is ない 仮定形-融合)
+        elif t.pos1 == "助詞" and t.surface in ("ば", "と", "は", "ちゃ", "じゃ") and prev is not None \
+                and nxt is not None and _follows(nxt):
+            kind = _obligation(tokens, i, prev)
             if kind:
-                yield kind, prev.start, nxt.end
+                yield kind, i - 1, i + 1, prev.start
         elif t.pos2 == "終助詞" and t.surface == "な" and prev is not None and _is_final(tokens, i + 1) \
                 and (prev.pos1 == "動詞" or prev.lemma in ("せる", "させる", "れる", "られる")) \
                 and prev.cform.startswith(("終止形", "連体形")):
-            yield "prohibit", prev.start, t.end
+            yield "prohibit", i - 1, i, prev.start
 
 
-def _obligation(tokens: Sequence[Token], i: int, prev: Token, nxt: Token) -> str | None:
-    """〜なければならない / 〜ないといけない / 〜なくてはいけない (must), 〜てはいけない (prohibit)."""
-    follows = nxt.lemma in ("成る", "行く") and nxt.surface.startswith(("なら", "なり", "いけ", "行け")) \
+def _follows(nxt: Token) -> bool:
+    """ならない / いけない / だめ after 〜ば, 〜と, 〜ては."""
+    return nxt.lemma in ("成る", "行く") and nxt.surface.startswith(("なら", "なり", "いけ", "行け")) \
         or nxt.lemma == "駄目"
-    if not follows:
-        return None
+
+
+_NEGATIVE = ("ない", "無い", "ず", "ぬ")
+
+
+def _obligation(tokens: Sequence[Token], i: int, prev: Token) -> str | None:
+    """〜なければならない, 〜ねばならない, 〜でなければいけない, 〜ないといけない,
+    〜なくては(ちゃ)いけない (must); 〜てはいけない, 〜ちゃだめ (prohibit)."""
     particle = tokens[i].surface
     if particle in ("ば", "と"):
-        return "must" if prev.lemma == "ない" else None
-    if prev.surface in ("て", "で"):
+        return "must" if prev.lemma in _NEGATIVE and (particle == "ば" or prev.lemma != "ず") else None
+    if particle in ("ちゃ", "じゃ"):  # 〜しちゃいけない, 〜なくちゃいけない (ちゃ = ては)
+        return "must" if prev.lemma in _NEGATIVE else "prohibit"
+    if prev.surface in ("て", "で") and prev.pos2 == "接続助詞":
         before = tokens[i - 2] if i >= 2 else None
-        return "must" if before is not None and before.lemma == "ない" else "prohibit"
+        return "must" if before is not None and before.lemma in _NEGATIVE else "prohibit"
     return None
 
 
@@ -206,16 +309,33 @@ def ranuki_offset(t: Token) -> int | None:
     return k if k < len(t.surface) else None
 
 
+def ranuki_split(t: Token, nxt: Token | None) -> bool:
+    """UniDic's other reading of a ら抜き form: a 一段 or カ変 verb in 未然形 followed by the
+    auxiliary れる (食べ + れる in いつでも食べれる); 一段 verbs take られる, so this is ら抜き
+    (五段 書か + れる and サ変 さ + れる are passives, not ら抜き)."""
+    return (t.pos1 == "動詞" and t.cform.startswith("未然形")
+            and t.ctype.startswith(("上一段", "下一段", "カ行変格")) and nxt is not None
+            and nxt.pos1 == "助動詞" and nxt.lemma == "れる" and nxt.start == t.end)
+
+
 @rule("tone/ranuki", "ら抜き言葉", level="warning", scope="text", languages=["ja"], lint=True,
       description="ら抜き言葉（食べれる・見れる・来れる）(textlint no-dropping-the-ra と同じ判定)")
 def ranuki(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
-    for t in doc.tokens:
-        k = ranuki_offset(t)
-        if k is None:
-            continue
-        fixed = t.surface[:k] + "ら" + t.surface[k:]
-        yield Hit(f"ら抜き言葉を使用しています（「{t.surface}」）。", t.start + k, t.start + k + 1,
-                  suggestion=f"「{fixed}」")
+    for tokens in doc.sentence_tokens:
+        for i, t in enumerate(tokens):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if ranuki_split(t, nxt):
+                assert nxt is not None
+                word = t.surface + nxt.surface
+                yield Hit(f"ら抜き言葉を使用しています（「{word}」）。", nxt.start, nxt.start + 1,
+                          suggestion=f"「{t.surface}ら{nxt.surface}」")
+                continue
+            k = ranuki_offset(t)
+            if k is None:
+                continue
+            fixed = t.surface[:k] + "ら" + t.surface[k:]
+            yield Hit(f"ら抜き言葉を使用しています（「{t.surface}」）。", t.start + k, t.start + k + 1,
+                      suggestion=f"「{fixed}」")
 
 
 # --- tone/too-many-commas -------------------------------------------------------------------------
@@ -227,8 +347,14 @@ def _neighbour(tokens: Sequence[Token], i: int, step: int) -> Token | None:
     return tokens[j] if 0 <= j < len(tokens) else None
 
 
+def _validate_commas(opts: Mapping) -> None:
+    for name in ("touten", "kuten"):
+        if not opts[name]:
+            raise KizunaError("must be a punctuation mark, like 、 or 。", field=name)
+
+
 @rule("tone/too-many-commas", "読点の多すぎる文", level="warning", scope="text", languages=["ja"],
-      lint=True, options={"max": 3, "strict": False, "touten": "、", "kuten": "。"},
+      lint=True, options={"max": 3, "strict": False, "touten": "、", "kuten": "。"}, validate=_validate_commas,
       description="一文の読点が多すぎる（既定で4つ以上。名詞の並列の読点は数えない）"
                   "(textlint max-ten と同じ判定)")
 def too_many_commas(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
@@ -351,10 +477,8 @@ def doubled_particles(tokens: Sequence[Token], *, min_interval: int = 1, strict:
 
 
 def _validate_doubled(opts: Mapping) -> None:
-    from catalog.errors import KizunaError
-
-    if opts["min_interval"] < 1:
-        raise KizunaError("must be 1 or more", field="min_interval")
+    require_at_least(opts, 1, "min_interval")
+    require_texts(opts, "allow")
 
 
 @rule("tone/doubled-particle", "同じ助詞の連続", level="warning", scope="text", languages=["ja"],

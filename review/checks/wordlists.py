@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from catalog import yamlio
-from catalog.errors import KizunaError, WorkspaceError
-from review.checks.engine import Hit, rule
+from catalog.errors import WorkspaceError
+from review.checks.engine import CONFIG_FILE, Hit, require_texts, rule
 from review.checks.text import TextDoc
 
 _REGEX_RE = re.compile(r"^/(.+)/([imsux]*)$", re.S)
@@ -181,7 +181,7 @@ def load_words(path: Path) -> tuple[Word, ...]:
 # --- which files -----------------------------------------------------------------------------------------
 
 def data_files(doc: TextDoc, builtin: str, configured: list[str], use_defaults: bool,
-               default_name: str) -> list[Path]:
+               default_name: str, option: str = "") -> list[Path]:
     """Built-in file (unless turned off), then the workspace's: configured paths must exist;
     the conventional ``default_name`` in the workspace root is used when present. Looked up once
     per check run (``doc.cache``)."""
@@ -193,7 +193,8 @@ def data_files(doc: TextDoc, builtin: str, configured: list[str], use_defaults: 
     for name in configured:
         path = Path(name) if Path(name).is_absolute() or root is None else root / name
         if not path.is_file():
-            raise KizunaError(f"the file '{name}' named in checks options does not exist", path=path)
+            raise WorkspaceError(f"the file '{name}' does not exist (looked for {path})", path=CONFIG_FILE,
+                                 field=option or None)
         files.append(path)
     if not configured and root is not None and (root / default_name).is_file():
         files.append(root / default_name)
@@ -202,11 +203,18 @@ def data_files(doc: TextDoc, builtin: str, configured: list[str], use_defaults: 
     return files
 
 
-@rule("tone/terms", "用語の統一", level="warning", scope="text", lint=True,
+def _validate_files(option: str) -> Any:
+    def validate(opts: Mapping) -> None:
+        require_texts(opts, option)
+    return validate
+
+
+@rule("tone/terms", "用語の統一", level="warning", scope="text", lint=True, validate=_validate_files("dictionary"),
       options={"dictionary": [], "defaults": True},
       description="用語辞書（prh 形式）にそって表記をそろえる。保護者を限定しない言い方もここで扱う")
 def terms(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
-    for path in data_files(doc, "terms.yaml", list(opts["dictionary"]), opts["defaults"], "terms.yaml"):
+    for path in data_files(doc, "terms.yaml", list(opts["dictionary"]), opts["defaults"], "terms.yaml",
+                           "checks.rules.tone/terms.options.dictionary"):
         for term in load_terms(path):
             if term.lang != doc.lang:
                 continue
@@ -215,20 +223,28 @@ def terms(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
                     wanted = term.replacement(m)
                     if m.group() == wanted or not m.group():
                         continue
-                    note = f"（{term.note}）" if term.note else ""
-                    yield Hit(f"「{m.group()}」は「{wanted}」にそろえます{note}。", m.start(), m.end(),
-                              suggestion=f"「{wanted}」")
+                    if doc.is_japanese:
+                        note = f"（{term.note}）" if term.note else ""
+                        yield Hit(f"「{m.group()}」は「{wanted}」にそろえます{note}。", m.start(), m.end(),
+                                  suggestion=f"「{wanted}」")
+                    else:
+                        note = f" ({term.note})" if term.note else ""
+                        yield Hit(f'Write "{wanted}", not "{m.group()}"{note}.', m.start(), m.end(),
+                                  suggestion=f'"{wanted}"')
 
 
 @rule("tone/wordlist", "責める・不安をあおる・偏見につながる言葉", level="warning", scope="text", lint=True,
-      options={"lists": [], "defaults": True},
+      validate=_validate_files("lists"), options={"lists": [], "defaults": True},
       description="読み手を責める、不安をあおる、支援を「問題のある人のため」に見せる言葉")
 def wordlist(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
-    for path in data_files(doc, "wordlist.yaml", list(opts["lists"]), opts["defaults"], "wordlist.yaml"):
+    for path in data_files(doc, "wordlist.yaml", list(opts["lists"]), opts["defaults"], "wordlist.yaml",
+                           "checks.rules.tone/wordlist.options.lists"):
         for word in load_words(path):
             if word.lang != doc.lang:
                 continue
             for m in word.pattern.finditer(doc.plain):
-                if m.group():
-                    yield Hit(f"「{m.group()}」: {word.reason}（{word.category}）。", m.start(), m.end(),
-                              suggestion=word.suggestion)
+                if not m.group():
+                    continue
+                text = (f"「{m.group()}」: {word.reason}（{word.category}）。" if doc.is_japanese
+                        else f'"{m.group()}": {word.reason} ({word.category}).')
+                yield Hit(text, m.start(), m.end(), suggestion=word.suggestion)

@@ -156,3 +156,93 @@ def test_coverage_against_the_daily_reference_policy_shows_its_gaps(sample_path:
     assert "coverage/off-cadence" in result.output  # month stages do not fall on its day slots
     bad = run("-w", str(sample_path), "coverage", "--policy", "hourly")
     assert bad.exit_code == 2 and "unknown cadence policy 'hourly'" in bad.output
+
+
+TOWN_YAML = """\
+code: '202029'
+name: 松本市
+prefecture: 長野県
+contacts: {desk: こども育成課, phone: 000-0000-0001, hours: 平日, url: https://matsumoto.example.jp/}
+checkup_months: [4, 10]
+send_time: 08:00
+channels: [line]
+locales: [ja]
+policy: tiny
+end_age: 1y
+blocks:
+  B0d: 【松本市より】{{ town.mayor }}が出生届を受け付けます。
+  B1d:
+    ja: |-
+      【松本市より】一行目です。
+      二行目の{{ town.nope }}です。
+local_messages:
+  - id: 202029-b2d
+    stage: B2d
+    topics: [daily-life]
+    texts:
+      ja:
+        text: |-
+          今日は松本市からです。
+          夜は早く寝ろ。
+"""
+
+
+def _region_text(root: Path, result: dict) -> str:
+    physical = result["locations"][0]["physicalLocation"]
+    region = physical["region"]
+    line = (root / physical["artifactLocation"]["uri"]).read_text(encoding="utf-8").splitlines()[region["startLine"] - 1]
+    return line[region["startColumn"] - 1:]
+
+
+def test_sarif_regions_point_into_town_blocks_local_messages_and_plain_scalars(make_workspace) -> None:
+    """Regions come from the YAML node tree: a one-line plain block, a per-locale literal block,
+    a local message after the blocks, a plain one-line message text."""
+    msg = small_message("p08w-hello", "P8w", "😀赤ちゃんを見れる日です。")
+    root = make_workspace(messages=[msg], towns=[])
+    (root / "towns" / "202029.yaml").write_text(TOWN_YAML, encoding="utf-8")
+    message_file = root / "messages" / "p08w-hello.yaml"
+    message_file.write_text(message_file.read_text(encoding="utf-8").replace("text: |-\n      ", "text: "),
+                            encoding="utf-8")
+    assert "text: 😀赤ちゃん" in message_file.read_text(encoding="utf-8")
+    log = json.loads(run("-w", str(root), "check", "--format", "sarif", "--locale", "ja").output)
+    run_ = log["runs"][0]
+    assert run_["columnKind"] == "unicodeCodePoints"
+    by_rule = {}
+    for r in run_["results"]:
+        if "region" in r["locations"][0].get("physicalLocation", {}):
+            by_rule.setdefault(r["ruleId"], []).append(r)
+    ranuki = by_rule["tone/ranuki"][0]
+    assert _region_text(root, ranuki).startswith("れる日です")  # the emoji counts as one code point
+    command = by_rule["tone/command"][0]
+    assert command["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "towns/202029.yaml"
+    assert _region_text(root, command).startswith("寝ろ。")
+    templates = {r["properties"].get("stage"): r for r in by_rule["template/variables"]}
+    assert _region_text(root, templates["B0d"]).startswith("town.mayor")
+    assert _region_text(root, templates["B1d"]).startswith("town.nope")
+    text_out = run("-w", str(root), "check", "--locale", "ja").output
+    assert "towns/202029.yaml:25:15: warning tone/command [202029-b2d ja]" in text_out  # file line:col
+    assert "messages/p08w-hello.yaml:7:18: warning tone/ranuki" in text_out
+
+
+def test_json_findings_carry_the_file_position(make_workspace) -> None:
+    root = make_workspace(messages=[small_message("p08w-hello", "P8w", "一行目です。\n手を洗え。")])
+    data = json.loads(run("-w", str(root), "check", "--format", "json", "--locale", "ja").output)
+    (f,) = [d for d in data if d["rule"] == "tone/command"]
+    assert (f["line"], f["column"]) == (2, 3)
+    lines = (root / f["path"]).read_text(encoding="utf-8").splitlines()
+    assert lines[f["file_line"] - 1][f["file_column"] - 1:].startswith("洗え")
+
+
+def test_an_ignore_naming_no_rule_is_bad_input(make_workspace) -> None:
+    msg = small_message("p08w-hello", "P8w", "手を洗え。", ignore=[{"rule": "tone/comand", "reason": "標語の引用"}])
+    root = make_workspace(messages=[msg])
+    result = run("-w", str(root), "check")
+    assert result.exit_code == 2
+    assert "messages/p08w-hello.yaml" in result.output and "ignore[0].rule" in result.output
+    assert "tone/command" in result.output  # did you mean
+
+
+def test_lint_reads_standard_input_as_markdown_on_request() -> None:
+    draft = "# 見出し\n\n- `洗え` はコード\n- 手を洗え。\n"
+    found = json.loads(run("lint", "--markdown", "--format", "json", "-", input=draft).output)
+    assert [(d["rule"], d["line"], d["column"]) for d in found] == [("tone/command", 4, 5)]

@@ -196,3 +196,29 @@ def test_email_subject_length_and_encoding_are_checked(make_workspace) -> None:
     ws = load_workspace(make_workspace(messages=full_catalog(), towns=[EMAIL_TOWN], config=bad_char, name="jis"))
     hits = [f for f in of_rule(run_checks(ws), "length/channel") if "件名" in f.message]
     assert hits and all(f.level == "error" and "髙" in f.message for f in hits)
+
+
+def test_heatmap_ticks_land_on_day_slots_too() -> None:
+    """A daily calendar has no B1m slot; the B1m label goes on the first day slot after it."""
+    from catalog.stages import Stage
+    from review.coverage import tick_positions
+
+    columns = [Stage.parse(f"B{d}d") for d in range(0, 100)]
+    ticks = {str(stage): str(columns[i]) for i, stage in tick_positions(columns)}
+    assert ticks["B0d"] == "B0d" and ticks["B1m"] == "B31d" and ticks["B3m"] in ("B91d", "B92d")
+    assert "B4m" not in ticks and "P40w" not in ticks
+
+
+def test_a_configured_level_caps_the_milder_kinds_of_a_rule(make_workspace) -> None:
+    """template/variables reports a translation's variables as a warning; configured to info,
+    the rule never reports above info (and the ISO-2022-JP replacement of length/channel stays info)."""
+    message = small_message("p08w-hello", "P8w", "{{ town.name }}の窓口で受け付けます。①")
+    message["texts"]["en"] = {"text": "Apply at the city office.", "source_hash": text_hash(message["texts"]["ja"]["text"])}
+    config = {**SMALL_CONFIG, "checks": {"rules": {"template/variables": "info", "length/channel": "warning"}}}
+    towns = [{**SMALL_TOWN, "channels": ["email"], "email_encoding": "iso-2022-jp"}]
+    ws = load_workspace(make_workspace(messages=[message], towns=towns, config=config))
+    found = run_checks(ws)
+    (variables,) = of_rule(found, "template/variables")
+    assert variables.level == "info"
+    replaced = [f for f in of_rule(found, "length/channel") if "①" in f.message]
+    assert replaced and all(f.level == "info" for f in replaced)
