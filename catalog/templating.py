@@ -9,6 +9,7 @@ an empty string in a parent's phone).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
@@ -53,6 +54,62 @@ def _compile(source: str) -> jinja2.Template:
     return _ENV.from_string(source)
 
 
+_FIELD_RE = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}")
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _field_text(context: Mapping[str, Any], path: str) -> str | None:
+    """What Jinja2 prints for ``{{ path }}`` when every part is a plain mapping key holding
+    text or a number at the end; ``None`` when Jinja2 itself must decide."""
+    value: Any = context
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value or part in _DICT_ATTRIBUTES:
+            return None
+        value = value[part]
+    return value if isinstance(value, str) else str(value) if type(value) in (int, float) else None
+
+
+def _split_fields(source: str) -> tuple[list[str], list[str]] | None:
+    """``(literals, paths)`` of a template that only prints fields (``{{ town.name }}``):
+    ``literals`` has one more item than ``paths``; ``None`` for anything else (statements,
+    filters, expressions), which Jinja2 must read."""
+    if "{%" in source or "{#" in source or "\r" in source:
+        return None
+    literals: list[str] = []
+    paths: list[str] = []
+    pos = 0
+    for match in _FIELD_RE.finditer(source):
+        literal = source[pos:match.start()]
+        if "{{" in literal or literal.endswith("{"):
+            return None
+        literals.append(literal)
+        paths.append(match.group(1))
+        pos = match.end()
+    rest = source[pos:]
+    if "{{" in rest:
+        return None
+    literals.append(rest[:-1] if rest.endswith("\n") else rest)  # Jinja2 drops one final newline
+    return literals, paths
+
+
+def _render_fields(source: str, context: Mapping[str, Any]) -> str | None:
+    """The fast path of :func:`render`: a template that only prints fields filled in directly,
+    exactly as Jinja2 would print it (tested against Jinja2); ``None`` when Jinja2 must render or
+    report it. Compiling one Jinja2 template costs about half a millisecond, and a national
+    catalog has thousands of texts that only print fields."""
+    split = _split_fields(source)
+    if split is None:
+        return None
+    literals, paths = split
+    parts = [literals[0]]
+    for path, literal in zip(paths, literals[1:]):
+        value = _field_text(context, path)
+        if value is None:
+            return None
+        parts += (value, literal)
+    return "".join(parts)
+
+
 def _dotted(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.Name):
         return node.name
@@ -72,6 +129,13 @@ def variables_used(source: str) -> frozenset[str]:
     Raises ``TemplateError`` on a syntax error."""
     if not _looks_templated(source):
         return frozenset()
+    split = _split_fields(source)
+    if split is not None:
+        return frozenset(split[1])
+    return _variables_from_ast(source)
+
+
+def _variables_from_ast(source: str) -> frozenset[str]:
     try:
         tree = _ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
@@ -106,8 +170,9 @@ def missing_variables(source: str, context: Mapping[str, Any]) -> list[str]:
 
 def render(source: str, context: Mapping[str, Any], *, where: str = "") -> str:
     """Render one template; every failure is a ``TemplateError`` that says where and what."""
-    if not _looks_templated(source):
-        return source
+    fast = _render_fields(source, context)
+    if fast is not None:
+        return fast
     prefix = f"{where}: " if where else ""
     try:
         return _compile(source).render(context)

@@ -61,3 +61,44 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     os.chmod(path, 0o640)
     yamlio.write(path, {"a": 2})
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from catalog.templating import _ENV  # noqa: E402
+
+_PIECES = st.lists(st.one_of(
+    st.sampled_from(["{{ town.name }}", "{{town.contacts.phone}}", "{{ town.code }}", "{{ stage.label }}",
+                     "{{ town.checkup_months }}", "{{ town.count }}", "{{ town.ratio }}", "{{ town.nothing }}",
+                     "{{ town.contacts.items }}", "{{ town.name | upper }}", "{% if town.name %}x{% endif %}",
+                     "}}", "{", "}", "\n", "{ town.name }"]),
+    st.text(alphabet="あいう abc。、\n{}", max_size=6)), max_size=8)
+_CONTEXT = {"town": {"name": "松本市", "code": "202029", "contacts": {"phone": "000", "items": "x"},
+                     "checkup_months": [4, 10], "count": 3, "ratio": 0.5},
+            "stage": {"label": "生後0日"}}
+
+
+@settings(max_examples=400)
+@given(_PIECES)
+def test_the_fast_path_prints_exactly_what_jinja_prints(pieces: list[str]) -> None:
+    source = "".join(pieces)
+    try:
+        expected: str | None = _ENV.from_string(source).render(_CONTEXT)
+    except Exception:
+        expected = None
+    try:
+        got: str | None = render(source, _CONTEXT)
+    except TemplateError:
+        got = None
+    assert got == expected
+
+
+@settings(max_examples=300)
+@given(_PIECES)
+def test_the_fast_variable_scan_agrees_with_the_jinja_syntax_tree(pieces: list[str]) -> None:
+    from catalog.templating import _split_fields, _variables_from_ast
+
+    source = "".join(pieces)
+    split = _split_fields(source)
+    if split is not None and "{" in source:
+        assert frozenset(split[1]) == _variables_from_ast(source)
