@@ -40,6 +40,14 @@ def _is_plain_gap(slot: Slot) -> bool:
     return slot.status == STATUS_GAP and not slot.suppressed
 
 
+def _slots_by_locale(ctx: Any) -> Iterator[tuple[Any, str, str, list[Slot]]]:
+    """``(town, town file, locale, slots in cadence order)`` for every town and locale checked."""
+    for town in ctx.towns:
+        path = _town_path(ctx, town.code)
+        for locale, slots in groupby(town_slots(ctx.ws, town, ctx.locales), key=lambda s: s.locale):
+            yield town, path, locale, list(slots)
+
+
 def _span(run: list[Slot]) -> str:
     first, last = run[0].stage, run[-1].stage
     return first.label_ja if first == last else f"{first.label_ja}〜{last.label_ja}"
@@ -48,50 +56,42 @@ def _span(run: list[Slot]) -> str:
 @rule("coverage/gap", "配信日の抜け", level="error", scope="workspace",
       description="町の配信日に送るメッセージがない（全国メッセージを止めて代わりがない日も含む）")
 def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town in ctx.towns:
-        path = _town_path(ctx, town.code)
-        slots = town_slots(ctx.ws, town, ctx.locales)
-        for locale, per_locale in groupby(slots, key=lambda s: s.locale):
-            per_locale = list(per_locale)
-            for run in _runs(per_locale, _is_plain_gap):
-                yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
-                          town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                          suggestion="この時期のメッセージを書くか、町の配信間隔（policy）を見直しましょう")
-            for slot in per_locale:
-                if slot.suppressed:
-                    yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}の全国メッセージ "
-                              f"{', '.join(slot.suppressed)} を止めていますが、代わりの町のメッセージがありません。",
-                              town=town.code, locale=locale, stage=str(slot.stage), path=path,
-                              suggestion="local_messages に同じ時期の町のメッセージを書きましょう")
+    for town, path, locale, slots in _slots_by_locale(ctx):
+        for run in _runs(slots, _is_plain_gap):
+            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
+                      town=town.code, locale=locale, stage=str(run[0].stage), path=path,
+                      suggestion="この時期のメッセージを書くか、町の配信間隔（policy）を見直しましょう")
+        for slot in slots:
+            if slot.suppressed:
+                yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}の全国メッセージ "
+                          f"{', '.join(slot.suppressed)} を止めていますが、代わりの町のメッセージがありません。",
+                          town=town.code, locale=locale, stage=str(slot.stage), path=path,
+                          suggestion="local_messages に同じ時期の町のメッセージを書きましょう")
 
 
 @rule("coverage/collision", "配信日の重なり", level="error", scope="workspace",
       description="町の同じ配信日に二つ以上のメッセージがある")
 def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town in ctx.towns:
-        path = _town_path(ctx, town.code)
-        for slot in town_slots(ctx.ws, town, ctx.locales):
+    for town, path, locale, slots in _slots_by_locale(ctx):
+        for slot in slots:
             if slot.status == STATUS_COLLISION:
-                yield Hit(f"{town.name}（{slot.locale}）: {slot.stage.label_ja}に{len(slot.message_ids)}件の"
+                yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}に{len(slot.message_ids)}件の"
                           f"メッセージがあります（{', '.join(slot.message_ids)}）。",
-                          town=town.code, locale=slot.locale, stage=str(slot.stage), path=path,
+                          town=town.code, locale=locale, stage=str(slot.stage), path=path,
                           suggestion="一つにまとめるか、別の配信日に移しましょう")
 
 
 @rule("coverage/fallback", "翻訳がなく代わりの言語で送る日", level="info", scope="workspace",
       description="町の言語の本文がまだなく、fallbacks で決めた言語の本文を送る配信日")
 def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town in ctx.towns:
-        path = _town_path(ctx, town.code)
-        slots = town_slots(ctx.ws, town, ctx.locales)
-        for locale, per_locale in groupby(slots, key=lambda s: s.locale):
-            for run in _runs(list(per_locale), lambda s: bool(s.fallback)):
-                used = ctx.ws.config.locale_chain(locale)[1:]
-                yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の本文がなく、"
-                          f"{'/'.join(used)}の本文を送ります（{', '.join(s.fallback[0] for s in run[:3])}"
-                          f"{' ほか' if len(run) > 3 else ''}）。",
-                          town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                          suggestion=f"{locale}の翻訳を追加しましょう")
+    for town, path, locale, slots in _slots_by_locale(ctx):
+        used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
+        for run in _runs(slots, lambda s: bool(s.fallback)):
+            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の本文がなく、"
+                      f"{used}の本文を送ります（{', '.join(s.fallback[0] for s in run[:3])}"
+                      f"{' ほか' if len(run) > 3 else ''}）。",
+                      town=town.code, locale=locale, stage=str(run[0].stage), path=path,
+                      suggestion=f"{locale}の翻訳を追加しましょう")
 
 
 @rule("coverage/off-cadence", "配信日にないメッセージ", level="warning", scope="workspace",
