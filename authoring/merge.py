@@ -29,13 +29,12 @@ very hash approvals are bound to, so an applied edit makes earlier approvals sta
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Literal
 
-from catalog.hashing import content_hash, normalise_text
+from catalog.hashing import content_hash
 from catalog.messages import LocaleText, Message
 from catalog.stages import Stage
 from catalog.towns import Town
@@ -132,11 +131,6 @@ def three_way(base: str | None, edited: str | None, current: str | None) -> Verd
     return Verdict.CONFLICT
 
 
-def same_text(a: str | None, b: str | None) -> bool:
-    """Equal after the hashing normalisation (NFC, ``\\n`` line ends, no trailing spaces)."""
-    return normalise_text(a or "") == normalise_text(b or "")
-
-
 # --- cleaning cell text -----------------------------------------------------------------------
 def strip_controls(text: str) -> tuple[str, list[str]]:
     """``text`` with CR/LF normalised and control characters removed, and the names of the
@@ -175,10 +169,6 @@ def control_characters(text: str) -> list[str]:
 def formula_like(text: str) -> bool:
     """True when a spreadsheet would take ``text`` for a formula (it starts with = + - @)."""
     return text.startswith(FORMULA_PREFIXES)
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 # --- applying one proposal to a catalog object (pure) ------------------------------------------

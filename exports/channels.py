@@ -107,11 +107,6 @@ def line_messages(text: str, *, where: str = "") -> list[str]:
 
 # --- SMS ----------------------------------------------------------------------------------------
 
-def sms_encoding(text: str) -> str:
-    """``gsm7`` when every character is in the GSM 7-bit alphabet, else ``ucs2``."""
-    return sms_size(text)[0]
-
-
 def sms_parts(text: str, *, where: str = "") -> tuple[str, list[str]]:
     """``(encoding, parts)`` of one SMS; more than 10 parts is an error naming the place."""
     encoding, total, _ = sms_size(text)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from exports.channels import (channel_text, line_messages, sms_encoding, sms_parts, to_iso2022jp,
+from catalog.channels import sms_size
+from exports.channels import (channel_text, line_messages, sms_parts, to_iso2022jp,
                               utf16_units)
 from exports.errors import ChannelError
 
@@ -49,10 +50,10 @@ def test_sms_over_670_is_an_error_naming_the_message() -> None:
 
 
 def test_sms_gsm7_for_plain_english() -> None:
-    assert sms_encoding("Hello, world") == "gsm7"
+    assert sms_size("Hello, world")[0] == "gsm7"
     assert sms_parts("a" * 160)[1] == ["a" * 160]
     assert [len(p) for p in sms_parts("a" * 161)[1]] == [153, 8]
-    assert sms_encoding("Hello 😀") == "ucs2"
+    assert sms_size("Hello 😀")[0] == "ucs2"
 
 
 @settings(max_examples=60, deadline=None)
