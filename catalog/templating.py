@@ -154,6 +154,16 @@ def _variables_from_ast(source: str) -> frozenset[str]:
     return frozenset(paths)
 
 
+def field_value(context: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of plain mappings (``town.contacts.phone``), or ``None``."""
+    value: Any = context
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 def has_path(context: Mapping[str, Any], path: str) -> bool:
     value: Any = context
     for part in path.split("."):

@@ -19,8 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from catalog.errors import WorkspaceError
+from catalog.channels import utf16_units
+from catalog.errors import KizunaError, WorkspaceError
 from catalog.messages import Message
+from catalog.templating import field_value, stage_context, variables_used
 from catalog.towns import Town
 from review.checks import coverage as _coverage  # noqa: F401  (registers rules)
 from review.checks import length as _length  # noqa: F401
@@ -120,16 +122,35 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
     if text is None:
         return []
     path = message_path(ws, message)
-    doc = _doc(text, locale, cfg, stage=message.stage)
+    scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
+    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=field_lengths(text, scope, message))
     subject = Subject(message.id, locale, path, ignores=message)
     findings = list(run_text_rules(doc, cfg, subject))
-    scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
     ctx = MessageContext(ws, message, locale, scope, doc)
     for rule_obj in cfg.enabled_rules():
         if rule_obj.message is not None:
             findings.extend(hits_to_findings(rule_obj, cfg.setting(rule_obj.id),
                                              rule_obj.message(ctx, cfg.setting(rule_obj.id).options), subject))
     return sort_findings(findings)
+
+
+def field_lengths(text: str, towns: Sequence[Town], message: Message) -> dict[str, int]:
+    """The longest value of each field ``text`` prints, among ``towns`` (what a reader gets in
+    place of ``{{ town.services.postpartum_care }}``); fields a town lacks are left out."""
+    out: dict[str, int] = {}
+    if "{" not in text:
+        return out
+    try:
+        paths = variables_used(text)
+    except KizunaError:
+        return out  # template/variables reports the syntax error
+    for town in towns:
+        context = {"town": town.template_context(), "stage": stage_context(message.stage)}
+        for path in paths:
+            value = field_value(context, path)
+            if isinstance(value, (str, int, float)):
+                out[path] = max(out.get(path, 0), utf16_units(str(value)))
+    return out
 
 
 def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:

@@ -76,7 +76,7 @@ def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
         text = doc.plain[s.start:s.end]
         for p in skips:
             text = p.sub("", text)
-        n = utf16_units(text)
+        n = utf16_units(text) + doc.field_extra(s.start, s.end)
         if n > limit:
             yield Hit(_say(doc, f"一文が{n}文字あります（上限 {limit}）。{n - limit}文字長すぎます。",
                            f"The sentence is {n} characters long, {n - limit} over the maximum of {limit}."),
@@ -104,7 +104,7 @@ def preview(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not line:
         return
     limit = opts["max"] if doc.is_japanese else opts["max_other"]
-    n = utf16_units(line)
+    n = utf16_units(line) + doc.field_extra(start, start + len(line))
     if _GREETING_STRIP.sub("", line) in {_GREETING_STRIP.sub("", g) for g in opts["greetings"]}:
         yield Hit(_say(doc, "1行目があいさつだけで、ロック画面で要点が伝わりません。",
                        "The first line is only a greeting; the lock screen shows nothing of the point."),

@@ -21,7 +21,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 SENTENCE_END = frozenset("。．！？!?")
 OPENERS = {"「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "〔": "〕", "《": "》", "〈": "〉"}
@@ -131,19 +131,26 @@ class OffsetMap:
         return self.origins[i] + (delta if self.exact[i] else 0)
 
 
-def mask_templates(source: str) -> tuple[str, OffsetMap | None]:
-    """Plain text of a message: ``{{ x }}`` → ``〇``, ``{% ... %}`` and ``{# ... #}`` removed."""
+_FIELD_EXPR_RE = re.compile(r"^\{\{\s*([A-Za-z][\w.]*)\s*\}\}$")
+
+
+def mask_templates(source: str) -> tuple[str, OffsetMap | None, dict[int, str]]:
+    """Plain text of a message: ``{{ x }}`` → ``〇``, ``{% ... %}`` and ``{# ... #}`` removed;
+    with the offsets in the plain text of the ``〇`` that stand for a field (``town.name``)."""
     if "{" not in source:
-        return source, None
+        return source, None, {}
     b = _Builder()
+    fields: dict[int, str] = {}
     pos = 0
     for m in _TEMPLATE_RE.finditer(source):
         b.add(source[pos:m.start()], pos)
         if m.group().startswith("{{"):
+            if field_match := _FIELD_EXPR_RE.match(m.group()):
+                fields[b.length] = field_match.group(1)
             b.add("〇", m.start(), exact=False)
         pos = m.end()
     b.add(source[pos:], pos)
-    return "".join(b.parts), OffsetMap(b.starts, b.origins, b.exact)
+    return "".join(b.parts), OffsetMap(b.starts, b.origins, b.exact), fields
 
 
 # --- Markdown -------------------------------------------------------------------------------------
@@ -312,8 +319,13 @@ class TextDoc:
     """One text, analysed once and shared by every text rule (see the module docstring)."""
 
     def __init__(self, source: str, locale: str = "ja", *, markdown: bool = False,
-                 stage: Any = None, root: Any = None, cache: dict[Any, Any] | None = None) -> None:
+                 stage: Any = None, root: Any = None, cache: dict[Any, Any] | None = None,
+                 field_lengths: Mapping[str, int] | None = None) -> None:
         self.source = source
+        #: longest value of each template field among the towns that send the text, so lengths
+        #: count a field as it will be read, not as the one ``〇`` that stands for it
+        self.field_lengths = dict(field_lengths or {})
+        self._fields: dict[int, str] = {}
         #: the workspace folder (data files of tone/terms and tone/wordlist) and a per-run cache
         self.root = root
         self.cache = cache
@@ -324,7 +336,7 @@ class TextDoc:
         if markdown:
             self.plain, self._map, self.blocks = strip_markdown(source)
         else:
-            self.plain, omap = mask_templates(source)
+            self.plain, omap, self._fields = mask_templates(source)
             self._map = omap
             self.blocks = plain_blocks(self.plain)
         self.sentences = [Sentence(s, e, bi) for bi, blk in enumerate(self.blocks)
@@ -337,6 +349,12 @@ class TextDoc:
 
     def text_of(self, start: int, end: int) -> str:
         return self.plain[start:end]
+
+    def field_extra(self, start: int, end: int) -> int:
+        """What the fields in ``plain[start:end]`` add to its length as a reader gets it: each
+        field's one ``〇`` stands for its longest value among the towns that send the text."""
+        return sum(self.field_lengths[path] - 1 for offset, path in self._fields.items()
+                   if start <= offset < end and path in self.field_lengths)
 
     def to_source(self, offset: int) -> int:
         return self._map.to_source(offset) if self._map is not None else offset

@@ -222,3 +222,21 @@ def test_a_configured_level_caps_the_milder_kinds_of_a_rule(make_workspace) -> N
     assert variables.level == "info"
     replaced = [f for f in of_rule(found, "length/channel") if "①" in f.message]
     assert replaced and all(f.level == "info" for f in replaced)
+
+
+def test_sentence_and_preview_lengths_count_fields_as_the_towns_fill_them(make_workspace) -> None:
+    text = "産後ケアのご案内です。{{ town.services.care }}"
+    long_care = ("産後ケアは、出産後1年未満の方と赤ちゃんが、市内の助産院や産科の医療機関などで日帰り・宿泊・訪問の"
+                 "三つの形で利用でき、利用料の一部を町が負担しているので、体を休めたいときや授乳の相談をしたいときに"
+                 "気軽に申し込めます")
+    assert len(long_care) > 100
+    towns = [{**SMALL_TOWN, "locales": ["ja"], "services": {"care": long_care}}]
+    ws = load_workspace(make_workspace(messages=[small_message("m-care", "B0d", text)], towns=towns))
+    (hit,) = [f for f in run_checks(ws) if f.rule == "length/sentence" and f.message_id == "m-care"]
+    assert f"一文が{len(long_care)}文字あります" in hit.message
+    preview = [f for f in run_checks(ws) if f.rule == "length/preview" and f.message_id == "m-care"]
+    assert preview and f"1行目が{len('産後ケアのご案内です。') + len(long_care)}文字" in preview[0].message
+
+    short = [{**SMALL_TOWN, "locales": ["ja"], "services": {"care": "産後ケアが使えます。"}}]
+    ws = load_workspace(make_workspace(messages=[small_message("m-care", "B0d", text)], towns=short, name="short"))
+    assert [f for f in run_checks(ws) if f.rule.startswith("length/") and f.message_id == "m-care"] == []
