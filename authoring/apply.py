@@ -23,14 +23,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from catalog import yamlio
-from catalog.errors import KizunaError
-from catalog.messages import Message, message_from_data, message_to_data
-from catalog.stages import Stage
-from catalog.towns import Town, town_from_data, town_to_data
-from catalog.workspace import Workspace
-from authoring import suggestions
-from authoring.merge import (DECISION_NAMES, DecisionRequest, ImportReport, Proposal, Target,
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.messages import Message, message_from_data, message_to_data
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town, town_from_data, town_to_data
+from kizuna.catalog.workspace import Workspace
+from kizuna.authoring import suggestions
+from kizuna.authoring.merge import (DECISION_NAMES, DecisionRequest, ImportReport, Proposal, Target,
                              Verdict, edit_message, edit_town, three_way, unit_hash,
                              with_local_message)
 
@@ -283,7 +283,7 @@ def log_item(target: Target) -> tuple[str, str | None]:
 
 def already_logged(ws: Workspace, request: DecisionRequest, content_hash: str) -> bool:
     """True when the log has this very decision (reviewer, item, hash, decision, comment)."""
-    from review.decisions import read_log  # noqa: PLC0415 - review is imported lazily
+    from kizuna.review.decisions import read_log  # noqa: PLC0415 - review is imported lazily
 
     message_id, _ = log_item(request.target)
     return any(d.message_id == message_id and d.locale == request.target.locale
@@ -322,7 +322,7 @@ def apply_decisions(ws: Workspace, requests: Iterable[DecisionRequest], seen: di
                     report: ImportReport, *, now: datetime | None = None) -> None:
     """Record each decision against the text its reviewer saw (``seen[target]``, else the base),
     checked against the workspace as it is on disk now."""
-    from review.signoff import record_decision  # noqa: PLC0415
+    from kizuna.review.signoff import record_decision  # noqa: PLC0415
 
     for r in requests:
         label = f"{r.target.describe()}: {DECISION_NAMES.get(r.decision, r.decision)}"

@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from catalog.errors import KizunaError
-from catalog.workspace import Workspace, load_workspace
-from authoring.merge import ImportReport, Verdict
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.authoring.merge import ImportReport, Verdict
 
 SUFFIXES = (".ipynb", ".xlsx")
 MAX_ERRORS_SHOWN = 20
@@ -32,11 +32,11 @@ def import_file(ws: Workspace, path: Path, *, now: datetime | None = None,
         raise KizunaError(f"cannot import a '{suffix}' file; kizuna imports {' and '.join(SUFFIXES)}", path=path)
     before = _copy(ws) if check else None
     if suffix == ".ipynb":
-        from authoring.notebooks import import_notebook  # noqa: PLC0415
+        from kizuna.authoring.notebooks import import_notebook  # noqa: PLC0415
 
         report = import_notebook(ws, path, now=now)
     else:
-        from authoring.workbooks import import_workbook  # noqa: PLC0415
+        from kizuna.authoring.workbooks import import_workbook  # noqa: PLC0415
 
         report = import_workbook(ws, path, now=now)
     if before is not None and report.of(Verdict.APPLIED):
@@ -59,7 +59,7 @@ def _key(f: Any) -> tuple[Any, ...]:
 def new_errors(before: Workspace, after: Workspace) -> list[str]:
     """Notes for the error-level findings of ``after`` that ``before`` did not have."""
     try:
-        from review.checks import run_checks  # noqa: PLC0415
+        from kizuna.review.checks import run_checks  # noqa: PLC0415
     except ImportError:  # pragma: no cover - the checks ship with kizuna
         return []
     try:

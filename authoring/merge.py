@@ -34,10 +34,10 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Literal
 
-from catalog.hashing import content_hash
-from catalog.messages import LocaleText, Message
-from catalog.stages import Stage
-from catalog.towns import Town
+from kizuna.catalog.hashing import content_hash
+from kizuna.catalog.messages import LocaleText, Message
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town
 
 TargetKind = Literal["message", "block", "profile"]
 

@@ -41,12 +41,12 @@ import nbformat
 import nbformat.validator
 from nbformat import NotebookNode
 
-from catalog.errors import KizunaError, StageError
-from catalog.hashing import content_hash, normalise_text
-from catalog.messages import Message
-from catalog.stages import Stage
-from catalog.workspace import Workspace
-from authoring.merge import ImportReport, Proposal, Target, clean_text
+from kizuna.catalog.errors import KizunaError, StageError
+from kizuna.catalog.hashing import content_hash, normalise_text
+from kizuna.catalog.messages import Message
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import Workspace
+from kizuna.authoring.merge import ImportReport, Proposal, Target, clean_text
 
 METADATA_KEY = "kizuna"
 CELL_SCHEMA = "cell-metadata-v1.schema.json"
@@ -87,7 +87,7 @@ BANDS: tuple[Band, ...] = (
 @lru_cache(maxsize=None)
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``authoring/schema``."""
-    text = resources.files("authoring").joinpath("schema", name).read_text(encoding="utf-8")
+    text = resources.files("kizuna.authoring").joinpath("schema", name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -205,7 +205,7 @@ def build_notebook(messages: list[Message], *, title: str, locale: str, group: s
 
 def _findings_lines(ws: Workspace, message: Message, locale: str) -> list[str]:
     try:
-        from review.checks import check_message  # noqa: PLC0415 - optional until checks exist
+        from kizuna.review.checks import check_message  # noqa: PLC0415 - optional until checks exist
     except ImportError:
         return []
     return [f"{f.level} `{f.rule}`: {f.message}" for f in check_message(ws, message, locale)
@@ -213,7 +213,7 @@ def _findings_lines(ws: Workspace, message: Message, locale: str) -> list[str]:
 
 
 def _pending_lines(ws: Workspace, locale: str) -> dict[str, list[str]]:
-    from authoring.suggestions import pending  # noqa: PLC0415
+    from kizuna.authoring.suggestions import pending  # noqa: PLC0415
 
     out: dict[str, list[str]] = {}
     for s in pending(ws):
@@ -457,7 +457,7 @@ def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None)
 
 def import_notebook(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
     """Validate ``path`` completely, then merge its edits into ``ws``."""
-    from authoring.apply import apply_proposals  # noqa: PLC0415
+    from kizuna.authoring.apply import apply_proposals  # noqa: PLC0415
 
     nb = read_notebook(path)
     proposals, notes = notebook_proposals(nb, path.name, path=path)

@@ -32,9 +32,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from catalog import yamlio
-from catalog.workspace import Workspace
-from authoring.merge import Proposal, Target
+from kizuna.catalog import yamlio
+from kizuna.catalog.workspace import Workspace
+from kizuna.authoring.merge import Proposal, Target
 
 SUGGESTIONS_DIR = "suggestions"
 
@@ -131,7 +131,7 @@ def all_suggestions(root: Path) -> list[Suggestion]:
 def pending(ws: Workspace, target: Target | None = None) -> list[Suggestion]:
     """Suggestions not yet adopted (the workspace does not hold their content), optionally
     for one target only."""
-    from authoring.apply import current_hash  # noqa: PLC0415 - avoids an import cycle
+    from kizuna.authoring.apply import current_hash  # noqa: PLC0415 - avoids an import cycle
 
     found = read_suggestions(suggestion_path(ws.root, target)) if target else all_suggestions(ws.root)
     out = []

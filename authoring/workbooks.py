@@ -46,15 +46,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from catalog.errors import KizunaError, StageError, TemplateError
-from catalog.hashing import normalise_text, text_hash
-from catalog.messages import Message
-from catalog.roster import find_reviewer
-from catalog.stages import Stage
-from catalog.templating import render_for_town, stage_context
-from catalog.towns import CONTACT_FIELDS, Town
-from catalog.workspace import Workspace, message_sort_key
-from authoring.merge import (DECISION_LABELS, DecisionRequest, ImportReport,
+from kizuna.catalog.errors import KizunaError, StageError, TemplateError
+from kizuna.catalog.hashing import normalise_text, text_hash
+from kizuna.catalog.messages import Message
+from kizuna.catalog.roster import find_reviewer
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.templating import render_for_town, stage_context
+from kizuna.catalog.towns import CONTACT_FIELDS, Town
+from kizuna.catalog.workspace import Workspace, message_sort_key
+from kizuna.authoring.merge import (DECISION_LABELS, DecisionRequest, ImportReport,
                              Proposal, Target, clean_text, control_characters, formula_like, strip_controls,
                              unit_hash)
 
@@ -195,25 +195,25 @@ class Sources:
     def checks(self, message: Message, locale: str) -> list[Any]:
         if not self.findings:
             return []
-        from review.checks import check_message  # noqa: PLC0415
+        from kizuna.review.checks import check_message  # noqa: PLC0415
 
         return list(check_message(self.ws, message, locale))
 
     def state(self, key: tuple[str, str]) -> str:
-        from review.signoff import STATE_LABELS_JA  # noqa: PLC0415
+        from kizuna.review.signoff import STATE_LABELS_JA  # noqa: PLC0415
 
         st = self.statuses.get(key)
         return STATE_LABELS_JA.get(st.state, st.state) if st is not None else ""
 
 
 def _statuses(ws: Workspace) -> Mapping[tuple[str, str], Any]:
-    from review.signoff import status  # noqa: PLC0415
+    from kizuna.review.signoff import status  # noqa: PLC0415
 
     return status(ws)
 
 
 def _pending(ws: Workspace) -> dict[Target, str]:
-    from authoring.suggestions import pending  # noqa: PLC0415
+    from kizuna.authoring.suggestions import pending  # noqa: PLC0415
 
     out: dict[Target, list[str]] = {}
     for s in pending(ws):
@@ -257,7 +257,7 @@ def _block_rows(src: Sources, town: Town, stages: Iterable[tuple[Stage, str]]) -
 
 def review_rows(src: Sources, reviewer: str) -> dict[str, list[dict[str, Any]]]:
     """Rows of a reviewer's workbook, by sheet: their queue."""
-    from review.signoff import parse_block_key, queue  # noqa: PLC0415
+    from kizuna.review.signoff import parse_block_key, queue  # noqa: PLC0415
 
     messages = _all_messages(src.ws)
     sheets: dict[str, list[dict[str, Any]]] = {REVIEW.sheet: [], BLOCKS.sheet: []}
@@ -836,7 +836,7 @@ def workbook_changes(data: WorkbookData, file: str, *, town_locales: Iterable[st
 
 def import_workbook(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
     """Check ``path`` completely, then merge its edits and decisions into ``ws``."""
-    from authoring.apply import apply_decisions, apply_proposals, seen_hashes  # noqa: PLC0415
+    from kizuna.authoring.apply import apply_decisions, apply_proposals, seen_hashes  # noqa: PLC0415
 
     data = read_workbook(path)
     town = data.meta.get("town") or ""

@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from catalog import yamlio  # noqa: E402
-from catalog.cadence import BUILTIN_POLICIES, policy_from_data  # noqa: E402
-from catalog.hashing import text_hash  # noqa: E402
-from catalog.messages import LocaleText, Message  # noqa: E402
-from catalog.stages import Stage  # noqa: E402
-from catalog.towns import Town  # noqa: E402
-from catalog.workspace import Config, Workspace  # noqa: E402
-from review.checks import run_checks  # noqa: E402
+from kizuna.catalog import yamlio  # noqa: E402
+from kizuna.catalog.cadence import BUILTIN_POLICIES, policy_from_data  # noqa: E402
+from kizuna.catalog.hashing import text_hash  # noqa: E402
+from kizuna.catalog.messages import LocaleText, Message  # noqa: E402
+from kizuna.catalog.stages import Stage  # noqa: E402
+from kizuna.catalog.towns import Town  # noqa: E402
+from kizuna.catalog.workspace import Config, Workspace  # noqa: E402
+from kizuna.review.checks import run_checks  # noqa: E402
 
 JA_OPENERS = ["今日で{label}です。", "{label}になりました。", "{label}のころのお話です。"]
 JA_SENTENCES = [

@@ -42,13 +42,13 @@ if str(ROOT) not in sys.path:
 
 import jinja2  # noqa: E402
 
-from catalog.cadence import REFERENCE_POLICY  # noqa: E402
-from catalog.messages import LocaleText, Message  # noqa: E402
-from catalog.municipalities import municipalities  # noqa: E402
-from catalog.stages import Stage  # noqa: E402
-from catalog.templating import BLOCK_SEPARATOR  # noqa: E402
-from catalog.towns import Town  # noqa: E402
-from catalog.workspace import Config, Workspace  # noqa: E402
+from kizuna.catalog.cadence import REFERENCE_POLICY  # noqa: E402
+from kizuna.catalog.messages import LocaleText, Message  # noqa: E402
+from kizuna.catalog.municipalities import municipalities  # noqa: E402
+from kizuna.catalog.stages import Stage  # noqa: E402
+from kizuna.catalog.templating import BLOCK_SEPARATOR  # noqa: E402
+from kizuna.catalog.towns import Town  # noqa: E402
+from kizuna.catalog.workspace import Config, Workspace  # noqa: E402
 
 LOCALES = ("ja", "en")
 CHANNEL_MIX = (("line",), ("line", "sms"), ("sms",), ("line", "email"), ("email",))
@@ -110,7 +110,7 @@ def synthetic_workspace(root: Path, messages: int, towns: int | None) -> Workspa
 
 def approve_everything() -> None:
     """Sign-off is not measured: every item counts as approved."""
-    import exports.approval as approval
+    import kizuna.exports.approval as approval
 
     def all_approved(ws: Workspace, now: Any) -> dict[tuple[str, str], Any]:
         keys = [(m.id, loc) for m in ws.messages.values() for loc in m.texts]
@@ -154,7 +154,7 @@ def plain_loop(ws: Workspace, out: Path) -> dict[str, int]:
 
 
 def kizuna_export(ws: Workspace, out: Path, jobs: int, formats: tuple[str, ...]) -> dict[str, int]:
-    from exports.runner import ExportRequest, run_export
+    from kizuna.exports.runner import ExportRequest, run_export
 
     approve_everything()
     result = run_export(ws, ExportRequest(formats=formats, jobs=jobs), out)

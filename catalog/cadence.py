@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from catalog.errors import KizunaError, StageError
-from catalog.stages import Stage, Step, stage_range
+from kizuna.catalog.errors import KizunaError, StageError
+from kizuna.catalog.stages import Stage, Step, stage_range
 
 
 @dataclass(frozen=True)

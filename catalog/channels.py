@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Mapping
 
-from catalog.errors import WorkspaceError
+from kizuna.catalog.errors import WorkspaceError
 
 LINE_MAX_UNITS = 5000
 EMAIL_SUBJECT_MAX = 30

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from catalog.errors import StageError, WorkspaceError
-from catalog.stages import Stage
+from kizuna.catalog.errors import StageError, WorkspaceError
+from kizuna.catalog.stages import Stage
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

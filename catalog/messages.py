@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from catalog.fields import ID_RE, LOCALE_RE, Fields
-from catalog.hashing import content_hash, normalise_text, text_hash
-from catalog.stages import Stage
+from kizuna.catalog.fields import ID_RE, LOCALE_RE, Fields
+from kizuna.catalog.hashing import content_hash, normalise_text, text_hash
+from kizuna.catalog.stages import Stage
 
 ID_HINT = "lowercase letters, digits and hyphens, like p12w-checkup"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from catalog.errors import TownError
+from kizuna.catalog.errors import TownError
 
 CHECK_WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -61,7 +61,7 @@ def validate_code(code: str) -> str:
 def official_list() -> dict[str, Municipality]:
     """All 1,788 rows (47 prefectures + 1,741 municipalities), keyed by code."""
     rows: dict[str, Municipality] = {}
-    with resources.files("catalog").joinpath("data/municipalities.csv").open(encoding="utf-8") as fh:
+    with resources.files("kizuna.catalog").joinpath("data/municipalities.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             rows[row["code"]] = Municipality(row["code"], row["prefecture"], row["city"],
                                              row["prefecture_kana"], row["city_kana"])

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog.errors import WorkspaceError
-from catalog.fields import ID_RE, Fields
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.fields import ID_RE, Fields
 
 ROLES: dict[str, str] = {
     "obstetrician": "産婦人科医",

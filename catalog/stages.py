@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterator, Literal
 
-from catalog.errors import StageError
+from kizuna.catalog.errors import StageError
 
 Phase = Literal["P", "B"]
 

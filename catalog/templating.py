@@ -18,7 +18,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from catalog.errors import TemplateError
+from kizuna.catalog.errors import TemplateError
 
 #: Separator between the national text and the town's block.
 BLOCK_SEPARATOR = "\n\n"

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from catalog import yamlio
-from catalog.cadence import format_age, parse_age
-from catalog.errors import StageError, TownError, WorkspaceError
-from catalog.fields import ID_RE, LOCALE_RE, Fields
-from catalog.hashing import normalise_text
-from catalog.messages import Message, message_from_data, message_to_data
-from catalog.municipalities import lookup
-from catalog.stages import Stage
+from kizuna.catalog import yamlio
+from kizuna.catalog.cadence import format_age, parse_age
+from kizuna.catalog.errors import StageError, TownError, WorkspaceError
+from kizuna.catalog.fields import ID_RE, LOCALE_RE, Fields
+from kizuna.catalog.hashing import normalise_text
+from kizuna.catalog.messages import Message, message_from_data, message_to_data
+from kizuna.catalog.municipalities import lookup
+from kizuna.catalog.stages import Stage
 
 CHANNELS = ("line", "sms", "email")
 EMAIL_ENCODINGS = ("iso-2022-jp", "utf-8")

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from catalog import yamlio
-from catalog.cadence import BUILTIN_POLICIES, CadencePolicy, policy_from_data
-from catalog.errors import KizunaError, WorkspaceError
-from catalog.fields import LOCALE_RE, Fields
-from catalog.messages import Message, message_from_data, message_to_data
-from catalog.roster import Reviewer, roster_from_data, roster_to_data
-from catalog.stages import Stage
-from catalog.towns import Town, check_town_refs, town_from_data, town_to_data
+from kizuna.catalog import yamlio
+from kizuna.catalog.cadence import BUILTIN_POLICIES, CadencePolicy, policy_from_data
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.fields import LOCALE_RE, Fields
+from kizuna.catalog.messages import Message, message_from_data, message_to_data
+from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
 
 CONFIG_FILE = "kizuna.yaml"
 MESSAGES_DIR = "messages"

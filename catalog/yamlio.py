@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from catalog.errors import WorkspaceError
+from kizuna.catalog.errors import WorkspaceError
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

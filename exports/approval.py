@@ -21,9 +21,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from catalog.stages import Stage
-from exports.errors import ExportError
-from exports.model import APPROVED, Approval
+from kizuna.catalog.stages import Stage
+from kizuna.exports.errors import ExportError
+from kizuna.exports.model import APPROVED, Approval
 
 #: status of a (message, locale) that the sign-off status does not mention
 UNKNOWN = "draft"
@@ -32,7 +32,7 @@ ApprovalMap = Mapping[tuple[str, str], Approval]
 
 def signoff_status(workspace: Any, now: date | datetime | None) -> Mapping[tuple[str, str], Any]:
     """The sign-off package's status of every (message id, locale) (the one place that calls it)."""
-    from review import signoff
+    from kizuna.review import signoff
 
     return signoff.status(workspace, now=now)
 
@@ -49,7 +49,7 @@ def decisions_anchor(workspace: Any) -> dict[str, Any]:
     """``{"entries": n, "head": digest of the last entry}`` of the workspace's decisions log,
     after checking its chain; a broken chain raises :class:`ExportError` naming the first bad
     entry (approvals read from a tampered log are not exported)."""
-    from review.decisions import DECISIONS_FILE, head, verify_log
+    from kizuna.review.decisions import DECISIONS_FILE, head, verify_log
 
     root = getattr(workspace, "root", None)
     if root is None:

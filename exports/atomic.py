@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from exports.errors import ExportError
+from kizuna.exports.errors import ExportError
 
 try:  # POSIX: one export at a time per folder, and leftovers of killed exports are removed
     import fcntl

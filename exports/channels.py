@@ -30,10 +30,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
-from catalog.channels import (GSM_EXTENDED, LINE_MAX_UNITS, SMS_LIMITS, SMS_MAX_PARTS,
+from kizuna.catalog.channels import (GSM_EXTENDED, LINE_MAX_UNITS, SMS_LIMITS, SMS_MAX_PARTS,
                               jis_encodable, jis_replacement, sms_size, utf16_units)
-from exports.errors import ChannelError
-from exports.model import ChannelText, Entry, TownCatalog
+from kizuna.exports.errors import ChannelError
+from kizuna.exports.model import ChannelText, Entry, TownCatalog
 
 LINE_MAX_MESSAGES = 5
 ISO_2022_JP = "iso-2022-jp"

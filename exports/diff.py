@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from exports.atomic import MANIFEST, is_export
-from exports.errors import ExportError
+from kizuna.exports.atomic import MANIFEST, is_export
+from kizuna.exports.errors import ExportError
 
 CatalogKey = tuple[str, str]  # (town code, locale)
 

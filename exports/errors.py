@@ -1,7 +1,7 @@
 """Named exceptions of the exports package (all are ``KizunaError``: the CLI exits 2)."""
 from __future__ import annotations
 
-from catalog.errors import KizunaError
+from kizuna.catalog.errors import KizunaError
 
 
 class ExportError(KizunaError):

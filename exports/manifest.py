@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from exports import jsonio
-from exports.atomic import MANIFEST, MANIFEST_FORMAT
-from exports.model import SCHEMA_VERSION
+from kizuna.exports import jsonio
+from kizuna.exports.atomic import MANIFEST, MANIFEST_FORMAT
+from kizuna.exports.model import SCHEMA_VERSION
 
 HEAD_KEYS = ("format", "schema_version", "kizuna_version", "catalog_revision", "decisions", "as_of",
              "include_unapproved", "counts", "warnings")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
-from catalog.stages import Stage
-from catalog.towns import Town
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town
 
 #: Version of the export contract (canonical JSON, NDJSON, CSV/XLSX columns, manifest).
 #: Major: a field removed or changed in meaning; minor: a field added.

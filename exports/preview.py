@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable
 
-from exports.model import Entry, TownCatalog
+from kizuna.exports.model import Entry, TownCatalog
 
 
 @dataclass(frozen=True)

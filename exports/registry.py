@@ -15,21 +15,21 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
-from exports.errors import ExportError
-from exports.model import OutputFile, TownCatalog
+from kizuna.exports.errors import ExportError
+from kizuna.exports.model import OutputFile, TownCatalog
 
 GROUP = "kizuna.exporters"
 
 #: name -> "module:attribute" of the built-in exporters (as in pyproject.toml)
 BUILTINS: dict[str, str] = {
-    "json": "exports.formats.canonical:EXPORTER",
-    "ndjson": "exports.formats.ndjson:EXPORTER",
-    "csv": "exports.formats.csvfile:EXPORTER",
-    "xlsx": "exports.formats.xlsxfile:EXPORTER",
-    "line": "exports.formats.line:EXPORTER",
-    "sms": "exports.formats.sms:EXPORTER",
-    "email": "exports.formats.eml:EXPORTER",
-    "rapidpro": "exports.formats.rapidpro:EXPORTER",
+    "json": "kizuna.exports.formats.canonical:EXPORTER",
+    "ndjson": "kizuna.exports.formats.ndjson:EXPORTER",
+    "csv": "kizuna.exports.formats.csvfile:EXPORTER",
+    "xlsx": "kizuna.exports.formats.xlsxfile:EXPORTER",
+    "line": "kizuna.exports.formats.line:EXPORTER",
+    "sms": "kizuna.exports.formats.sms:EXPORTER",
+    "email": "kizuna.exports.formats.eml:EXPORTER",
+    "rapidpro": "kizuna.exports.formats.rapidpro:EXPORTER",
 }
 
 

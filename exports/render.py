@@ -35,15 +35,15 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
-from catalog.hashing import content_hash
-from catalog.messages import Message
-from catalog.stages import Stage
-from catalog.templating import render_for_town, stage_context
-from catalog.towns import Town
-from exports.approval import ApprovalMap, block_key, lookup
-from exports.channels import channel_text
-from exports.errors import ChannelError
-from exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
+from kizuna.catalog.hashing import content_hash
+from kizuna.catalog.messages import Message
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.templating import render_for_town, stage_context
+from kizuna.catalog.towns import Town
+from kizuna.exports.approval import ApprovalMap, block_key, lookup
+from kizuna.exports.channels import channel_text
+from kizuna.exports.errors import ChannelError
+from kizuna.exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
 
 
 class Kept(NamedTuple):

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from exports.atomic import is_export
+from kizuna.exports.atomic import is_export
 
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
 #: the workspace's folder of derived files (catalog.workspace.GITIGNORE), at its top level

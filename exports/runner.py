@@ -25,15 +25,15 @@ from importlib import metadata, resources
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Mapping
 
-from catalog.towns import Town
-from catalog.workspace import Workspace
-from exports import registry
-from exports.approval import ApprovalMap, approvals, decisions_anchor
-from exports.atomic import MANIFEST, staged
-from exports.errors import ExportError
-from exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
-from exports.render import build_catalog
-from exports.revision import catalog_revision
+from kizuna.catalog.towns import Town
+from kizuna.catalog.workspace import Workspace
+from kizuna.exports import registry
+from kizuna.exports.approval import ApprovalMap, approvals, decisions_anchor
+from kizuna.exports.atomic import MANIFEST, staged
+from kizuna.exports.errors import ExportError
+from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
+from kizuna.exports.render import build_catalog
+from kizuna.exports.revision import catalog_revision
 
 #: canonical format every town gets by default
 CANONICAL = "json"
@@ -232,7 +232,7 @@ def export_towns(job: ExportJob, plans: list[TownPlan], jobs: int,
 # --- the whole export ---------------------------------------------------------------------------------
 
 def schema_bytes(name: str) -> bytes:
-    return resources.files("exports").joinpath("schema", name).read_bytes()
+    return resources.files("kizuna.exports").joinpath("schema", name).read_bytes()
 
 
 def tool_version() -> str:

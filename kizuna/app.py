@@ -13,8 +13,8 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from catalog.errors import KizunaError
-from catalog.workspace import Workspace, find_root, load_workspace
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.workspace import Workspace, find_root, load_workspace
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2

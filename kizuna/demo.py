@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from catalog.errors import WorkspaceError
-from catalog.workspace import load_workspace, write_gitignore
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.workspace import load_workspace, write_gitignore
 from kizuna.commands.author import demo_step as author_step
 from kizuna.commands.check import demo_step as check_step
 from kizuna.commands.export import demo_step as export_step

@@ -29,12 +29,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Sequence
 
-from catalog.messages import LocaleText
-from catalog.roster import Reviewer
-from catalog.stages import Stage
-from catalog.workspace import Workspace, load_workspace
-from review.decisions import log_path
-from review.signoff import Item, all_items, counts, record_decision, status
+from kizuna.catalog.messages import LocaleText
+from kizuna.catalog.roster import Reviewer
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.review.decisions import log_path
+from kizuna.review.signoff import Item, all_items, counts, record_decision, status
 
 JST = timezone(timedelta(hours=9))
 

@@ -33,17 +33,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from catalog import yamlio
-from catalog.errors import StageError, WorkspaceError
-from catalog.fields import ID_RE, Fields
-from catalog.messages import Message
-from catalog.stages import Stage
-from catalog.towns import Town
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import StageError, WorkspaceError
+from kizuna.catalog.fields import ID_RE, Fields
+from kizuna.catalog.messages import Message
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from catalog.workspace import Config, Workspace
+    from kizuna.catalog.workspace import Config, Workspace
 
 MILESTONES_FILE = "milestones.yaml"
 MILESTONE_FIELDS = {"id", "name", "window", "basis", "as_of", "notes"}

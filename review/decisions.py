@@ -41,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterator, Mapping
 
-from catalog.errors import WorkspaceError
+from kizuna.catalog.errors import WorkspaceError
 
 try:  # POSIX: serialise concurrent appends; elsewhere appends are not locked
     import fcntl

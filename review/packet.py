@@ -29,15 +29,15 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from catalog import yamlio
-from catalog.errors import KizunaError, WorkspaceError
-from catalog.roster import ROLES, Reviewer, find_reviewer
-from catalog.templating import render_for_town, stage_context
-from catalog.towns import Town
-from catalog.workspace import ROSTER_FILE, Workspace
-from review.decisions import Decision
-from review.findings import Finding, sort_findings
-from review.signoff import (DECISION_LABELS_JA, Item, Key, MessageStatus, all_items, as_moment,
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.roster import ROLES, Reviewer, find_reviewer
+from kizuna.catalog.templating import render_for_town, stage_context
+from kizuna.catalog.towns import Town
+from kizuna.catalog.workspace import ROSTER_FILE, Workspace
+from kizuna.review.decisions import Decision
+from kizuna.review.findings import Finding, sort_findings
+from kizuna.review.signoff import (DECISION_LABELS_JA, Item, Key, MessageStatus, all_items, as_moment,
                             queue, status)
 
 PACKET_VERSION = 1
@@ -189,7 +189,7 @@ def item_findings(ws: Workspace, item: Item) -> tuple[list[Finding] | None, str]
     if item.message is None:
         return None, "町ブロックの検査は kizuna check で行います。"
     try:
-        from review.checks import check_message  # noqa: PLC0415 - optional, written separately
+        from kizuna.review.checks import check_message  # noqa: PLC0415 - optional, written separately
     except ImportError:
         return None, "チェックは利用できません（checks not available）"
     try:
@@ -270,7 +270,7 @@ def build_notebook(ws: Workspace, keys: Sequence[Key], *, reviewer: Reviewer | N
 
 def export_html(nb: NotebookNode) -> str:
     """Convert a (review) notebook to HTML with the ``kizuna-review`` exporter."""
-    from review.packet_exporter import KizunaReviewExporter  # noqa: PLC0415 - nbconvert is slow to import
+    from kizuna.review.packet_exporter import KizunaReviewExporter  # noqa: PLC0415 - nbconvert is slow to import
 
     body, _ = KizunaReviewExporter().from_notebook_node(nb)
     return body

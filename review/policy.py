@@ -37,11 +37,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from catalog.errors import WorkspaceError
-from catalog.messages import Message
-from catalog.roster import ROLES
-from catalog.stages import Stage
-from catalog.workspace import CONFIG_FILE, Workspace
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.messages import Message
+from kizuna.catalog.roster import ROLES
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import CONFIG_FILE, Workspace
 
 DEFAULT_PERIOD_DAYS = 365
 POLICY_FIELDS = {"period_days", "always", "default", "topics", "translations", "town"}

@@ -40,14 +40,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping, Sequence
 
-from catalog.errors import KizunaError, StageError, WorkspaceError
-from catalog.hashing import content_hash, normalise_text
-from catalog.messages import Message
-from catalog.roster import ROLES, Reviewer, find_reviewer
-from catalog.stages import Stage
-from catalog.workspace import ROSTER_FILE, Workspace
-from review.decisions import DECISIONS, Decision, append, read_log
-from review.policy import (TOWN_ROLE, Policy, Requirement, block_requirement, format_requirement,
+from kizuna.catalog.errors import KizunaError, StageError, WorkspaceError
+from kizuna.catalog.hashing import content_hash, normalise_text
+from kizuna.catalog.messages import Message
+from kizuna.catalog.roster import ROLES, Reviewer, find_reviewer
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import ROSTER_FILE, Workspace
+from kizuna.review.decisions import DECISIONS, Decision, append, read_log
+from kizuna.review.policy import (TOWN_ROLE, Policy, Requirement, block_requirement, format_requirement,
                            load_policy, message_requirement)
 
 BLOCK_PREFIX = "town:"

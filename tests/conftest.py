@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from catalog import yamlio
-from catalog.workspace import Workspace, load_workspace
+from kizuna.catalog import yamlio
+from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.demo import sample_root
 
 SMALL_CONFIG: dict[str, Any] = {

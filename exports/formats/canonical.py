@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from catalog.cadence import format_age
-from exports import jsonio
-from exports.channels import for_entry
-from exports.model import SCHEMA_VERSION, Entry, OutputFile, TownCatalog, stage_fields
-from exports.registry import FunctionExporter
+from kizuna.catalog.cadence import format_age
+from kizuna.exports import jsonio
+from kizuna.exports.channels import for_entry
+from kizuna.exports.model import SCHEMA_VERSION, Entry, OutputFile, TownCatalog, stage_fields
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "catalog.json"
 FORMAT_ID = "kizuna-catalog"

@@ -12,9 +12,9 @@ import csv
 import io
 from typing import Any, Mapping
 
-from exports.formats.tabular import COLUMNS, rows
-from exports.model import OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.exports.formats.tabular import COLUMNS, rows
+from kizuna.exports.model import OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "catalog.csv"
 BOM = "\ufeff"

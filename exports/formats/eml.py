@@ -26,12 +26,12 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any, Mapping
 
-from catalog.channels import email_option, email_subject_template
-from catalog.templating import render, stage_context
-from exports.channels import ISO_2022_JP, for_entry, to_iso2022jp
-from exports.errors import ExportError
-from exports.model import UNAPPROVED_MARK, Entry, OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.catalog.channels import email_option, email_subject_template
+from kizuna.catalog.templating import render, stage_context
+from kizuna.exports.channels import ISO_2022_JP, for_entry, to_iso2022jp
+from kizuna.exports.errors import ExportError
+from kizuna.exports.model import UNAPPROVED_MARK, Entry, OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FOLDER = "email"
 DEFAULT_FROM = "noreply@example.invalid"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from exports import jsonio
-from exports.channels import line_messages
-from exports.formats.canonical import delivery_items, head
-from exports.model import Entry, OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.exports import jsonio
+from kizuna.exports.channels import line_messages
+from kizuna.exports.formats.canonical import delivery_items, head
+from kizuna.exports.model import Entry, OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "line-push.json"
 FORMAT_ID = "kizuna-line-push"

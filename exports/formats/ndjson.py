@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from exports import jsonio
-from exports.formats.canonical import entry_data
-from exports.model import OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.exports import jsonio
+from kizuna.exports.formats.canonical import entry_data
+from kizuna.exports.model import OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "catalog.ndjson"
 

@@ -32,11 +32,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, Mapping
 
-from catalog.stages import MEAN_MONTH_DAYS
-from exports import jsonio
-from exports.errors import ExportError
-from exports.model import Entry, OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.catalog.stages import MEAN_MONTH_DAYS
+from kizuna.exports import jsonio
+from kizuna.exports.errors import ExportError
+from kizuna.exports.model import Entry, OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "rapidpro.json"
 EXPORT_VERSION = "13"

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from exports import jsonio
-from exports.channels import sms_parts
-from exports.formats.canonical import delivery_items, head
-from exports.model import Entry, OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.exports import jsonio
+from kizuna.exports.channels import sms_parts
+from kizuna.exports.formats.canonical import delivery_items, head
+from kizuna.exports.model import Entry, OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "sms.json"
 FORMAT_ID = "kizuna-sms"

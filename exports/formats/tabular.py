@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exports.model import TownCatalog
+from kizuna.exports.model import TownCatalog
 
 COLUMNS = (
     "town_code", "town_name", "locale", "text_locale", "message_id", "source", "stage", "stage_label", "anchor",

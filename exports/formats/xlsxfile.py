@@ -17,10 +17,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from exports.errors import ExportError
-from exports.formats.tabular import COLUMNS, rows
-from exports.model import OutputFile, TownCatalog
-from exports.registry import FunctionExporter
+from kizuna.exports.errors import ExportError
+from kizuna.exports.formats.tabular import COLUMNS, rows
+from kizuna.exports.model import OutputFile, TownCatalog
+from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "catalog.xlsx"
 SHEET = "messages"

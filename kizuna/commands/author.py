@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from catalog.errors import KizunaError
+from kizuna.catalog.errors import KizunaError
 from kizuna.app import EXIT_BAD_INPUT, EXIT_FINDINGS, App, fail, handle_errors, pass_app
 
 
@@ -34,7 +34,7 @@ def author() -> None:
 def notebook(app: App, out: Path, group_by: str, only: tuple[str, ...], locale: str | None,
              no_findings: bool) -> None:
     """Write notebooks for writers (one Markdown cell per message)."""
-    from authoring.notebooks import write_notebooks  # noqa: PLC0415
+    from kizuna.authoring.notebooks import write_notebooks  # noqa: PLC0415
 
     for path in write_notebooks(app.workspace(), out, group_by=group_by, only=only, locale=locale,
                                 findings=not no_findings):
@@ -54,7 +54,7 @@ def notebook(app: App, out: Path, group_by: str, only: tuple[str, ...], locale: 
 def workbook(app: App, reviewer: str | None, town: str | None, locale: str | None, out: Path,
              no_findings: bool) -> None:
     """Write a workbook for one person's job (--by REVIEWER | --town CODE | --locale L)."""
-    from authoring.workbooks import write_workbook  # noqa: PLC0415
+    from kizuna.authoring.workbooks import write_workbook  # noqa: PLC0415
 
     if town and locale:
         fail("give --town or --locale, not both")
@@ -71,10 +71,10 @@ def workbook(app: App, reviewer: str | None, town: str | None, locale: str | Non
 @handle_errors
 def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
     """Merge edited notebooks (.ipynb) or workbooks (.xlsx) back into the workspace."""
-    from authoring.importer import import_file  # noqa: PLC0415
-    from authoring.merge import Verdict  # noqa: PLC0415
+    from kizuna.authoring.importer import import_file  # noqa: PLC0415
+    from kizuna.authoring.merge import Verdict  # noqa: PLC0415
 
-    from catalog.workspace import load_workspace  # noqa: PLC0415
+    from kizuna.catalog.workspace import load_workspace  # noqa: PLC0415
 
     trouble, broken = False, []
     root = app.root
@@ -104,7 +104,7 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
 @handle_errors
 def suggestions(app: App, drop_id: str | None) -> None:
     """List the pending suggestions (edits that conflicted on import), or drop one."""
-    from authoring import suggestions as store  # noqa: PLC0415
+    from kizuna.authoring import suggestions as store  # noqa: PLC0415
 
     ws = app.workspace()
     if drop_id:
@@ -121,10 +121,10 @@ def suggestions(app: App, drop_id: str | None) -> None:
 def demo_step(root: Path) -> list[str]:
     """The demo's authoring views: the writers' notebooks, the first town's workbook and the
     workbook of the reviewer with the longest queue, in ``out/authoring``."""
-    from catalog.workspace import load_workspace  # noqa: PLC0415
-    from authoring.notebooks import write_notebooks  # noqa: PLC0415
-    from authoring.workbooks import write_workbook  # noqa: PLC0415
-    from review.signoff import queue  # noqa: PLC0415
+    from kizuna.catalog.workspace import load_workspace  # noqa: PLC0415
+    from kizuna.authoring.notebooks import write_notebooks  # noqa: PLC0415
+    from kizuna.authoring.workbooks import write_workbook  # noqa: PLC0415
+    from kizuna.review.signoff import queue  # noqa: PLC0415
 
     ws = load_workspace(root)
     out = root / "out" / "authoring"

@@ -14,16 +14,16 @@ from typing import Iterable
 
 import click
 
-from catalog import yamlio
-from catalog.errors import KizunaError, WorkspaceError
-from catalog.workspace import CONFIG_FILE, config_from_data, find_root
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.workspace import CONFIG_FILE, config_from_data, find_root
 from kizuna import __version__
 from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
-from review.checks import CheckConfig, lint_text, parse_config, run_checks
-from review.checks.engine import default_config
-from review.checks.sarif import file_position, to_sarif
-from review.coverage import coverage_frame, coverage_heatmap
-from review.findings import Finding, has_errors
+from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_checks
+from kizuna.review.checks.engine import default_config
+from kizuna.review.checks.sarif import file_position, to_sarif
+from kizuna.review.coverage import coverage_frame, coverage_heatmap
+from kizuna.review.findings import Finding, has_errors
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 
@@ -210,7 +210,7 @@ def register(group: click.Group) -> None:
 
 def demo_step(root: Path) -> list[str]:
     """``kizuna demo``: check the sample and draw its coverage heatmap into ``out/``."""
-    from catalog.workspace import load_workspace
+    from kizuna.catalog.workspace import load_workspace
 
     ws = load_workspace(root)
     findings = run_checks(ws)

@@ -18,13 +18,13 @@ from typing import Iterator
 
 import click
 
-from catalog.workspace import load_workspace
-from exports import registry
-from exports.approval import approvals
-from exports.diff import diff_exports, format_text, load_export, to_data
-from exports.preview import render_text, schedule
-from exports.render import town_catalog
-from exports.runner import ExportRequest, ExportResult, Progress, run_export
+from kizuna.catalog.workspace import load_workspace
+from kizuna.exports import registry
+from kizuna.exports.approval import approvals
+from kizuna.exports.diff import diff_exports, format_text, load_export, to_data
+from kizuna.exports.preview import render_text, schedule
+from kizuna.exports.render import town_catalog
+from kizuna.exports.runner import ExportRequest, ExportResult, Progress, run_export
 from kizuna.app import App, fail, handle_errors, pass_app
 
 DEFAULT_OUT = Path("out") / "exports"

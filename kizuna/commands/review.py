@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from catalog.roster import ROLES, find_reviewer
-from catalog.workspace import ROSTER_FILE, load_workspace
+from kizuna.catalog.roster import ROLES, find_reviewer
+from kizuna.catalog.workspace import ROSTER_FILE, load_workspace
 from kizuna.app import EXIT_FINDINGS, App, handle_errors, pass_app
-from review.decisions import DECISIONS, head, verify_log
-from review.signoff import STATES, MessageStatus, counts, queue, record_decision, status
+from kizuna.review.decisions import DECISIONS, head, verify_log
+from kizuna.review.signoff import STATES, MessageStatus, counts, queue, record_decision, status
 
 
 def _missing(st: MessageStatus) -> str:
@@ -141,7 +141,7 @@ def verify(app: App) -> None:
 def packet(app: App, by: str | None, messages: tuple[str, ...], out: Path, town: str | None,
            notebook: Path | None) -> None:
     """Write an HTML review packet (nbconvert, kizuna-review exporter)."""
-    from review.packet import write_packet  # noqa: PLC0415 - nbconvert is slow to import
+    from kizuna.review.packet import write_packet  # noqa: PLC0415 - nbconvert is slow to import
 
     path, n = write_packet(app.workspace(), out, reviewer=by, message_ids=messages, town=town,
                            notebook=notebook)
@@ -151,7 +151,7 @@ def packet(app: App, by: str | None, messages: tuple[str, ...], out: Path, town:
 def demo_step(root: Path) -> list[str]:
     """``kizuna demo``: the sign-off status, and a packet for the reviewer with the longest queue
     written to ``out/review-<id>.html``."""
-    from review.packet import write_packet  # noqa: PLC0415
+    from kizuna.review.packet import write_packet  # noqa: PLC0415
 
     ws = load_workspace(root)
     found = status(ws)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from catalog.errors import StageError
-from catalog.municipalities import lookup, search
-from catalog.stages import Stage
-from catalog.workspace import init_workspace
+from kizuna.catalog.errors import StageError
+from kizuna.catalog.municipalities import lookup, search
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import init_workspace
 from kizuna.app import EXIT_FINDINGS, fail, handle_errors
 from kizuna.demo import run_demo, sample_root
-from review.coverage import MILESTONES_FILE
+from kizuna.review.coverage import MILESTONES_FILE
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

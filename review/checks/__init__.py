@@ -19,21 +19,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from catalog.channels import utf16_units
-from catalog.errors import KizunaError, WorkspaceError
-from catalog.messages import Message
-from catalog.templating import field_value, stage_context, variables_used
-from catalog.towns import Town
-from review.checks import coverage as _coverage  # noqa: F401  (registers rules)
-from review.checks import length as _length  # noqa: F401
-from review.checks import readability as _readability  # noqa: F401
-from review.checks import templates as _templates  # noqa: F401
-from review.checks import tone as _tone  # noqa: F401
-from review.checks import wordlists as _wordlists  # noqa: F401
-from review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
+from kizuna.catalog.channels import utf16_units
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.messages import Message
+from kizuna.catalog.templating import field_value, stage_context, variables_used
+from kizuna.catalog.towns import Town
+from kizuna.review.checks import coverage as _coverage  # noqa: F401  (registers rules)
+from kizuna.review.checks import length as _length  # noqa: F401
+from kizuna.review.checks import readability as _readability  # noqa: F401
+from kizuna.review.checks import templates as _templates  # noqa: F401
+from kizuna.review.checks import tone as _tone  # noqa: F401
+from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
+from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
-from review.checks.text import TextDoc
-from review.findings import Finding, sort_findings
+from kizuna.review.checks.text import TextDoc
+from kizuna.review.findings import Finding, sort_findings
 
 __all__ = ["RULES", "CheckConfig", "Rule", "check_message", "check_text", "config_for", "parse_config",
            "run_checks", "lint_text"]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any, Callable, Iterator, Mapping
 
-from review.checks.engine import Hit, rule
-from review.coverage import (STATUS_COLLISION, STATUS_GAP, Slot, load_milestones, milestone_messages,
+from kizuna.review.checks.engine import Hit, rule
+from kizuna.review.coverage import (STATUS_COLLISION, STATUS_GAP, Slot, load_milestones, milestone_messages,
                              off_cadence, town_locales, town_slots)
 
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from catalog.errors import KizunaError, WorkspaceError
-from review.findings import LEVEL_RANK, LEVELS, Finding, Level, position
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.review.findings import LEVEL_RANK, LEVELS, Finding, Level, position
 
 CONFIG_FILE = "kizuna.yaml"
 

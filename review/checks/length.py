@@ -25,13 +25,13 @@ import re
 from dataclasses import replace
 from typing import Any, Iterator, Mapping
 
-from catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_subject_template, jis_encodable,
+from kizuna.catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_subject_template, jis_encodable,
                               jis_replacement, sms_size, utf16_units)
-from catalog.errors import KizunaError, TemplateError
-from catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
-from review.checks.engine import Hit, require_at_least, require_texts, rule
-from review.checks.text import TextDoc
-from review.checks.wordlists import compile_pattern
+from kizuna.catalog.errors import KizunaError, TemplateError
+from kizuna.catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
+from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
+from kizuna.review.checks.text import TextDoc
+from kizuna.review.checks.wordlists import compile_pattern
 
 
 def sms_parts(text: str) -> tuple[str, int, int]:

@@ -39,10 +39,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from catalog.errors import KizunaError, StageError
-from catalog.stages import Stage
-from review.checks.engine import Hit, rule
-from review.checks.text import TextDoc, Token
+from kizuna.catalog.errors import KizunaError, StageError
+from kizuna.catalog.stages import Stage
+from kizuna.review.checks.engine import Hit, rule
+from kizuna.review.checks.text import TextDoc, Token
 
 #: the coefficients of jReadability (see the module docstring)
 JREADABILITY = {"sentence": -0.056, "kango": -0.126, "wago": -0.042, "verb": -0.145,

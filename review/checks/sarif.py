@@ -17,10 +17,10 @@ from typing import Any, Iterable
 
 import yaml
 
-from catalog.errors import StageError
-from catalog.stages import Stage
-from review.checks.engine import RULES
-from review.findings import Finding
+from kizuna.catalog.errors import StageError
+from kizuna.catalog.stages import Stage
+from kizuna.review.checks.engine import RULES
+from kizuna.review.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

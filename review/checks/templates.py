@@ -20,11 +20,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
-from catalog.errors import TemplateError
-from catalog.stages import Stage
-from catalog.templating import has_path, stage_context, variables_used
-from catalog.towns import CONTACT_FIELDS, Town
-from review.checks.engine import Hit, rule
+from kizuna.catalog.errors import TemplateError
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.templating import has_path, stage_context, variables_used
+from kizuna.catalog.towns import CONTACT_FIELDS, Town
+from kizuna.review.checks.engine import Hit, rule
 
 TOWN_FIELDS = frozenset(Town("000000", "", "", {}).template_context())
 STAGE_FIELDS = frozenset(stage_context(Stage.after_birth()))

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from catalog.errors import KizunaError
-from review.checks.engine import Hit, require_at_least, require_texts, rule
-from review.checks.text import SENTENCE_END, TextDoc, Token, verb_type
+from kizuna.catalog.errors import KizunaError
+from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
+from kizuna.review.checks.text import SENTENCE_END, TextDoc, Token, verb_type
 
 DESUMASU = "ですます"
 DEARU = "である"

@@ -35,10 +35,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from catalog import yamlio
-from catalog.errors import WorkspaceError
-from review.checks.engine import CONFIG_FILE, Hit, require_texts, rule
-from review.checks.text import TextDoc
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.review.checks.engine import CONFIG_FILE, Hit, require_texts, rule
+from kizuna.review.checks.text import TextDoc
 
 _REGEX_RE = re.compile(r"^/(.+)/([imsux]*)$", re.S)
 _FLAGS = {"i": re.I, "m": re.M, "s": re.S, "u": 0, "x": re.X}
@@ -61,7 +61,7 @@ def compile_pattern(pattern: str, *, where: str = "", path: str | Path | None = 
 
 @lru_cache(maxsize=8)
 def builtin_path(name: str) -> Path:
-    return Path(str(resources.files("review").joinpath("data", name)))
+    return Path(str(resources.files("kizuna.review").joinpath("data", name)))
 
 
 def _mtime(path: Path) -> float:

@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 import pytest
 
-from catalog import yamlio
-from catalog.workspace import Workspace, load_workspace
+from kizuna.catalog import yamlio
+from kizuna.catalog.workspace import Workspace, load_workspace
 
 CONFIG: dict[str, Any] = {
     "kizuna": 1,

@@ -7,7 +7,7 @@ import nbformat
 import openpyxl
 from click.testing import CliRunner
 
-from catalog.workspace import load_workspace
+from kizuna.catalog.workspace import load_workspace
 from kizuna.cli import main
 
 

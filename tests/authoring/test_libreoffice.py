@@ -18,9 +18,9 @@ from typing import Any, Callable
 import openpyxl
 import pytest
 
-from catalog.stages import Stage
-from catalog.workspace import Workspace, load_workspace
-from authoring.workbooks import BLOCKS, PROFILE, REVIEW, import_workbook, write_workbook
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.authoring.workbooks import BLOCKS, PROFILE, REVIEW, import_workbook, write_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -83,7 +83,7 @@ def _check_imports(ws_root: Path, review: Path, town: Path) -> None:
     ws = load_workspace(ws_root)
     assert ws.towns["202029"].contacts["phone"] == "0263-00-0000"
     assert ws.towns["202029"].blocks[Stage.parse("B1m")] == {"ja": "【松本市より】1か月健診の案内です。"}
-    from review.decisions import read_log
+    from kizuna.review.decisions import read_log
     log = read_log(ws_root)
     assert [(d.message_id, d.decision, d.comment) for d in log] == [
         ("p08w-hello", "approve", ""), ("b00d-birth", "comment", "=「おめでとう」を先に")]

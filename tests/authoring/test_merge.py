@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from catalog.messages import LocaleText, Message
-from catalog.stages import Stage
-from catalog.towns import Town
-from authoring.merge import (ImportReport, Proposal, Target, Verdict, clean_text, edit_message, edit_town,
+from kizuna.catalog.messages import LocaleText, Message
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town
+from kizuna.authoring.merge import (ImportReport, Proposal, Target, Verdict, clean_text, edit_message, edit_town,
                              formula_like, strip_controls, three_way, unit_hash, with_local_message)
 
 hashes = st.one_of(st.none(), st.sampled_from(["a" * 16, "b" * 16, "c" * 16]))

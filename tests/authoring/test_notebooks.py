@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from catalog import yamlio
-from catalog.workspace import Workspace, load_workspace
-from authoring.merge import Verdict
-from authoring.notebooks import (BANDS, NotebookError, import_notebook, load_schema, notebook_proposals,
+from kizuna.catalog import yamlio
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.authoring.merge import Verdict
+from kizuna.authoring.notebooks import (BANDS, NotebookError, import_notebook, load_schema, notebook_proposals,
                                  read_notebook, write_notebooks)
 
 
@@ -246,7 +246,7 @@ def test_not_json(ws_root: Path, tmp_path: Path) -> None:
 
 
 def test_bands_cover_every_stage() -> None:
-    from catalog.stages import Stage
+    from kizuna.catalog.stages import Stage
     for text in ("P0w", "P15w6d", "P16w", "P44w6d", "B0d", "B27d", "B28d", "B11m30d", "B1y", "B2y", "B18y"):
         stage = Stage.parse(text)
         assert sum(b.holds(stage) for b in BANDS) == 1, text
@@ -412,14 +412,14 @@ def test_a_one_word_edit_is_a_one_line_diff(ws_root: Path, ws: Workspace, tmp_pa
 
 def test_the_shipped_schemas_are_valid_and_agree_with_the_catalog() -> None:
     import jsonschema
-    from catalog.fields import ID_RE, LOCALE_RE
+    from kizuna.catalog.fields import ID_RE, LOCALE_RE
     cell, notebook = load_schema("cell-metadata-v1.schema.json"), load_schema("notebook-metadata-v1.schema.json")
     for schema in (cell, notebook):
         jsonschema.Draft202012Validator.check_schema(schema)
     assert cell["properties"]["id"]["pattern"] == ID_RE.pattern
     assert cell["properties"]["locale"]["pattern"] == notebook["properties"]["locale"]["pattern"] == LOCALE_RE.pattern
     import re
-    from catalog.stages import Stage
+    from kizuna.catalog.stages import Stage
     for text in ("P0w", "P4w", "P12w3d", "P41w6d", "B0d", "B27d", "B2m", "B1y6m", "B2y11m15d", "B18y"):
         assert re.fullmatch(cell["properties"]["stage"]["pattern"], str(Stage.parse(text))), text
 
@@ -447,7 +447,7 @@ def test_a_translation_cannot_move_its_message(ws: Workspace, tmp_path: Path, re
 def test_a_new_translation_of_a_message_moved_meanwhile_keeps_the_move(ws: Workspace, tmp_path: Path,
                                                                       reload: Callable[[], Workspace]) -> None:
     """A translator's workbook row made before the message moved must not move it back."""
-    from authoring.workbooks import TRANSLATION, write_workbook, import_workbook
+    from kizuna.authoring.workbooks import TRANSLATION, write_workbook, import_workbook
     import openpyxl
     path = write_workbook(ws, tmp_path / "en.xlsx", locale="en", findings=False)
     book = openpyxl.load_workbook(path)
@@ -458,7 +458,7 @@ def test_a_new_translation_of_a_message_moved_meanwhile_keeps_the_move(ws: Works
     book.save(path)
     other = reload()
     from dataclasses import replace
-    from catalog.stages import Stage
+    from kizuna.catalog.stages import Stage
     other.save_message(replace(other.messages["b00d-birth"], stage=Stage.parse("B1d")))
     report = import_workbook(reload(), path)
     assert report.counts["applied"] == 1, report.render()

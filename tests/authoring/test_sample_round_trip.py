@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from catalog.workspace import load_workspace
-from authoring.importer import import_file
-from authoring.merge import Verdict
-from authoring.notebooks import write_notebooks
-from authoring.workbooks import write_workbook
+from kizuna.catalog.workspace import load_workspace
+from kizuna.authoring.importer import import_file
+from kizuna.authoring.merge import Verdict
+from kizuna.authoring.notebooks import write_notebooks
+from kizuna.authoring.workbooks import write_workbook
 
 
 def test_all_views_of_the_sample_round_trip(sample_path: Path, tmp_path: Path,

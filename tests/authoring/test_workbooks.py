@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from catalog import yamlio
-from catalog.workspace import Workspace, load_workspace
-from authoring.merge import Verdict
-from authoring.workbooks import BLOCKS, PROFILE, REVIEW, TRANSLATION, WorkbookError, import_workbook
-from authoring.workbooks import write_workbook as _write_workbook
+from kizuna.catalog import yamlio
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.authoring.merge import Verdict
+from kizuna.authoring.workbooks import BLOCKS, PROFILE, REVIEW, TRANSLATION, WorkbookError, import_workbook
+from kizuna.authoring.workbooks import write_workbook as _write_workbook
 
 NOW = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -190,7 +190,7 @@ def test_edit_and_approve_then_reimport_changes_nothing_more(ws_root: Path, ws: 
 
 def test_an_applied_edit_makes_earlier_approvals_stale(ws: Workspace, tmp_path: Path,
                                                        reload: Callable[[], Workspace]) -> None:
-    from review.signoff import item_status, record_decision
+    from kizuna.review.signoff import item_status, record_decision
     record_decision(ws, message_id="p08w-hello", locale="ja", reviewer="baba", decision="approve", now=NOW)
     record_decision(ws, message_id="p08w-hello", locale="ja", reviewer="doi", decision="approve", now=NOW)
     assert item_status(reload(), "p08w-hello", "ja", now=NOW).state == "approved"
@@ -203,7 +203,7 @@ def test_an_applied_edit_makes_earlier_approvals_stale(ws: Workspace, tmp_path: 
     import_workbook(reload(), path)
     assert item_status(reload(), "p08w-hello", "ja", now=NOW).state == "approved"
     # the text itself, through a notebook (the same merge)
-    from authoring.notebooks import import_notebook, write_notebooks
+    from kizuna.authoring.notebooks import import_notebook, write_notebooks
     import nbformat
     [nbp] = write_notebooks(reload(), tmp_path / "nb", only=["pregnancy-early"], findings=False)
     nb = nbformat.read(str(nbp), as_version=4)
@@ -307,7 +307,7 @@ def test_town_workbook_profile_and_blocks(ws_root: Path, ws: Workspace, tmp_path
     assert report.counts["applied"] == 4, report.render()
     town = reload().towns["202029"]
     assert town.contacts["phone"] == "0263-00-0000" and town.contacts["url"] == "https://matsumoto.example.jp/"
-    from catalog.stages import Stage
+    from kizuna.catalog.stages import Stage
     assert town.blocks[Stage.parse("P8w")] == {"ja": "【松本市より】母子手帳は市役所で受け取れます。"}
     assert town.blocks[Stage.parse("B1m")] == {"ja": "【松本市より】1か月健診のご案内です。"}
     before = _files(ws_root)
@@ -505,7 +505,7 @@ def test_emptied_block_in_a_review_workbook_is_refused_not_deleted(tmp_path: Pat
     report = import_workbook(load_workspace(root), path)
     [line] = report.of(Verdict.REFUSED)
     assert "block is empty" in line.what and report.counts["applied"] == 0
-    from catalog.stages import Stage
+    from kizuna.catalog.stages import Stage
     assert Stage.parse("B0d") in load_workspace(root).towns["202029"].blocks
 
 

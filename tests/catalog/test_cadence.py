@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from catalog.cadence import REFERENCE_POLICY, parse_age, policy_from_data
-from catalog.errors import KizunaError
-from catalog.stages import Stage
+from kizuna.catalog.cadence import REFERENCE_POLICY, parse_age, policy_from_data
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.stages import Stage
 
 
 def keys(stages: list[Stage]) -> list[str]:

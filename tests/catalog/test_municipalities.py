@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 from hypothesis import given, strategies as st
 
-from catalog.errors import TownError
-from catalog.municipalities import check_digit, lookup, municipalities, official_list, search, validate_code
+from kizuna.catalog.errors import TownError
+from kizuna.catalog.municipalities import check_digit, lookup, municipalities, official_list, search, validate_code
 
 
 def test_official_counts() -> None:

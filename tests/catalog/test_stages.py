@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from catalog.errors import StageError
-from catalog.stages import Stage, Step, add_months, stage_range
+from kizuna.catalog.errors import StageError
+from kizuna.catalog.stages import Stage, Step, add_months, stage_range
 
 pregnancy = st.builds(Stage.pregnancy, st.integers(0, 44), st.integers(0, 6))
 after_birth = st.builds(Stage.after_birth, st.integers(0, 18), st.integers(0, 11), st.integers(0, 400))

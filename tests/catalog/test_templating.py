@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog import yamlio
-from catalog.errors import TemplateError
-from catalog.templating import render, render_for_town, variables_used
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import TemplateError
+from kizuna.catalog.templating import render, render_for_town, variables_used
 
 TOWN = {"town": {"name": "松本市", "contacts": {"phone": "000-0000-0001"}, "services": {}},
         "stage": {"key": "B0d", "label": "生後0日"}}
@@ -65,7 +65,7 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from catalog.templating import _ENV  # noqa: E402
+from kizuna.catalog.templating import _ENV  # noqa: E402
 
 _PIECES = st.lists(st.one_of(
     st.sampled_from(["{{ town.name }}", "{{town.contacts.phone}}", "{{ town.code }}", "{{ stage.label }}",
@@ -96,7 +96,7 @@ def test_the_fast_path_prints_exactly_what_jinja_prints(pieces: list[str]) -> No
 @settings(max_examples=300)
 @given(_PIECES)
 def test_the_fast_variable_scan_agrees_with_the_jinja_syntax_tree(pieces: list[str]) -> None:
-    from catalog.templating import _split_fields, _variables_from_ast
+    from kizuna.catalog.templating import _split_fields, _variables_from_ast
 
     source = "".join(pieces)
     split = _split_fields(source)

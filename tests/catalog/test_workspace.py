@@ -10,12 +10,12 @@ from typing import Any, Callable
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from catalog import yamlio
-from catalog.errors import WorkspaceError
-from catalog.hashing import content_hash, text_hash
-from catalog.messages import LocaleText, Message, message_from_data, message_to_data
-from catalog.stages import Stage
-from catalog.workspace import init_workspace, load_workspace
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.hashing import content_hash, text_hash
+from kizuna.catalog.messages import LocaleText, Message, message_from_data, message_to_data
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import init_workspace, load_workspace
 from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
 
 

@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 import pytest
 
-from catalog import yamlio
-from catalog.workspace import Workspace, load_workspace
+from kizuna.catalog import yamlio
+from kizuna.catalog.workspace import Workspace, load_workspace
 
 CONFIG: dict[str, Any] = {"kizuna": 1, "title": "test", "source_locale": "ja", "locales": ["ja", "en"]}
 
@@ -105,7 +105,7 @@ def signoff(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         def fake(workspace: Workspace, now: Any) -> dict[tuple[str, str], SimpleNamespace]:
             return {k: status_of(overrides.get(k, default), k) for k in all_keys(workspace)}
 
-        monkeypatch.setattr("exports.approval.signoff_status", fake)
+        monkeypatch.setattr("kizuna.exports.approval.signoff_status", fake)
 
     set_states()
     return set_states

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from catalog.channels import sms_size
-from exports.channels import (channel_text, line_messages, sms_parts, to_iso2022jp,
+from kizuna.catalog.channels import sms_size
+from kizuna.exports.channels import (channel_text, line_messages, sms_parts, to_iso2022jp,
                               utf16_units)
-from exports.errors import ChannelError
+from kizuna.exports.errors import ChannelError
 
 WHERE = "town 202029, message p10w-hello (ja)"
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalog.workspace import load_workspace
-from exports.diff import diff_entries, diff_exports, format_text, load_export, to_data
-from exports.runner import ExportRequest, run_export
+from kizuna.catalog.workspace import load_workspace
+from kizuna.exports.diff import diff_entries, diff_exports, format_text, load_export, to_data
+from kizuna.exports.runner import ExportRequest, run_export
 
 from .conftest import MESSAGES, TOWNS, write_workspace
 

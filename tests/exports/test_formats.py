@@ -13,14 +13,14 @@ import jsonschema
 import openpyxl
 import pytest
 
-from catalog.workspace import Workspace, load_workspace
-from exports import registry
-from exports.approval import approvals
-from exports.errors import ChannelError
-from exports.formats import csvfile, eml, rapidpro, xlsxfile
-from exports.model import SCHEMA_VERSION
-from exports.render import town_catalog
-from exports.runner import ExportRequest, run_export, schema_bytes
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.exports import registry
+from kizuna.exports.approval import approvals
+from kizuna.exports.errors import ChannelError
+from kizuna.exports.formats import csvfile, eml, rapidpro, xlsxfile
+from kizuna.exports.model import SCHEMA_VERSION
+from kizuna.exports.render import town_catalog
+from kizuna.exports.runner import ExportRequest, run_export, schema_bytes
 from kizuna.demo import sample_root
 
 from .conftest import MESSAGES, TOWNS, write_workspace
@@ -69,7 +69,7 @@ def test_canonical_json_of_the_sample_is_valid(signoff, tmp_path: Path) -> None:
 
 
 def test_sample_towns_use_every_builtin_format() -> None:
-    from exports.runner import default_formats
+    from kizuna.exports.runner import default_formats
     ws = load_workspace(sample_root())
     used = {f for town in ws.towns.values() for f in default_formats(town)}
     assert used == set(ALL)

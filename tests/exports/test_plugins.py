@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from catalog.workspace import Workspace
-from exports import registry
-from exports.runner import ExportRequest, run_export
+from kizuna.catalog.workspace import Workspace
+from kizuna.exports import registry
+from kizuna.exports.runner import ExportRequest, run_export
 
 PLUGIN = '''
 """A fax-sheet exporter, as a third party would write it."""
-from exports.model import OutputFile
+from kizuna.exports.model import OutputFile
 
 
 class FaxExporter:

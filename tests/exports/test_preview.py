@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from catalog.workspace import Workspace
-from exports.approval import approvals
-from exports.preview import render_text, schedule
-from exports.render import town_catalog
+from kizuna.catalog.workspace import Workspace
+from kizuna.exports.approval import approvals
+from kizuna.exports.preview import render_text, schedule
+from kizuna.exports.render import town_catalog
 
 DUE = date(2025, 6, 1)
 

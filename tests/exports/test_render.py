@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog.errors import TemplateError
-from catalog.workspace import Workspace, load_workspace
-from exports.approval import approvals
-from exports.model import UNAPPROVED_MARK
-from exports.render import town_catalog
+from kizuna.catalog.errors import TemplateError
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.exports.approval import approvals
+from kizuna.exports.model import UNAPPROVED_MARK
+from kizuna.exports.render import town_catalog
 
 from .conftest import MESSAGES, TOWNS, write_workspace
 

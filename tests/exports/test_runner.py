@@ -11,12 +11,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from catalog.errors import KizunaError, TemplateError
-from catalog.workspace import Workspace, load_workspace
-from exports import atomic, runner
-from exports.errors import ExportError
-from exports.revision import catalog_revision
-from exports.runner import ExportRequest, run_export, schema_bytes
+from kizuna.catalog.errors import KizunaError, TemplateError
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.exports import atomic, runner
+from kizuna.exports.errors import ExportError
+from kizuna.exports.revision import catalog_revision
+from kizuna.exports.runner import ExportRequest, run_export, schema_bytes
 
 from .conftest import TOWNS, write_workspace
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from catalog.workspace import load_workspace
-from exports.errors import ExportError
-from exports.runner import ExportRequest, run_export
+from kizuna.catalog.workspace import load_workspace
+from kizuna.exports.errors import ExportError
+from kizuna.exports.runner import ExportRequest, run_export
 from kizuna.cli import main
-from review.decisions import head, read_log
-from review.signoff import record_decision
+from kizuna.review.decisions import head, read_log
+from kizuna.review.signoff import record_decision
 
 from .conftest import MESSAGES, TOWNS, write_workspace
 

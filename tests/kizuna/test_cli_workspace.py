@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from catalog.municipalities import municipalities
+from kizuna.catalog.municipalities import municipalities
 from kizuna.cli import main
 
 
@@ -51,7 +51,7 @@ def test_init_then_commands_find_the_workspace(tmp_path: Path) -> None:
     assert run("init", str(target)).exit_code == 0
     assert (target / "kizuna.yaml").is_file()
     assert (target / ".gitignore").read_text(encoding="utf-8").splitlines()[1] == "out/"
-    from review.coverage import load_milestones
+    from kizuna.review.coverage import load_milestones
 
     assert {m.id for m in load_milestones(target)} >= {"birth-registration", "checkup-1y6m"}
     checked = CliRunner().invoke(main, ["-w", str(target), "check", "--format", "json"])

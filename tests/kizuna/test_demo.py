@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from catalog.workspace import load_workspace
+from kizuna.catalog.workspace import load_workspace
 from kizuna.cli import main
 
 

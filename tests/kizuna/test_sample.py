@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from catalog.municipalities import lookup
-from catalog.workspace import Workspace
+from kizuna.catalog.municipalities import lookup
+from kizuna.catalog.workspace import Workspace
 
 
 def test_sample_loads_with_real_towns_and_sample_contacts(sample_ws: Workspace) -> None:
@@ -36,7 +36,7 @@ def test_sample_policy_is_fully_covered_and_reference_is_not(sample_ws: Workspac
 
 
 def test_sample_roster_covers_every_role(sample_ws: Workspace) -> None:
-    from catalog.roster import ROLES
+    from kizuna.catalog.roster import ROLES
 
     roles = {role for r in sample_ws.reviewers.values() for role in r.roles}
     assert roles == set(ROLES)

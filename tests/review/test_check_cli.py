@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 from click.testing import CliRunner
 
-from catalog import yamlio
+from kizuna.catalog import yamlio
 from kizuna.cli import main
 from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from catalog import yamlio
-from catalog.errors import KizunaError, WorkspaceError
-from catalog.workspace import load_workspace
-from review.checks import RULES, check_message, check_text, parse_config
-from review.checks.readability import jreadability
-from review.checks.text import TextDoc
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.workspace import load_workspace
+from kizuna.review.checks import RULES, check_message, check_text, parse_config
+from kizuna.review.checks.readability import jreadability
+from kizuna.review.checks.text import TextDoc
 from tests.conftest import SMALL_CONFIG, small_message
 
 ISSUE_RULE_IDS = {"tone/mixed-style", "tone/command", "tone/ranuki", "tone/too-many-commas",
@@ -257,10 +257,10 @@ def test_jreadability_is_the_published_formula() -> None:
     expected = (n / 2 * -0.056 + 100 * 1 / n * -0.126 + 100 * 6 / n * -0.042 + 100 * 3 / n * -0.145
                 + 100 * 1 / n * -0.044 + 11.724)
     assert jreadability([first, second]) == pytest.approx(expected)
-    from review.checks.readability import JREADABILITY
+    from kizuna.review.checks.readability import JREADABILITY
     assert JREADABILITY == {"sentence": -0.056, "kango": -0.126, "wago": -0.042, "verb": -0.145,
                             "auxiliary": -0.044, "intercept": 11.724}
-    import review.checks.readability as module
+    import kizuna.review.checks.readability as module
     assert "auxiliary verbs" in module.__doc__ and "11.724" in module.__doc__
 
 
@@ -286,7 +286,7 @@ def test_english_readability_uses_a_textstat_grade_and_stage_bands() -> None:
     relaxed = parse_config({"rules": {"readability": {"options": {
         "grade_max": 99, "bands": [{"from": "B0d", "to": "B3m", "grade_max": 4}]}}}})
     assert "readability" not in rules_of(check_text(text, "en", config=relaxed))
-    from catalog.stages import Stage
+    from kizuna.catalog.stages import Stage
     assert "readability" in rules_of(check_text(text, "en", config=relaxed, stage=Stage.parse("B1m")))
 
 

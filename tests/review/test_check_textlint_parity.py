@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from review.checks import RULES, check_text
+from kizuna.review.checks import RULES, check_text
 
 
 def findings(rule_id: str, text: str, **options: Any) -> list:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from catalog import yamlio
-from catalog.errors import WorkspaceError
-from catalog.hashing import text_hash
-from catalog.workspace import load_workspace
-from review.checks import run_checks
-from review.coverage import coverage_frame, coverage_heatmap, load_milestones
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.hashing import text_hash
+from kizuna.catalog.workspace import load_workspace
+from kizuna.review.checks import run_checks
+from kizuna.review.coverage import coverage_frame, coverage_heatmap, load_milestones
 from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
 
 TINY_STAGES = ["P8w", "P10w", "P12w", "B0d", "B1d", "B2d", "B1m", "B4m", "B7m", "B10m"]
@@ -164,7 +164,7 @@ def test_coverage_frame_and_heatmap_on_the_sample(sample_ws, tmp_path: Path) -> 
 
 
 def test_heatmap_without_a_japanese_font_labels_rows_by_code(sample_ws, tmp_path: Path, monkeypatch) -> None:
-    import review.coverage as coverage
+    import kizuna.review.coverage as coverage
 
     monkeypatch.setattr(coverage, "japanese_font", lambda: None)
     assert coverage.coverage_heatmap(sample_ws, tmp_path / "c.png").stat().st_size > 10_000
@@ -200,8 +200,8 @@ def test_email_subject_length_and_encoding_are_checked(make_workspace) -> None:
 
 def test_heatmap_ticks_land_on_day_slots_too() -> None:
     """A daily calendar has no B1m slot; the B1m label goes on the first day slot after it."""
-    from catalog.stages import Stage
-    from review.coverage import tick_positions
+    from kizuna.catalog.stages import Stage
+    from kizuna.review.coverage import tick_positions
 
     columns = [Stage.parse(f"B{d}d") for d in range(0, 100)]
     ticks = {str(stage): str(columns[i]) for i, stage in tick_positions(columns)}

@@ -8,9 +8,9 @@ from typing import Any, Callable
 import pytest
 from click.testing import CliRunner
 
-from catalog.errors import WorkspaceError
+from kizuna.catalog.errors import WorkspaceError
 from kizuna.cli import main
-from review.decisions import (GENESIS, append, entry_digest, head, log_path, read_log,
+from kizuna.review.decisions import (GENESIS, append, entry_digest, head, log_path, read_log,
                               verify_log)
 
 

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from nbconvert.exporters import get_exporter
 
-from catalog.workspace import load_workspace
+from kizuna.catalog.workspace import load_workspace
 from kizuna.cli import main
-from review.packet import build_notebook, diff_html, export_html, write_packet
-from review.packet_exporter import KizunaReviewExporter
-from review.signoff import block_key, record_decision
+from kizuna.review.packet import build_notebook, diff_html, export_html, write_packet
+from kizuna.review.packet_exporter import KizunaReviewExporter
+from kizuna.review.signoff import block_key, record_decision
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone(timedelta(hours=9)))
 ROSTER = {"reviewers": [{"id": "ed", "name": "編集 太郎", "roles": ["editor"]},
@@ -114,6 +114,6 @@ def test_findings_come_from_the_checks_or_say_they_are_not_available(root: Path,
     ws = load_workspace(root)
     html = export_html(build_notebook(ws, [("p08w-hello", "ja")], now=T0))
     assert "チェック結果" in html and "checks not available" not in html
-    monkeypatch.setitem(sys.modules, "review.checks", None)  # as if the checks were not installed
+    monkeypatch.setitem(sys.modules, "kizuna.review.checks", None)  # as if the checks were not installed
     html = export_html(build_notebook(ws, [("p08w-hello", "ja")], now=T0))
     assert "チェックは利用できません（checks not available）" in html

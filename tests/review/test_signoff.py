@@ -11,14 +11,14 @@ from typing import Any, Callable
 import pytest
 from click.testing import CliRunner, Result
 
-from catalog import yamlio
-from catalog.errors import KizunaError, WorkspaceError
-from catalog.stages import Stage
-from catalog.workspace import Workspace, load_workspace
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.cli import main
-from review.decisions import log_path, read_log
-from review.policy import Policy, policy_from_data
-from review.signoff import (DecisionRefused, all_items, assign, block_key, counts, is_approved,
+from kizuna.review.decisions import log_path, read_log
+from kizuna.review.policy import Policy, policy_from_data
+from kizuna.review.signoff import (DecisionRefused, all_items, assign, block_key, counts, is_approved,
                             item_status, queue, record_decision, status)
 
 JST = timezone(timedelta(hours=9))
@@ -134,7 +134,7 @@ def test_policy_errors_name_the_field() -> None:
 
 
 def test_assign_gives_each_reviewer_one_slot() -> None:
-    from review.decisions import Decision
+    from kizuna.review.decisions import Decision
 
     def approval(who: str, *roles: str) -> Decision:
         return Decision(1, T0, "m", "ja", who, "approve", "h", "P4w", "t", roles=roles)
@@ -399,8 +399,8 @@ def test_cli_status_says_why_and_warns_about_a_broken_log(root: Path) -> None:
 
 
 def test_topic_ruled_for_one_phase_only_falls_back_to_the_default_in_the_other() -> None:
-    from catalog.messages import message_from_data
-    from review.policy import message_requirement
+    from kizuna.catalog.messages import message_from_data
+    from kizuna.review.policy import message_requirement
     policy = policy_from_data({"default": {"public_health_nurse": 1},
                                "topics": {"sleep": {"pregnancy": {"midwife": 1}}}})
     def need(stage: str) -> dict[str, int]:

@@ -5,11 +5,11 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-from catalog.stages import Stage
-from catalog.workspace import Workspace
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.workspace import Workspace
 from kizuna.sample_decisions import earlier_stage, earlier_text, generate
-from review.decisions import log_path, read_log, verify_log
-from review.signoff import counts, queue, status
+from kizuna.review.decisions import log_path, read_log, verify_log
+from kizuna.review.signoff import counts, queue, status
 
 
 def test_sample_log_is_whole_and_mostly_approved(sample_ws: Workspace) -> None:
