@@ -34,7 +34,8 @@ ROSTER_FILE = "roster.yaml"
 FORMAT_VERSION = 1
 #: Generated views and exports are derived from the files: kept out of version control, so a
 #: workspace stays clean (and its git commit names the catalog revision) after kizuna runs.
-GITIGNORE = "# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
+GITIGNORE = ("# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
+             "# local state: the write lock, caches, the workbook seal key (see docs)\n.kizuna/\n")
 CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "fallbacks", "policies", "checks", "review",
                  "exports"}
 

@@ -1,0 +1,116 @@
+"""The one workspace lock: every command that writes a workspace holds it while it reads, merges and writes.
+
+The lock is an advisory ``flock`` on ``.kizuna/lock`` inside the workspace (the folder of local, never
+committed state). A second writer prints who holds it ("another kizuna command is writing this
+workspace: pid …") and waits; after ``timeout`` seconds it gives up with a :class:`LockError`. The lock
+is re-entrant within one process, so a command may call helpers that take it again. The operating
+system releases it when the holder exits, even on a crash, so a stale lock never blocks anyone.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kizuna.catalog.errors import KizunaError
+
+LOCAL_DIR = ".kizuna"
+LOCK_FILE = "lock"
+DEFAULT_TIMEOUT = 120.0
+TIMEOUT_ENV = "KIZUNA_LOCK_TIMEOUT"
+
+
+class LockError(KizunaError):
+    """Another kizuna command kept the workspace lock for longer than we could wait."""
+
+
+_held: dict[Path, int] = {}
+_guard = threading.RLock()
+
+
+def lock_path(root: Path) -> Path:
+    """Where the lock file of the workspace at ``root`` lives."""
+    return Path(root).resolve() / LOCAL_DIR / LOCK_FILE
+
+
+def _timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return timeout
+    try:
+        return float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def _holder(fd: int) -> str:
+    try:
+        return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def workspace_lock(root: Path, command: str = "kizuna", *, timeout: float | None = None,
+                   notify: Callable[[str], None] = _say) -> Iterator[None]:
+    """Hold the workspace's write lock for the ``with`` body; wait (and say so) while another holds it."""
+    key = Path(root).resolve()
+    with _guard:
+        if key in _held:
+            _held[key] += 1
+            try:
+                yield
+            finally:
+                _held[key] -= 1
+            return
+    path = lock_path(key)
+    if path.parent.is_symlink() or path.is_symlink():
+        raise LockError("is a symbolic link; kizuna keeps its lock only in a real folder", path=path)
+    path.parent.mkdir(exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        limit = _timeout(timeout)
+        deadline = time.monotonic() + limit
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(fd)
+                if not told:
+                    notify(f"another kizuna command is writing this workspace: {holder}; waiting "
+                           f"(up to {limit:g} s)")
+                    told = True
+                if time.monotonic() >= deadline:
+                    raise LockError(f"another kizuna command is still writing this workspace ({holder}) "
+                                    f"after {limit:g} s; run again when it has finished "
+                                    f"(or raise {TIMEOUT_ENV})", path=key) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} ({command})".encode(), 0)
+        with _guard:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _guard:
+                del _held[key]
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def holds_lock(root: Path) -> bool:
+    """True when this process holds the lock of the workspace at ``root`` (for assertions in writers)."""
+    with _guard:
+        return Path(root).resolve() in _held

@@ -1,0 +1,38 @@
+"""Paths for writing: a path built from data must lie inside the folder it is meant for, with no symlink.
+
+Names read from files (message ids, town codes, locales, stages) are validated against their grammar
+where they are parsed; this module is the second wall: before any write, :func:`write_target` resolves
+the path and refuses one that leaves ``root`` or passes through a symbolic link inside it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kizuna.catalog.errors import KizunaError
+
+
+class UnsafePathError(KizunaError):
+    """A write that would land outside its folder, or through a symbolic link."""
+
+
+def write_target(root: Path, path: Path) -> Path:
+    """Return ``path`` (absolute) when it lies inside ``root`` and no part of it below ``root`` is a symlink."""
+    base = Path(root).resolve()
+    given = Path(path) if Path(path).is_absolute() else base / path
+    if ".." in given.parts:
+        raise UnsafePathError(f"refused to write outside {base} ('..' in the path)", path=path)
+    relative = None
+    for start in (Path(root).absolute(), base):
+        try:
+            relative = given.relative_to(start)
+            break
+        except ValueError:
+            continue
+    if relative is None or relative.parts == ():
+        raise UnsafePathError(f"refused to write outside {base}", path=path)
+    current = base
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise UnsafePathError(f"refused to write through the symbolic link {current}", path=path)
+    return current
