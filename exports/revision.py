@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from kizuna.catalog.lock import LOCAL_DIR
 from kizuna.exports.atomic import is_export
 
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
@@ -41,7 +42,7 @@ class _OutputFolders:
 
     def __init__(self, root: Path, exclude: Iterable[Path]) -> None:
         self.root = root.resolve()
-        self.exclude = {Path(p).resolve() for p in exclude} | {self.root / DERIVED_DIR}
+        self.exclude = {Path(p).resolve() for p in exclude} | {self.root / DERIVED_DIR, self.root / LOCAL_DIR}
         self.is_output_dir = lru_cache(maxsize=None)(self._is_output_dir)
 
     def _is_output_dir(self, folder: Path) -> bool:
