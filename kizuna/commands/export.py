@@ -9,8 +9,9 @@ naming a missing field, a text a channel cannot carry, an unknown format...; not
 """
 from __future__ import annotations
 
-import json
+import os
 import sys
+import tempfile
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,8 @@ import click
 from kizuna.catalog.workspace import load_workspace
 from kizuna.exports import registry
 from kizuna.exports.approval import approvals
-from kizuna.exports.diff import diff_exports, format_text, load_export, to_data
+from kizuna.exports.changeset import write_html, write_json, write_text
+from kizuna.exports.diff import DiffTally, check_comparable, iter_diffs, open_export
 from kizuna.exports.preview import render_text, schedule
 from kizuna.exports.render import town_catalog
 from kizuna.exports.runner import ExportRequest, ExportResult, Progress, run_export
@@ -132,15 +134,40 @@ def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales:
 @export.command("diff")
 @click.argument("old", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: a summary to read; json: the changeset a delivery system applies "
+              "(schema: exports/schema/changeset-v1.schema.json).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--html", "html_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="Also write a Japanese page per changed town (DIR/<code>.html, DIR/index.html).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes comparing catalogs (default: the CPUs available).")
+@click.option("--verify-all", is_flag=True,
+              help="Check the SHA-256 of every file of both exports, not only of the files compared.")
 @handle_errors
-def diff_command(old: Path, new: Path, as_json: bool) -> None:
-    """What changed from export OLD to export NEW, per town and locale."""
-    diffs = diff_exports(load_export(old), load_export(new))
-    if as_json:
-        click.echo(json.dumps(to_data(diffs), ensure_ascii=False, indent=2, sort_keys=True))
-    else:
-        click.echo(format_text(diffs), nl=False)
+def diff_command(old: Path, new: Path, output_format: str, as_json: bool, html_dir: Path | None,
+                 jobs: int | None, verify_all: bool) -> None:
+    """What changed from export OLD to export NEW, per town and locale.
+
+    Starts from the two manifests: catalogs whose files have the same SHA-256 are skipped unread;
+    the others are read one pair at a time (memory bounded by one catalog).
+    """
+    old_side = open_export(old, verify_all=verify_all)
+    new_side = open_export(new, verify_all=verify_all)
+    check_comparable(old_side, new_side)
+    tally = DiffTally()
+    diffs = iter_diffs(old_side, new_side, tally, jobs=jobs or len(os.sched_getaffinity(0)))
+    if html_dir is not None:
+        diffs = write_html(html_dir, diffs, old_side, new_side)
+    # spooled, then printed: an export found broken halfway prints nothing but the error
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20, mode="w+", encoding="utf-8") as buffer:
+        if as_json or output_format == "json":
+            write_json(buffer, old_side, new_side, diffs, tally)
+        else:
+            write_text(buffer, diffs, tally)
+        buffer.seek(0)
+        for block in iter(lambda: buffer.read(1 << 20), ""):
+            click.echo(block, nl=False)
 
 
 @export.command("formats")

@@ -53,7 +53,7 @@ def test_export_diff_and_formats(ws_root: Path, signoff, tmp_path: Path) -> None
     result = run("export", "diff", str(tmp_path / "a"), str(tmp_path / "b"))
     assert "  - removed b0d-born  B0d" in result.output
     as_json = json.loads(run("export", "diff", "--json", str(tmp_path / "a"), str(tmp_path / "b")).output)
-    assert {d["town"] for d in as_json} == {"202029", "131121", "264652", "473243"}
+    assert {d["town"] for d in as_json["catalogs"]} == {"202029", "131121", "264652", "473243"}
     assert "rapidpro" in run("export", "formats").output
 
 
