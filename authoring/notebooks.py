@@ -177,14 +177,29 @@ INTRO = """# {title}
 """
 
 
+INTRO_LAB = """# {title}
+
+kizuna のワークスペースのメッセージです（言語: `{locale}`）。**保存（Ctrl+S）すると、そのままワークスペースに取り込まれます。**
+
+- 本文を直すには、メッセージのセルを編集してください（セルの中身がそのまま本文です）。
+- 新しいメッセージは、Markdown セルを追加して、1行目に `<!-- 配信時期 メッセージID -->` と書き、2行目から本文を書きます（例: `<!-- B17d b17d-nail-care -->`）。
+  セルの種類は Markdown にしてください（セルを選んで `M` キー）。Code セルの文章は取り込まれず、保存できません。
+- メッセージを削除するには、そのセルを削除します。
+- 各メッセージの上の見出しセル（時期・指摘・承認の状態・町での表示）は参照用です。保存したあと「ファイル ▸ ディスクから再読み込み」で最新になります。
+- 保存する前にほかの人が同じメッセージを変えていた場合、あなたの編集は上書きせず「提案」として残り、見出しセルに表示されます。
+"""
+
+
 def build_notebook(messages: list[Message], *, title: str, locale: str, group: str, filename: str,
                    findings: Mapping[str, list[str]] | None = None,
                    pending: Mapping[str, list[str]] | None = None,
-                   generated_at: str = "") -> NotebookNode:
-    """A notebook for ``messages`` in ``locale`` (messages without that locale are skipped)."""
+                   generated_at: str = "", lab: bool = False) -> NotebookNode:
+    """A notebook for ``messages`` in ``locale`` (messages without that locale are skipped).
+    ``lab``: the view ``kizuna lab`` serves (saved straight back; it holds no code and ``kizuna
+    lab`` starts no kernel when a notebook opens)."""
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_markdown_cell(
-        INTRO.format(title=title, locale=locale, filename=filename), id="kizuna_intro",
+        (INTRO_LAB if lab else INTRO).format(title=title, locale=locale, filename=filename), id="kizuna_intro",
         metadata={"editable": False, "tags": [INFO_TAG]}))
     record: dict[str, str] = {}
     for m in messages:
@@ -200,6 +215,10 @@ def build_notebook(messages: list[Message], *, title: str, locale: str, group: s
     nb.metadata[METADATA_KEY] = {"version": SCHEMA_VERSION, "kind": "messages", "locale": locale,
                                  "group": group, "generated_at": generated_at, "cells": record}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    if lab:
+        # JupyterLab fills these two in when they are missing and so marks a notebook it has just
+        # opened as unsaved; kizuna lab starts no kernel when a notebook opens
+        nb.metadata["language_info"] = {"name": "python"}
     return nb
 
 
@@ -347,17 +366,51 @@ class _Cell:
         return describe_cell(self.index, self.cid, self.meta.get("id"))
 
 
+#: first line of a Markdown cell that adds a message: ``<!-- B17d b17d-nail-care -->``
+NEW_HEADER = re.compile(r"\s*<!--\s*(?P<stage>\S+)\s+(?P<id>\S+)\s*-->\s*")
+
+
+def header_cell(source: str) -> tuple[dict[str, Any], str] | None:
+    """``({"id", "stage"}, text)`` of a cell whose first line is a new-message header, else None."""
+    first, _, rest = str(source).partition("\n")
+    found = NEW_HEADER.fullmatch(first)
+    if not found:
+        return None
+    return {"id": found["id"], "stage": found["stage"]}, rest.strip("\n")
+
+
 def _message_cells(nb: NotebookNode, problems: list[str], notes: list[str], name: str) -> list[_Cell]:
     cells = []
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get(METADATA_KEY)
         if meta is None:
             tags = cell.get("metadata", {}).get("tags") or []
+            header = header_cell(cell.source) if cell.cell_type == "markdown" else None
+            if header is not None:
+                here = describe_cell(index, cell.get("id"), header[0]["id"])
+                bad = schema_problems(header[0], CELL_SCHEMA)
+                if bad:
+                    problems.append(f"{here}: the first line <!-- {header[0]['stage']} {header[0]['id']} --> "
+                                    "is not a stage and a message id (e.g. <!-- B17d b17d-nail-care -->: "
+                                    "id in lower-case letters, digits and hyphens): " + "; ".join(bad))
+                    continue
+                cells.append(_Cell(index, cell.get("id"), header[0], header[1]))
+                continue
+            if cell.cell_type == "code" and str(cell.source).strip():
+                if cell.get("execution_count") is not None or cell.get("outputs"):
+                    notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Code cell that "
+                                 "was run is code, not a message; it was not imported")
+                    continue
+                problems.append(f"{describe_cell(index, cell.get('id'), None)}: a Code cell holds text; "
+                                "message text must be in a Markdown cell (select the cell and press M, "
+                                "then start it with <!-- STAGE new-id -->), or delete the cell")
+                continue
             if cell.cell_type == "markdown" and INFO_TAG not in tags and str(cell.source).strip():
                 # text a writer typed into a cell kizuna does not read: say so, never drop it silently
                 notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Markdown cell "
                              f"without '{METADATA_KEY}' metadata was not imported; to add it as a "
-                             f'message give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}')
+                             "message start it with a line <!-- STAGE new-id --> (e.g. <!-- B17d "
+                             f'b17d-nail-care -->) or give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}')
             continue
         here = describe_cell(index, cell.get("id"), meta.get("id") if isinstance(meta, dict) else None)
         if cell.cell_type != "markdown":
@@ -435,7 +488,9 @@ def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None)
     for cell in cells:
         mid = cell.meta["id"]
         if mid in first:
-            problems.append(f"{cell.where}: message id '{mid}' is also used by {first[mid].where}")
+            problems.append(f"{cell.where}: message id '{mid}' is also used by {first[mid].where} (a copied "
+                            "cell?): delete the copy, or make it a new message by removing its "
+                            f"'{METADATA_KEY}' metadata and starting it with <!-- STAGE new-id -->")
         else:
             first[mid] = cell
     proposals = []

@@ -1,0 +1,188 @@
+"""The Jupyter Server contents manager of ``kizuna lab``: message notebooks that save straight back.
+
+The workspace folder is served as it is (YAML files, the dashboard notebook, ...), plus a
+virtual folder ``notebooks/`` holding one notebook per stage band and locale
+(:mod:`kizuna.lab.views`), built from the workspace each time it is opened. Saving one of them
+merges it into the workspace files through the same three-way merge as ``kizuna author import``
+(under the workspace lock): edits land in ``messages/<id>.yaml``, an edit that meets a change
+someone else made meanwhile is kept as a suggestion, and a notebook that cannot be imported is
+refused with the reason (JupyterLab shows it in its save-error dialog) and nothing is written.
+Like jupytext's paired notebooks, there are no copies to go stale: the YAML files are the truth.
+
+Checkpoints of a virtual notebook are the workspace's version control, not files: creating one
+succeeds without copying anything, and listing shows none.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from tornado import web
+
+from kizuna.authoring.importer import import_file
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.lock import LOCAL_DIR, workspace_lock
+from kizuna.catalog.safepaths import write_target
+from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.lab.views import FOLDER, View, build_view, message_files, parse_view, views
+
+SAVES_DIR = "lab/saves"
+
+
+def _when(paths: list[Path]) -> datetime:
+    stamps = []
+    for p in paths:
+        try:
+            stamps.append(p.stat().st_mtime)
+        except OSError:
+            continue
+    return datetime.fromtimestamp(max(stamps, default=0.0), tz=timezone.utc)
+
+
+def _refused(text: str, status: int = 400) -> web.HTTPError:
+    # "%s" keeps a '%' in the text from being read as a format
+    return web.HTTPError(status, "%s", text)
+
+
+class KizunaContentsManager(AsyncLargeFileManager):
+    """Files as usual, and ``notebooks/<band>.<locale>.ipynb`` as views of the workspace."""
+
+    def _root(self) -> Path:
+        return Path(self.root_dir)
+
+    def _workspace(self) -> Workspace:
+        try:
+            return load_workspace(self._root())
+        except KizunaError as exc:
+            raise _refused(f"ワークスペースを読み込めません（kizuna check で確かめてください）: {exc}", 500) from None
+
+    @staticmethod
+    def _is_virtual(path: str) -> bool:
+        path = path.strip("/")
+        return path == FOLDER or path.startswith(FOLDER + "/")
+
+    def _view(self, ws: Workspace, path: str) -> View:
+        name = path.strip("/")[len(FOLDER) + 1:]
+        try:
+            return parse_view(ws, name)
+        except KizunaError as exc:
+            raise _refused(str(exc), 404) from None
+
+    def _view_model(self, ws: Workspace, view: View, content: bool, require_hash: bool = False) -> dict[str, Any]:
+        paths = [*message_files(ws, view), self._root() / "decisions.jsonl", self._root() / "suggestions"]
+        when = _when(paths)
+        model: dict[str, Any] = {
+            "name": view.name, "path": view.path, "type": "notebook", "mimetype": None,
+            "created": when, "last_modified": when, "writable": True, "size": None,
+            "content": None, "format": None, "hash": None, "hash_algorithm": None,
+        }
+        if content or require_hash:
+            nb = build_view(ws, view, generated_at=when.isoformat(timespec="seconds"))
+            if require_hash:
+                model.update(hash=hashlib.sha256(nbformat.writes(nb).encode("utf-8")).hexdigest(),
+                             hash_algorithm="sha256")
+            if content:
+                self.mark_trusted_cells(nb, view.path)
+                model.update(content=nb, format="json")
+        return model
+
+    def _folder_model(self, ws: Workspace, content: bool) -> dict[str, Any]:
+        listed = [self._view_model(ws, v, False) for v in views(ws)]
+        when = max((m["last_modified"] for m in listed), default=datetime.fromtimestamp(0, tz=timezone.utc))
+        return {"name": FOLDER, "path": FOLDER, "type": "directory", "mimetype": None, "created": when,
+                "last_modified": when, "writable": False, "size": None, "hash": None, "hash_algorithm": None,
+                "content": listed if content else None, "format": "json" if content else None}
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    async def get(self, path: str, content: bool = True, type: str | None = None, format: str | None = None,
+                  require_hash: bool = False) -> dict[str, Any]:
+        if not self._is_virtual(path):
+            model = await super().get(path, content=content, type=type, format=format, require_hash=require_hash)
+            if path.strip("/") == "" and content and not any(m["name"] == FOLDER for m in model["content"]):
+                model["content"].append(self._folder_model(self._workspace(), False))
+            return model
+        ws = self._workspace()
+        if path.strip("/") == FOLDER:
+            return self._folder_model(ws, content)
+        return self._view_model(ws, self._view(ws, path), content, require_hash)
+
+    async def dir_exists(self, path: str) -> bool:
+        if self._is_virtual(path):
+            return path.strip("/") == FOLDER
+        return await super().dir_exists(path)
+
+    async def file_exists(self, path: str = "") -> bool:
+        if self._is_virtual(path):
+            try:
+                self._view(self._workspace(), path)
+            except web.HTTPError:
+                return False
+            return True
+        return await super().file_exists(path)
+
+    async def is_hidden(self, path: str) -> bool:
+        return False if self._is_virtual(path) else await super().is_hidden(path)
+
+    # --- saving: the merge ------------------------------------------------------------------------------
+
+    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
+        if not self._is_virtual(path):
+            return await super().save(model, path)
+        ws = self._workspace()
+        view = self._view(ws, path)
+        if model.get("type") != "notebook" or model.get("content") is None:
+            raise _refused(f"{view.name} はノートブックとしてだけ保存できます")
+        root = self._root()
+        with workspace_lock(root, f"kizuna lab: save {view.name}"):
+            staged = write_target(root, root / LOCAL_DIR / SAVES_DIR / view.name)
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                nb = nbformat.from_dict(model["content"])
+                staged.write_text(nbformat.writes(nb), encoding="utf-8")
+                report = import_file(load_workspace(root), staged)
+            except KizunaError as exc:
+                raise _refused("保存できませんでした。ワークスペースは何も変わっていません。\n"
+                               f"直してからもう一度保存してください: {exc}") from None
+            finally:
+                if staged.exists():
+                    os.unlink(staged)
+        self.log.info("kizuna lab: %s", " / ".join(report.render()))
+        return self._view_model(load_workspace(root), view, False)
+
+    async def delete_file(self, path: str) -> None:
+        if self._is_virtual(path):
+            raise _refused("notebooks/ のノートブックはワークスペースから作られます。メッセージを消すには、"
+                           "ノートブックの中でそのセルを削除して保存してください")
+        await super().delete_file(path)
+
+    async def rename_file(self, old_path: str, new_path: str) -> None:
+        if self._is_virtual(old_path) or self._is_virtual(new_path):
+            raise _refused("notebooks/ のノートブックの名前は変えられません（段階と言語から決まります）")
+        await super().rename_file(old_path, new_path)
+
+    # --- checkpoints: version control holds the history of a view ---------------------------------------
+
+    async def create_checkpoint(self, path: str) -> dict[str, Any]:
+        if self._is_virtual(path):
+            return {"id": "workspace", "last_modified": datetime.now(timezone.utc)}
+        return await super().create_checkpoint(path)
+
+    async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
+        if self._is_virtual(path):
+            return []
+        return await super().list_checkpoints(path)
+
+    async def restore_checkpoint(self, checkpoint_id: str, path: str) -> None:
+        if self._is_virtual(path):
+            raise _refused("notebooks/ の履歴はワークスペースのバージョン管理（git）にあります")
+        await super().restore_checkpoint(checkpoint_id, path)
+
+    async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:
+        if not self._is_virtual(path):
+            await super().delete_checkpoint(checkpoint_id, path)

@@ -1,0 +1,71 @@
+"""How ``kizuna lab`` starts JupyterLab on a workspace: the command line and its private settings.
+
+JupyterLab runs on loopback with a token, its root at the workspace, the kizuna contents manager
+(:mod:`kizuna.lab.contents`), no kernel started when a notebook opens (message notebooks hold no
+code; the dashboard starts one when a cell is run), and the Japanese interface when the
+``jupyterlab-language-pack-ja-JP`` package is installed. Its settings live in the workspace's
+local folder ``.kizuna/lab/`` (never committed): user settings, JupyterLab workspaces, and a
+style sheet that keeps a message's line breaks in rendered Markdown.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+from kizuna.catalog.lock import LOCAL_DIR
+from kizuna.catalog.safepaths import write_target
+
+LAB_DIR = "lab"
+#: a message's single line breaks are real line breaks (Markdown would join the lines)
+CUSTOM_CSS = """/* kizuna lab: a message's line breaks stay line breaks in rendered Markdown */
+.jp-MarkdownCell .jp-RenderedMarkdown p { white-space: pre-line; }
+"""
+
+
+def language_pack_installed() -> bool:
+    return importlib.util.find_spec("jupyterlab_language_pack_ja_JP") is not None
+
+
+def prepare(root: Path, *, japanese: bool | None = None) -> dict[str, str]:
+    """Write the session's settings under ``.kizuna/lab/``; returns the environment to run with."""
+    base = write_target(root, Path(root) / LOCAL_DIR / LAB_DIR)
+    settings = base / "settings"
+    files = {
+        settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings":
+            {"kernelShutdown": True},
+        settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings":
+            {"autosave": False},
+    }
+    if japanese if japanese is not None else language_pack_installed():
+        files[settings / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"] = {"locale": "ja_JP"}
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    custom = base / "config" / "custom"
+    custom.mkdir(parents=True, exist_ok=True)
+    (custom / "custom.css").write_text(CUSTOM_CSS, encoding="utf-8")
+    (base / "workspaces").mkdir(exist_ok=True)
+    return {"JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+            "JUPYTER_CONFIG_DIR": str(base / "config")}
+
+
+def command(root: Path, *, port: int | None = None, browser: bool = True, token: str | None = None,
+            extra: tuple[str, ...] = ()) -> list[str]:
+    """The JupyterLab command line for the workspace at ``root``."""
+    args = [sys.executable, "-m", "jupyterlab",
+            f"--ServerApp.root_dir={Path(root).resolve()}",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.contents_manager_class=kizuna.lab.contents.KizunaContentsManager",
+            "--LabServerApp.notebook_starts_kernel=False",
+            "--LabApp.custom_css=True",
+            "--ServerApp.open_browser=" + ("True" if browser else "False")]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
+        args.append("--ServerApp.allow_root=True")
+    if port is not None:
+        args.append(f"--ServerApp.port={port}")
+    if token is not None:
+        args.append(f"--IdentityProvider.token={token}")
+    return [*args, *extra]
