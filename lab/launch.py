@@ -48,8 +48,10 @@ def prepare(root: Path, *, japanese: bool | None = None) -> dict[str, str]:
     custom.mkdir(parents=True, exist_ok=True)
     (custom / "custom.css").write_text(CUSTOM_CSS, encoding="utf-8")
     (base / "workspaces").mkdir(exist_ok=True)
+    # kizuna's own environment first on the PATH: `kizuna` works in JupyterLab's terminal
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     return {"JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-            "JUPYTER_CONFIG_DIR": str(base / "config")}
+            "JUPYTER_CONFIG_DIR": str(base / "config"), "PATH": path}
 
 
 def command(root: Path, *, port: int | None = None, browser: bool = True, token: str | None = None,

@@ -114,3 +114,18 @@ def test_views_cannot_be_deleted_or_renamed(cm: KizunaContentsManager) -> None:
         with pytest.raises(web.HTTPError):
             run(call)
     assert run(cm.list_checkpoints("notebooks/newborn.ja.ipynb")) == []
+
+
+def test_session_settings_live_in_the_workspace(sample_path: Path) -> None:
+    import sys
+
+    from kizuna.lab.launch import command, prepare
+
+    env = prepare(sample_path, japanese=True)
+    settings = Path(env["JUPYTERLAB_SETTINGS_DIR"])
+    assert settings.is_relative_to(sample_path / ".kizuna")
+    assert '"ja_JP"' in (settings / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings").read_text()
+    assert env["PATH"].split(":")[0] == str(Path(sys.executable).parent)   # kizuna in the lab's terminal
+    argv = command(sample_path, port=8899, browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in argv and "--LabServerApp.notebook_starts_kernel=False" in argv
+    assert not any(a.startswith("--IdentityProvider.token=") for a in argv)   # JupyterLab's random token
