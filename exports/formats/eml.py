@@ -66,7 +66,7 @@ def address(name: str, addr: str, charset: str) -> str:
     other as RFC 2047 words in ``charset`` (folded for the ``From`` header)."""
     name = one_line(name)
     if name.isascii():
-        return formataddr((name, addr))
+        return header_value("From", formataddr((name, addr)))
     return fold_header("From", encoded_words(name, charset, first_room("From")), tail=f"<{addr}>")
 
 

@@ -23,19 +23,20 @@ Three things follow from it:
   a telephone number, a national line (いのちの電話, よりそいホットライン), or the town's phone
   field (``{{ town.contacts.phone }}``).
 
-The file is found like the word lists: the workspace's ``safety.yaml``, or the path in the
-option ``file`` of either rule; a broken file is an error naming the file and the field.
+The workspace's file is ``safety.yaml`` at its root (one place, read by all three rules); a
+broken file is an error naming the file and the field.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from kizuna.catalog import yamlio
-from kizuna.catalog.errors import KizunaError, WorkspaceError
-from kizuna.review.checks.engine import CONFIG_FILE, Hit, MessageContext, rule
+from kizuna.catalog.errors import WorkspaceError
+from kizuna.review.checks.engine import Hit, MessageContext, rule
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.checks.wordlists import builtin_path, compile_pattern
 
@@ -96,27 +97,20 @@ def _parse(data: Any, path: Path) -> dict[str, Any]:
     return out
 
 
-_CACHE: dict[tuple[Path, float], dict[str, Any]] = {}
+@lru_cache(maxsize=32)
+def _load_at(path: Path, mtime: float) -> dict[str, Any]:
+    return _parse(yamlio.read(path), path)
 
 
 def _load(path: Path) -> dict[str, Any]:
-    key = (path, path.stat().st_mtime)
-    if key not in _CACHE:
-        _CACHE[key] = _parse(yamlio.read(path), path)
-    return _CACHE[key]
+    """One safety file, read again only when its mtime changes."""
+    return _load_at(path, path.stat().st_mtime)
 
 
-def safety_files(root: Any, configured: str = "") -> list[Path]:
-    """The built-in file, then the workspace's (``configured`` must exist; else ``safety.yaml``
-    in the workspace root when present)."""
+def safety_files(root: Any) -> list[Path]:
+    """The built-in file, then the workspace's ``safety.yaml`` when it has one."""
     files = [builtin_path(FILE_NAME)]
-    if configured:
-        path = Path(configured) if Path(configured).is_absolute() or root is None else Path(root) / configured
-        if not path.is_file():
-            raise WorkspaceError(f"the file '{configured}' does not exist (looked for {path})", path=CONFIG_FILE,
-                                 field="checks.rules.safety.options.file")
-        files.append(path)
-    elif root is not None and (Path(root) / FILE_NAME).is_file():
+    if root is not None and (Path(root) / FILE_NAME).is_file():
         files.append(Path(root) / FILE_NAME)
     return files
 
@@ -134,20 +128,20 @@ def merge(parts: list[dict[str, Any]]) -> SafetyData:
                       {k: {lang: tuple(ws) for lang, ws in v.items()} for k, v in patterns.items()})
 
 
-def safety_data(root: Any, configured: str = "", cache: dict[Any, Any] | None = None) -> SafetyData:
+def safety_data(root: Any, cache: dict[Any, Any] | None = None) -> SafetyData:
     """The merged safety settings of a workspace (built-in when ``root`` is ``None``), looked
     up once per check run."""
-    key = ("safety", root, configured)
+    key = ("safety", root)
     if cache is not None and key in cache:
         return cache[key]
-    data = merge([_load(p) for p in safety_files(root, configured)])
+    data = merge([_load(p) for p in safety_files(root)])
     if cache is not None:
         cache[key] = data
     return data
 
 
-def for_doc(doc: TextDoc, configured: str = "") -> SafetyData:
-    return safety_data(doc.root, configured, doc.cache)
+def for_doc(doc: TextDoc) -> SafetyData:
+    return safety_data(doc.root, doc.cache)
 
 
 def allowed_in(doc: TextDoc, text: str) -> bool:
@@ -160,18 +154,12 @@ def allowed_in(doc: TextDoc, text: str) -> bool:
     return data.is_critical(topics) and data.any("allowed_words", doc.lang, text)
 
 
-def _validate(opts: Mapping) -> None:
-    if not isinstance(opts["file"], str):
-        raise KizunaError("must be a path relative to the workspace, like safety.yaml", field="file")
-
-
 @rule("safety/red-flag-advice", "危険のサインへの助言", level="warning", scope="message",
-      options={"file": ""}, validate=_validate,
       description="安全が最優先の話題で、危険のサイン（〜たら・〜ときは）に「相談できます」だけで答え、"
                   "何を・いつするか（すぐに受診、119番）を伝えていない文")
 def red_flag_advice(ctx: MessageContext, opts: Mapping) -> Iterator[Hit]:
     doc = ctx.doc
-    data = for_doc(doc, opts["file"])
+    data = for_doc(doc)
     if not data.is_critical(ctx.message.topics):
         return
     for sentence in doc.sentences:
@@ -195,12 +183,11 @@ def red_flag_advice(ctx: MessageContext, opts: Mapping) -> Iterator[Hit]:
 
 
 @rule("safety/crisis-contact", "こころの健康の緊急連絡先", level="warning", scope="message",
-      options={"file": ""}, validate=_validate,
       description="こころの健康の話題のメッセージに、緊急時の相談先（電話番号、いのちの電話などの窓口、"
                   "町の電話番号のフィールド）がない")
 def crisis_contact(ctx: MessageContext, opts: Mapping) -> Iterator[Hit]:
     doc = ctx.doc
-    data = for_doc(doc, opts["file"])
+    data = for_doc(doc)
     if not data.is_mental_health(ctx.message.topics):
         return
     if data.any("crisis_contacts", doc.lang, doc.source):
