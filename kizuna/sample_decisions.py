@@ -18,7 +18,8 @@ its source: it gets decisions only when the source text ends approved and, for a
 translation's ``source_hash`` is the current source text's hash; its decisions come after the
 source's last approval. Messages of a safety-critical topic (``review/data/safety.yaml`` and
 the workspace's ``safety.yaml``) end approved in the source locale: a service does not start
-without them, and the demo export shows them in every locale. So the log never approves a translation whose source is unapproved or
+without them, and the demo export shows them in every locale (their translations too, when
+made from the current source). So the log never approves a translation whose source is unapproved or
 changed since it was translated (those stay drafts until someone reviews them).
 
 The output depends only on the workspace, ``--today`` and ``--seed``. Current approvals lie 20
@@ -222,7 +223,8 @@ def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
         source = items.get((item.key, source_locale))
         if not translation_ready(item, source, approved_at):
             continue  # never approve a translation of an unapproved or changed source
-        if scenario in ("stale_text", "expired", "stale_stage"):
+        if scenario in ("stale_text", "expired", "stale_stage") or (
+                item.message is not None and safety.is_critical(item.message.topics)):
             scenario = "approved"  # earlier versions would predate the source's approval
         events += events_for(item, scenario, signers(item, reviewers, rng), today, rng,
                              after=approved_at[item.key])
