@@ -109,8 +109,9 @@ def test_vitamin_k2_weekly_until_three_months_at_home(ws: Workspace) -> None:
 
 
 def test_money_and_procedures(ws: Workspace) -> None:
-    assert has_all(ja(ws, "p10w-maternity-handbook"), "妊婦のための支援給付", "5万円", "面談", "1人につき5万円")
-    assert has_all(en(ws, "p10w-maternity-handbook"), "50,000 yen", "for each baby")
+    assert has_all(ja(ws, "p10w-maternity-handbook"), "妊婦のための支援給付", "5万円", "面談", "8週間前",
+                   "子どもの数×5万円")
+    assert has_all(en(ws, "p10w-maternity-handbook"), "50,000 yen", "8 weeks before the due date", "for each baby")
     admin = ja(ws, "p38w-after-birth-admin")
     assert has_all(admin, "14日以内", "振り仮名", "2025年5月26日", "高校生年代", "所得制限なく", "15日以内",
                    "低体重児の届出", "2,500g未満")
