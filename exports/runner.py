@@ -37,7 +37,7 @@ from kizuna.exports.revision import catalog_revision
 
 #: canonical format every town gets by default
 CANONICAL = "json"
-SCHEMA_FILES = ("catalog-v1.schema.json", "manifest-v1.schema.json")
+SCHEMA_FILES = ("catalog-v1.schema.json", "manifest-v1.schema.json", "entry-v1.schema.json")
 
 Progress = Callable[[int, int, str], None]
 
@@ -256,6 +256,8 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     for name in sorted({f for p in plans for f in p.formats}):
         registry.get(name)  # load every exporter now: a broken plugin fails before any work
     options, warnings = export_options(workspace, known)
+    if request.as_of and "send_date" not in options.get("email", {}):
+        options["email"] = {**options.get("email", {}), "send_date": request.as_of}  # e-mail Date
     anchor = decisions_anchor(workspace)
     approval_map = approvals(workspace, now=request.as_of, check_log=False)
     revision = catalog_revision(workspace.root, exclude=[out])

@@ -13,6 +13,15 @@ Run it again whenever the sample's messages, towns, roster or policy change::
     .venv/bin/python -m kizuna.sample_decisions                 # kizuna/sample, today
     .venv/bin/python -m kizuna.sample_decisions --today 2026-11-27 --seed 7 --workspace DIR
 
+A translation (a message's or a town block's text in another locale) is approved only after
+its source: it gets decisions only when the source text ends approved and, for a message, the
+translation's ``source_hash`` is the current source text's hash; its decisions come after the
+source's last approval. Messages of a safety-critical topic (``review/data/safety.yaml`` and
+the workspace's ``safety.yaml``) end approved in the source locale: a service does not start
+without them, and the demo export shows them in every locale (their translations too, when
+made from the current source). So the log never approves a translation whose source is unapproved or
+changed since it was translated (those stay drafts until someone reviews them).
+
 The output depends only on the workspace, ``--today`` and ``--seed``. Current approvals lie 20
 to 200 days before ``--today`` (the expired ones 400 to 470), so with the yearly re-review
 period the first of them expire about 165 days after generation, as they would in a real
@@ -29,10 +38,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Sequence
 
+from kizuna.catalog.hashing import text_hash
 from kizuna.catalog.messages import LocaleText
 from kizuna.catalog.roster import Reviewer
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.review.checks.safety import SafetyData, safety_data
 from kizuna.review.decisions import log_path
 from kizuna.review.signoff import Item, all_items, counts, record_decision, status
 
@@ -123,11 +134,17 @@ def moment(today: date, days_ago: float, rng: random.Random) -> datetime:
 
 
 def events_for(item: Item, scenario: str, people: list[Reviewer], today: date,
-               rng: random.Random) -> list[Event]:
-    """The decisions that make ``item`` end in ``scenario``."""
+               rng: random.Random, after: datetime | None = None) -> list[Event]:
+    """The decisions that make ``item`` end in ``scenario`` (all of them after ``after``, when
+    given: a translation is reviewed after its source)."""
     if scenario == "draft" or not people:
         return []
     start = rng.uniform(400, 470) if scenario == "expired" else rng.uniform(20, 200)
+    if after is not None:
+        room = (datetime.combine(today, time(0), tzinfo=JST) - after).days - 2
+        if room < 14:  # decisions lie up to 12 days before ``start``: keep them in the past
+            return []
+        start = rng.uniform(13, room)
     old_text = earlier_text(item.text) if scenario == "stale_text" else None
     old_stage = earlier_stage(item.stage) if scenario == "stale_stage" else None
     people = rng.sample(people, len(people))
@@ -146,22 +163,71 @@ def events_for(item: Item, scenario: str, people: list[Reviewer], today: date,
     return out
 
 
+def translation_ready(item: Item, source: Item | None, approved_at: dict[str, datetime]) -> bool:
+    """A translation may be reviewed when its source ended approved and (for a message) the
+    translation was made from the current source text."""
+    if source is None or source.key not in approved_at:
+        return False
+    if item.message is None:
+        return True
+    recorded = item.message.texts[item.locale].source_hash
+    return recorded is not None and recorded == text_hash(source.text)
+
+
+def with_every_state(chosen: list[tuple[Item, str]], safety: SafetyData) -> list[tuple[Item, str]]:
+    """The scenarios, with each kind of state present at least once (a rare one may not come
+    up by chance): the first national, non-safety messages that drew ``approved`` take the
+    missing ones."""
+    present = {scenario for _, scenario in chosen}
+    missing = [s for s, _ in SCENARIOS if s not in present]
+    out = []
+    for item, scenario in chosen:
+        if missing and scenario == "approved" and item.message is not None and item.town is None \
+                and not safety.is_critical(item.message.topics):
+            scenario = missing.pop(0)
+        out.append((item, scenario))
+    return out
+
+
 def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
-    """Every event of the sample log, in time order."""
+    """Every event of the sample log, in time order: sources first, then translations (see the
+    module docstring)."""
     rng = random.Random(seed)
     reviewers = list(ws.reviewers.values())
+    source_locale = ws.config.source_locale
+    items = all_items(ws)
     events: list[Event] = []
-    for item in all_items(ws).values():
-        if item.town is not None:
-            mix = TOWN_SCENARIOS
-        elif item.locale != ws.config.source_locale:
-            mix = TRANSLATION_SCENARIOS
-        else:
-            mix = SCENARIOS
-        scenario = pick(rng, mix)
+    approved_at: dict[str, datetime] = {}
+    safety = safety_data(ws.root)
+    chosen: list[tuple[Item, str]] = []
+    for item in items.values():
+        if item.locale != source_locale:
+            continue
+        scenario = pick(rng, TOWN_SCENARIOS if item.town is not None else SCENARIOS)
         if scenario == "stale_text" and item.message is not None and item.town is not None:
             scenario = "approved"  # local messages live in town files: keep them simple
-        events += events_for(item, scenario, signers(item, reviewers, rng), today, rng)
+        if item.message is not None and safety.is_critical(item.message.topics):
+            scenario = "approved"  # safety messages are signed off before a service starts
+        chosen.append((item, scenario))
+    chosen = with_every_state(chosen, safety)
+    for item, scenario in chosen:
+        found = events_for(item, scenario, signers(item, reviewers, rng), today, rng)
+        approvals = [e.at for e in found if e.decision == "approve" and e.text is None and e.stage is None]
+        if scenario == "approved" and approvals:
+            approved_at[item.key] = max(approvals)
+        events += found
+    for item in items.values():
+        if item.locale == source_locale:
+            continue
+        scenario = pick(rng, TOWN_SCENARIOS if item.is_block else TRANSLATION_SCENARIOS)
+        source = items.get((item.key, source_locale))
+        if not translation_ready(item, source, approved_at):
+            continue  # never approve a translation of an unapproved or changed source
+        if scenario in ("stale_text", "expired", "stale_stage") or (
+                item.message is not None and safety.is_critical(item.message.topics)):
+            scenario = "approved"  # earlier versions would predate the source's approval
+        events += events_for(item, scenario, signers(item, reviewers, rng), today, rng,
+                             after=approved_at[item.key])
     return sorted(events, key=lambda e: (e.at, e.item.key, e.item.locale, e.reviewer))
 
 

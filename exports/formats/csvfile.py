@@ -4,7 +4,12 @@ UTF-8 with a byte order mark (so Excel opens Japanese correctly), CRLF line ends
 quoting, the columns of :mod:`exports.formats.tabular`. A text cell that a spreadsheet could take
 for a formula — one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or
 their full-width forms ``＝ ＋ － ＠`` — gets a leading apostrophe ``'`` (the OWASP rule for CSV
-injection); numbers are written as numbers.
+injection); numbers are written as numbers, booleans as ``true``/``false``.
+
+Read it as text: a town code ``011002`` loses its leading zero in any reader that guesses
+types — ``pandas.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")``, and
+in Excel *Data → From Text/CSV* with the columns set to Text (opening the file directly
+converts them).
 """
 from __future__ import annotations
 
@@ -22,7 +27,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def neutralise(value: Any) -> Any:
-    """A cell value that no spreadsheet evaluates (text only; numbers pass)."""
+    """A cell value that no spreadsheet evaluates (text only; numbers pass; a boolean is
+    ``true``/``false``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -14,16 +14,24 @@ Headers: ``From`` (``exports.email.from`` and ``from_name`` in kizuna.yaml; defa
 sets the real one), ``Subject`` (``exports.email.subject``, a template per locale rendered like
 message texts; default ``{{ town.name }}より（{{ stage.label }}）``), ``MIME-Version``, and
 ``X-Kizuna-*`` headers with town, locale, message id, stage, anchor, offset, send time, content
-hash and approval. There is no ``Date`` or ``Message-ID``: the sending system adds them at send
-time (and the file stays byte-identical between exports).
+hash and approval. There is no ``Date`` or ``Message-ID`` by default: a mail submission agent adds
+them at send time (RFC 6409 §8), and the file stays byte-identical between exports. A sender that
+relays the files as they are sets ``exports.email.date_and_message_id: true``: see
+:func:`sender_headers`.
+
+Header folding follows RFC 2047 §2 exactly (what ``Header(...).encode()`` without the header
+name did not): every encoded-word is at most 75 characters, every header line at most 76
+including the header name, and a word holds whole characters (an ISO-2022-JP word ends in
+ASCII), so a reader can decode each word on its own.
 """
 from __future__ import annotations
 
+import base64
 import re
+from datetime import date, datetime, time, timedelta, timezone
 from email import policy
-from email.header import Header
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import format_datetime, formataddr
 from typing import Any, Mapping
 
 from kizuna.catalog.channels import email_option, email_subject_template
@@ -36,6 +44,10 @@ from kizuna.exports.registry import FunctionExporter
 FOLDER = "email"
 DEFAULT_FROM = "noreply@example.invalid"
 MAX_LINE_OCTETS = 998
+#: RFC 2047 §2: an encoded-word is at most 75 characters; a header line holding one at most 76
+MAX_WORD = 75
+MAX_HEADER_LINE = 76
+JST = timezone(timedelta(hours=9), "JST")
 POLICY = policy.SMTP.clone(refold_source="none")
 
 
@@ -51,11 +63,11 @@ def one_line(value: str) -> str:
 
 def address(name: str, addr: str, charset: str) -> str:
     """``Name <addr>``: an ASCII name quoted when it has specials (``"City, Office"``), any
-    other as RFC 2047 words in ``charset``."""
+    other as RFC 2047 words in ``charset`` (folded for the ``From`` header)."""
     name = one_line(name)
     if name.isascii():
-        return formataddr((name, addr))
-    return f"{encode_header(name, charset)} <{addr}>"
+        return header_value("From", formataddr((name, addr)))
+    return fold_header("From", encoded_words(name, charset, first_room("From")), tail=f"<{addr}>")
 
 
 def sender_address(options: Mapping[str, Any], locale: str) -> str:
@@ -66,11 +78,119 @@ def sender_address(options: Mapping[str, Any], locale: str) -> str:
     return sender
 
 
-def encode_header(value: str, charset: str) -> str:
-    """An ASCII header value: RFC 2047 words in ``charset`` when needed, folded at 76."""
-    if value.isascii():
+def _word(chunk: str, charset: str) -> str:
+    data = chunk.encode("iso2022_jp" if charset == ISO_2022_JP else charset)
+    return f"=?{charset}?b?{base64.b64encode(data).decode('ascii')}?="
+
+
+def encoded_words(value: str, charset: str, first: int = MAX_WORD) -> list[str]:
+    """``value`` as RFC 2047 B-encoded words of at most 75 characters each (the first at most
+    ``first``: what fits beside the header name), every word holding whole characters (each
+    ISO-2022-JP word returns to ASCII at its end)."""
+    words: list[str] = []
+    chunk = ""
+    for char in value:
+        limit = min(first, MAX_WORD) if not words else MAX_WORD
+        if chunk and len(_word(chunk + char, charset)) > limit:
+            words.append(_word(chunk, charset))
+            chunk = ""
+        chunk += char
+    if chunk:
+        words.append(_word(chunk, charset))
+    return words
+
+
+def first_room(name: str) -> int:
+    """Characters left on the first line of header ``name`` after ``Name: ``."""
+    return MAX_HEADER_LINE - len(name) - 2
+
+
+def fold_header(name: str, words: list[str], tail: str = "") -> str:
+    """The value of header ``name`` made of ``words`` (and an ASCII ``tail``, e.g. an address)
+    folded at the spaces between them so that no line, ``Name: `` included, passes 76
+    characters. A first word that does not fit beside the name starts on the next line."""
+    lines: list[str] = []
+    line = ""
+    room = MAX_HEADER_LINE - len(name) - 2  # "Name: "
+    for part in [*words, *([tail] if tail else [])]:
+        candidate = f"{line} {part}" if line else part
+        if len(candidate) > room and (line or not lines):
+            lines.append(line)
+            line, room = part, MAX_HEADER_LINE - 1  # a continuation line starts with a space
+        else:
+            line = candidate
+    lines.append(line)
+    return "\r\n ".join(lines)
+
+
+def header_value(name: str, value: str) -> str:
+    """An ASCII value for header ``name``, folded at its spaces when the line would pass 76."""
+    if len(name) + 2 + len(value) <= MAX_HEADER_LINE:
         return value
-    return Header(value, charset).encode(linesep="\r\n")
+    return fold_header(name, value.split(" "))
+
+
+def encode_header(value: str, charset: str, name: str = "Subject") -> str:
+    """An ASCII value for header ``name``: RFC 2047 words in ``charset`` when needed, folded
+    to the limits of RFC 2047 §2 (see :func:`encoded_words`, :func:`fold_header`)."""
+    if value.isascii():
+        return header_value(name, value)
+    return fold_header(name, encoded_words(value, charset, first_room(name)))
+
+
+def send_date(options: Mapping[str, Any]) -> date | None:
+    value = options.get("send_date")
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ExportError(f"'{value}' is not a date like 2026-04-01", path="kizuna.yaml",
+                          field="exports.email.send_date") from None
+
+
+def sender_headers(catalog: TownCatalog, entry: Entry, options: Mapping[str, Any],
+                   sender: str) -> list[tuple[str, str]]:
+    """``Date`` and ``Message-ID`` when ``exports.email.date_and_message_id`` is true.
+
+    ``Date`` is the town's send time (JST, +0900) on ``exports.email.send_date`` or, when that
+    is not set, on the ``--as-of`` date of the export: export the files of one sending day with
+    ``--as-of`` that day. ``Message-ID`` is ``<message id>.<content hash>.<town>.<locale>@``
+    the sender's domain: the same text in the same town always has the same id, and a changed
+    text a new one. Without a date the export stops with an error saying what to give.
+    """
+    flag = options.get("date_and_message_id", False)
+    if not isinstance(flag, bool):
+        raise ExportError("must be true or false", path="kizuna.yaml",
+                          field="exports.email.date_and_message_id")
+    if not flag:
+        return []
+    day = send_date(options)
+    if day is None:
+        raise ExportError("Date needs the sending day: run the export with --as-of DATE (the day "
+                          "the files are sent), or set exports.email.send_date",
+                          path="kizuna.yaml", field="exports.email.date_and_message_id")
+    hour, minute = (int(x) for x in catalog.send_time.split(":"))
+    when = datetime.combine(day, time(hour, minute), tzinfo=JST)
+    domain = sender.rsplit("@", 1)[1]
+    ident = f"<{entry.message_id}.{entry.content_hash}.{catalog.town.code}.{catalog.locale}@{domain}>"
+    return [("Date", format_datetime(when)), ("Message-ID", ident)]
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def header_limit_violations(data: bytes) -> list[str]:
+    """The header lines of an e-mail file that break RFC 2047 §2: a line over 76 characters,
+    or an encoded-word over 75 (empty when the file keeps both limits)."""
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    found = []
+    for number, line in enumerate(head.split("\r\n"), 1):
+        if len(line) > MAX_HEADER_LINE:
+            found.append(f"line {number}: {len(line)} characters: {line}")
+        found += [f"line {number}: encoded-word of {len(w)} characters: {w}"
+                  for w in _ENCODED_WORD.findall(line) if len(w) > MAX_WORD]
+    return found
 
 
 def body_cte(text: str, charset: str) -> str:
@@ -95,9 +215,12 @@ def message_bytes(catalog: TownCatalog, entry: Entry, options: Mapping[str, Any]
         subject, _ = to_iso2022jp(subject, where=f"{place}, e-mail subject")
         from_name, _ = to_iso2022jp(from_name, where=f"{place}, e-mail from_name")
     msg = EmailMessage(policy=POLICY)
-    msg.set_raw("From", address(from_name, sender_address(options, catalog.locale), charset))
+    sender = sender_address(options, catalog.locale)
+    msg.set_raw("From", address(from_name, sender, charset))
     msg.set_raw("To", "undisclosed-recipients:;")
-    msg.set_raw("Subject", encode_header(subject, charset))
+    msg.set_raw("Subject", encode_header(subject, charset, "Subject"))
+    for name, value in sender_headers(catalog, entry, options, sender):
+        msg.set_raw(name, value)
     msg.set_raw("MIME-Version", "1.0")
     offset = entry.offset
     for name, value in (("Town", town.code), ("Locale", catalog.locale),
@@ -107,7 +230,7 @@ def message_bytes(catalog: TownCatalog, entry: Entry, options: Mapping[str, Any]
                         ("Send-Time", catalog.send_time), ("Content-Hash", entry.content_hash),
                         ("Approved", "yes" if entry.approved else "no"),
                         ("Approval-Ref", entry.approval.ref or "none")):
-        msg.set_raw(f"X-Kizuna-{name}", value)
+        msg.set_raw(f"X-Kizuna-{name}", header_value(f"X-Kizuna-{name}", value))
     msg.set_content(body, charset=charset, cte=body_cte(body, charset))
     return msg.as_bytes()
 

@@ -1,4 +1,4 @@
-"""RapidPro campaign import file (``rapidpro.json``), the worked example of a delivery adapter.
+r"""RapidPro campaign import file (``rapidpro.json``), the worked example of a delivery adapter.
 
 The file is a RapidPro export document (``version`` "13", ``campaigns``, ``fields``, ``groups``,
 empty ``flows`` and ``triggers``) that *Import* in RapidPro accepts. Per town and locale it holds
@@ -6,8 +6,16 @@ two campaigns of message events, because a registrant is counted from the due da
 and from the birth date after:
 
 * ``<town>(<code>) 妊娠中 <locale>`` on the group of the same name, events relative to the
-  contact field ``due_date`` (出産予定日), ``offset`` in days (negative: before the due date);
-* ``<town>(<code>) 出生後 <locale>`` on its group, events relative to ``birth_date`` (生年月日).
+  contact field ``due_date`` (label ``Due Date``: 出産予定日), ``offset`` in days (negative:
+  before the due date);
+* ``<town>(<code>) 出生後 <locale>`` on its group, events relative to ``birth_date`` (label
+  ``Birth Date``: 生年月日).
+
+Contact-field labels are ASCII because RapidPro accepts only names matching
+``^[A-Za-z0-9\- ]+$`` (at most 36 characters; ``ContactField.is_valid_name``) and silently
+replaces any other label on import. Campaign and group names may be Japanese but hold at most
+64 characters and no ``"`` or ``\`` (RapidPro's ``NameValidator``); a longer or invalid name is
+an error here rather than a name RapidPro cuts or rewrites.
 
 When a birth is registered, move the contact from the first group to the second (RapidPro stops
 a campaign's events for a contact who leaves its group), so remaining pregnancy messages drop.
@@ -23,12 +31,18 @@ A campaign message event holds at most 640 characters in a stock RapidPro (its
 ``exports.rapidpro.max_length`` sets another limit for an install configured otherwise.
 
 RapidPro offsets have no months. A month-based stage (``B2m``, ``B1y6m``) is converted to days
-with the mean Gregorian month: ``round(months × 30.436875) + days``; it may fire up to two days
-from the calendar date that the canonical JSON states exactly. UUIDs are UUID5 of town, locale
-and message, so a re-import updates the same campaign.
+with the mean Gregorian month: ``round(months × 30.436875) + days``; it fires up to **three**
+days before or after the calendar date that the canonical JSON states exactly (measured over
+every birth date of eight years and every month to 18 years; see the tests).
+
+Re-import: RapidPro matches a campaign and its group by UUID only when the file's ``site`` is
+the importing RapidPro's own host (``exports.rapidpro.site``); otherwise it matches them by
+**name**. Either way it deletes the campaign's events and creates them again from the file.
+UUIDs here are UUID5 of town, locale and message, so the same export is the same file.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, Mapping
 
@@ -45,7 +59,13 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kizuna.invalid/exports/rapid
 ISO639_3 = {"ja": "jpn", "en": "eng", "zh": "zho", "ko": "kor", "pt": "por", "es": "spa",
             "vi": "vie", "tl": "tgl", "ne": "nep", "id": "ind", "th": "tha", "fr": "fra",
             "de": "deu", "my": "mya", "si": "sin", "mn": "mon", "ru": "rus", "uk": "ukr"}
-FIELDS = {"due": ("due_date", "出産予定日"), "birth": ("birth_date", "生年月日")}
+#: contact field key and label (RapidPro: labels ``^[A-Za-z0-9\- ]+$``, at most 36 characters)
+FIELDS = {"due": ("due_date", "Due Date"), "birth": ("birth_date", "Birth Date")}
+FIELD_LABEL = re.compile(r"^[A-Za-z0-9\- ]+$")
+MAX_FIELD_LABEL = 36
+#: RapidPro's longest campaign or group name, and the characters a name cannot hold
+MAX_NAME = 64
+NAME_FORBIDDEN = ('"', "\\", "\0")
 PHASE_NAMES = {"due": "妊娠中", "birth": "出生後"}
 START_MODES = ("I", "S", "P")
 #: RapidPro's MSG_FIELD_SIZE: the longest text of a message campaign event
@@ -101,9 +121,24 @@ def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str,
     }
 
 
+def valid_field_label(label: str) -> bool:
+    """RapidPro keeps a contact-field label only when this holds (``ContactField.is_valid_name``)."""
+    return label == label.strip() and bool(FIELD_LABEL.match(label)) and len(label) <= MAX_FIELD_LABEL
+
+
+def check_name(name: str, town_code: str) -> str:
+    """A campaign or group name RapidPro imports as it is, else an error naming the town."""
+    bad = [c for c in NAME_FORBIDDEN if c in name]
+    if len(name) > MAX_NAME or bad or name != name.strip():
+        raise ExportError(f"the RapidPro campaign name '{name}' must be at most {MAX_NAME} characters "
+                          "without \" or \\ (RapidPro would cut or change it): shorten the town's name",
+                          path=f"towns/{town_code}.yaml", field="name")
+    return name
+
+
 def group(catalog: TownCatalog, anchor: str) -> dict[str, Any]:
     town = catalog.town
-    name = f"{town.name}({town.code}) {PHASE_NAMES[anchor]} {catalog.locale}"
+    name = check_name(f"{town.name}({town.code}) {PHASE_NAMES[anchor]} {catalog.locale}", town.code)
     return {"uuid": stable_uuid(town.code, catalog.locale, "group", anchor), "name": name}
 
 

@@ -1,8 +1,12 @@
 """XLSX for town staff and vendors who work in Excel (``catalog.xlsx``), written with openpyxl.
 
 One sheet ``messages`` with the columns of :mod:`exports.formats.tabular`, the header frozen.
-Every text cell is stored as a string cell, so a text starting with ``=`` is shown, never
-evaluated. The file is byte-identical for the same catalog: the document properties carry a
+Every text cell is stored as a string cell with the number format ``@`` (Text), so a text
+starting with ``=`` is shown, never evaluated, and a code like ``011002`` stays text with its
+leading zero in Excel and LibreOffice, also when a user edits the cell. pandas guesses types
+from the values, so read the text columns as text:
+``pandas.read_excel(path, dtype={c: str for c in tabular.TEXT_COLUMNS})``. ``approved`` is a
+real boolean cell (TRUE/FALSE). The file is byte-identical for the same catalog: the document properties carry a
 fixed date (2000-01-01T00:00:00Z, not the clock) and the ZIP entries a fixed time (1980-01-01).
 """
 from __future__ import annotations
@@ -26,6 +30,7 @@ FILENAME = "catalog.xlsx"
 SHEET = "messages"
 FIXED_PROPERTIES_TIME = datetime(2000, 1, 1)
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+TEXT_FORMAT = "@"
 _WIDTHS = {"text": 80, "stage_label": 14, "town_name": 12, "message_id": 28, "approval_ref": 24,
            "content_hash": 18}
 
@@ -42,6 +47,7 @@ def workbook(header: tuple[str, ...], data: list[list[Any]], title: str = SHEET)
         for cell in row_cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
+                cell.number_format = TEXT_FORMAT
     ws.freeze_panes = "A2"
     for i, name in enumerate(header, 1):
         ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(name, 10)

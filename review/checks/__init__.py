@@ -11,7 +11,7 @@ Public API (the names other packages call):
 * :data:`RULES`, :func:`config_for`, :func:`parse_config` — the registry and its configuration.
 
 Rules live one family per module (:mod:`.tone`, :mod:`.wordlists`, :mod:`.length`,
-:mod:`.readability`, :mod:`.templates`, :mod:`.coverage`) and register themselves with the
+:mod:`.readability`, :mod:`.templates`, :mod:`.coverage`, :mod:`.safety`) and register themselves with the
 engine (:mod:`.engine`) on import.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ from kizuna.catalog.towns import Town
 from kizuna.review.checks import coverage as _coverage  # noqa: F401  (registers rules)
 from kizuna.review.checks import length as _length  # noqa: F401
 from kizuna.review.checks import readability as _readability  # noqa: F401
+from kizuna.review.checks import safety as _safety  # noqa: F401
 from kizuna.review.checks import templates as _templates  # noqa: F401
 from kizuna.review.checks import tone as _tone  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
@@ -123,7 +124,8 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
         return []
     path = message_path(ws, message)
     scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
-    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=field_lengths(text, scope, message))
+    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=field_lengths(text, scope, message),
+               topics=message.topics)
     subject = Subject(message.id, locale, path, ignores=message)
     findings = list(run_text_rules(doc, cfg, subject))
     ctx = MessageContext(ws, message, locale, scope, doc)

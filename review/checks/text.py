@@ -320,8 +320,10 @@ class TextDoc:
 
     def __init__(self, source: str, locale: str = "ja", *, markdown: bool = False,
                  stage: Any = None, root: Any = None, cache: dict[Any, Any] | None = None,
-                 field_lengths: Mapping[str, int] | None = None) -> None:
+                 field_lengths: Mapping[str, int] | None = None, topics: Any = ()) -> None:
         self.source = source
+        #: the message's topics (empty for a draft outside a workspace): safety rules read them
+        self.topics = tuple(topics or ())
         #: longest value of each template field among the towns that send the text, so lengths
         #: count a field as it will be read, not as the one ``〇`` that stands for it
         self.field_lengths = dict(field_lengths or {})

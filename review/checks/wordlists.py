@@ -21,6 +21,10 @@ not read as "support for people with problems"::
       reason: 読み手を責める言い方です
       words: [母親失格, /親のせいで?/, {word: ダメな親, suggestion: ...}]
 
+In a message of a safety-critical topic, the words of ``allowed_words`` in ``safety.yaml`` are
+not flagged: 「命に関わる」「死に至ることがある」 are what clinicians require of a safety message
+(see :mod:`review.checks.safety`).
+
 The built-in files are ``review/data/terms.yaml`` and ``review/data/wordlist.yaml``; a workspace
 adds its own (options ``dictionary`` and ``lists``, paths relative to the workspace) and may turn
 the built-in ones off (``defaults: false``). Files are read once per change (cached by mtime);
@@ -237,14 +241,15 @@ def terms(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
       validate=_validate_files("lists"), options={"lists": [], "defaults": True},
       description="読み手を責める、不安をあおる、支援を「問題のある人のため」に見せる言葉")
 def wordlist(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
+    from kizuna.review.checks.safety import allowed_in  # safety imports this module
     for path in data_files(doc, "wordlist.yaml", list(opts["lists"]), opts["defaults"], "wordlist.yaml",
                            "checks.rules.tone/wordlist.options.lists"):
         for word in load_words(path):
             if word.lang != doc.lang:
                 continue
             for m in word.pattern.finditer(doc.plain):
-                if not m.group():
-                    continue
+                if not m.group() or allowed_in(doc, m.group()):
+                    continue  # a safety word in a safety-critical message (review/checks/safety.py)
                 text = (f"「{m.group()}」: {word.reason}（{word.category}）。" if doc.is_japanese
                         else f'"{m.group()}": {word.reason} ({word.category}).')
                 yield Hit(text, m.start(), m.end(), suggestion=word.suggestion)

@@ -191,7 +191,8 @@ def test_rapidpro_campaign_import(ws: Workspace, signoff, tmp_path: Path) -> Non
     pregnancy, after = doc["campaigns"]
     assert pregnancy["group"]["name"] == "世田谷区(131121) 妊娠中 ja"
     first = pregnancy["events"][0]
-    assert first["relative_to"] == {"key": "due_date", "label": "出産予定日"}
+    assert first["relative_to"] == {"key": "due_date", "label": "Due Date"}
+    assert all(rapidpro.valid_field_label(f["name"]) for f in doc["fields"])
     assert (first["offset"], first["unit"], first["delivery_hour"]) == (-210, "D", 7)
     assert first["event_type"] == "M" and first["base_language"] == "jpn"
     assert first["message"]["jpn"].startswith("妊娠10週")

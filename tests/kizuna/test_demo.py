@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from kizuna.catalog.workspace import load_workspace
 from kizuna.cli import main
+from kizuna.exports.formats import eml, rapidpro
 
 
 def test_demo_runs_every_step_and_says_where_the_results_are(tmp_path: Path) -> None:
@@ -28,6 +29,13 @@ def test_demo_runs_every_step_and_says_where_the_results_are(tmp_path: Path) -> 
     assert manifest["counts"]["towns"] == 4
     for name in ("out/coverage.png", "out/exports"):
         assert name.split("/")[-1] in result.output
+
+    # the delivery files are exact to their consumers (RFC 2047 header limits; RapidPro labels)
+    emails = list((out / "exports").glob("*/*/email/*.eml"))
+    assert emails and all(eml.header_limit_violations(p.read_bytes()) == [] for p in emails)
+    for path in (out / "exports").glob("*/*/rapidpro.json"):
+        fields = json.loads(path.read_text(encoding="utf-8"))["fields"]
+        assert fields and all(rapidpro.valid_field_label(f["name"]) for f in fields)
 
     # the demo folder is a workspace like any other, and the job left its files untouched
     assert len(load_workspace(target).messages) >= 80
