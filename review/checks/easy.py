@@ -117,7 +117,26 @@ def covered(text: str, words: frozenset[str]) -> set[int]:
 
 
 _READING_RE = re.compile(r"[」』]?[（(《]\s*[ぁ-ゖァ-ヺー・･ 　]+\s*[）)》]")
+_READING_AFTER_KANJI_RE = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff々」』])[（(《]\s*[ぁ-ゖァ-ヺー・･ 　]+\s*[）)》]")
 _NOTE_RE = re.compile(r"[（(][^（()）]{1,40}[）)]")
+
+
+def reading_spans(doc: TextDoc) -> list[tuple[int, int]]:
+    """``(start, end)`` of each reading in brackets after kanji (健診（けんしん）): the token rules
+    skip what is inside (a kana reading is not a word of the sentence), and lengths leave it out."""
+    cache = doc.__dict__.setdefault("_easy_readings", None)
+    if cache is None:
+        cache = [(m.start(), m.end()) for m in _READING_AFTER_KANJI_RE.finditer(doc.plain)]
+        doc.__dict__["_easy_readings"] = cache
+    return cache
+
+
+def sentence_tokens(doc: TextDoc) -> list[list[Token]]:
+    """Each sentence's tokens without those inside a reading in brackets."""
+    spans = reading_spans(doc)
+    if not spans:
+        return doc.sentence_tokens
+    return [[t for t in tokens if not any(s <= t.start < e for s, e in spans)] for tokens in doc.sentence_tokens]
 
 
 def reading_follows(text: str, end: int) -> bool:
@@ -154,8 +173,9 @@ def _validate_sentence(opts: Mapping) -> None:
 def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
-    for s, tokens in zip(doc.sentences, doc.sentence_tokens):
-        n = utf16_units(doc.plain[s.start:s.end]) + doc.field_extra(s.start, s.end)
+    for s, tokens in zip(doc.sentences, sentence_tokens(doc)):
+        readings = sum(min(e, s.end) - max(b, s.start) for b, e in reading_spans(doc) if b < s.end and e > s.start)
+        n = utf16_units(doc.plain[s.start:s.end]) - readings  # a field (the town's own text) counts as one
         if n > opts["max"]:
             yield Hit(f"やさしい日本語の文としては長すぎます（{n}文字、目安は{opts['max']}文字まで）。",
                       s.start, s.end, suggestion="一つの文で言うことは一つにして、文を分けましょう")
@@ -200,7 +220,7 @@ def double_negatives(tokens: Sequence[Token]) -> Iterator[tuple[int, int]]:
 def double_negative(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for i, j in double_negatives(tokens):
             start, end = tokens[max(i - 1, 0)].start, tokens[j].end
             yield Hit(f"「{doc.plain[start:end]}」は二重否定で、意味がわかりにくくなります。", start, end,
@@ -263,7 +283,7 @@ def honorifics(tokens: Sequence[Token]) -> Iterator[tuple[int, int, str]]:
 def honorific(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for i, j, plain in honorifics(tokens):
             start, end = tokens[i].start, tokens[j].end
             yield Hit(f"「{doc.plain[start:end]}」は尊敬語・謙譲語です。やさしい日本語では「です・ます」で書きます。",
@@ -305,7 +325,7 @@ def passive_causative_rule(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
     allow = frozenset(opts["allow"])
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for kind, i, j in passive_causative(tokens, allow):
             start, end = tokens[i].start, tokens[j].end
             yield Hit(f"「{doc.plain[start:end]}」は{_PC_LABEL[kind]}の形です。", start, end,
@@ -415,7 +435,7 @@ def loanword(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     allowed = glossary(doc, opts) | (common_loanwords() if opts["defaults"] else frozenset())
     ok = covered(doc.plain, glossary(doc, opts))
     seen: set[str] = set()
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for start, end in loanwords(tokens, doc.plain, allowed, ok):
             word = doc.plain[start:end]
             if word in seen:
@@ -451,7 +471,7 @@ def onomatopoeia(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
     allow = set(opts["allow"])
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for t in tokens:
             if mimetic(t) and t.surface not in allow and t.lemma not in allow:
                 yield Hit(f"「{t.surface}」は擬音語・擬態語で、日本語を学ぶ人にはわかりにくいことばです。",
@@ -478,7 +498,7 @@ def _validate_notation(opts: Mapping) -> None:
 
 def notation_problems(doc: TextDoc, opts: Mapping) -> Iterator[tuple[int, int, str, str]]:
     """``(start, end, message, suggestion)`` of each number, age, month or date written off style."""
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for i, t in enumerate(tokens):
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if t.pos2 == "数詞" and _KANJI_NUMERAL_RE.match(t.surface) and nxt is not None \
@@ -554,7 +574,7 @@ def directives(tokens: Sequence[Token]) -> Iterator[tuple[int, int]]:
 def directive(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
-    for tokens in doc.sentence_tokens:
+    for tokens in sentence_tokens(doc):
         for i, j in directives(tokens):
             start, end = tokens[i].start, tokens[j].end
             yield Hit(f"「{doc.plain[start:end]}」は、読み手にすることを指示する言い方です。", start, end,
