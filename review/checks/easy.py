@@ -46,6 +46,7 @@ from kizuna.catalog.channels import utf16_units
 from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
 from kizuna.review.checks.text import TextDoc, Token
+from kizuna.review.checks.tone import _quoted
 from kizuna.review.checks.wordlists import _load, _mtime
 
 GLOSSARY_FILE = "easy_glossary.yaml"
@@ -62,14 +63,22 @@ def _data_path(name: str) -> Path:
 
 
 @lru_cache(maxsize=1)
-def kanji_grades() -> dict[str, int]:
-    """Kanji → school grade (1–6 教育漢字, 8 the other 常用漢字), from ``review/data/kanji_grades.tsv``."""
-    grades: dict[str, int] = {}
+def kanji_table() -> dict[str, tuple[int, int]]:
+    """Kanji → (school grade: 1–6 教育漢字, 8 the other 常用漢字; old JLPT level 4 (easiest) to 1,
+    0 for none), from ``review/data/kanji_grades.tsv``."""
+    table: dict[str, tuple[int, int]] = {}
     for line in _data_path("kanji_grades.tsv").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            kanji, grade, _ = line.split("\t")
-            grades[kanji] = int(grade)
-    return grades
+            kanji, grade, jlpt = line.split("\t")
+            table[kanji] = (int(grade), int(jlpt or 0))
+    return table
+
+
+def easy_kanji(max_grade: int, jlpt_old: int) -> frozenset[str]:
+    """Kanji read without help: 教育漢字 up to ``max_grade``, and those of the old JLPT levels
+    ``jlpt_old`` to 4 (3: the 3級 and 4級 kanji; 0: none)."""
+    return frozenset(k for k, (grade, jlpt) in kanji_table().items()
+                     if grade <= max_grade or (jlpt_old and jlpt >= jlpt_old))
 
 
 def _words_from_data(data: Any, path: Path) -> frozenset[str]:
@@ -191,7 +200,7 @@ def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
 
 _NEG_LEMMAS = {"ない", "無い", "ず", "ぬ"}
 #: what may stand between the two negations: わけ・こと・はず, では・とは・も, 言う・限る, だ
-_BETWEEN_LEMMAS = {"訳", "事", "筈", "は", "で", "も", "と", "じゃ", "言う", "限る", "だ", "ます", "無い"}
+_BETWEEN_LEMMAS = {"訳", "事", "筈", "は", "で", "も", "と", "じゃ", "言う", "限る", "だ", "ます", "有る", "ある"}
 
 
 def _is_neg(t: Token) -> bool:
@@ -341,9 +350,9 @@ _KANJI_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]+")
 
 
 def hard_words(text: str, *, max_grade: int, max_compound: int, ruby: bool,
-               allowed: frozenset[str]) -> Iterator[tuple[int, int, str]]:
+               allowed: frozenset[str], jlpt_old: int = 0) -> Iterator[tuple[int, int, str]]:
     """``(start, end, why)`` of the first occurrence of each hard kanji word without a reading."""
-    grades = kanji_grades()
+    easy = easy_kanji(max_grade, jlpt_old)
     ok = covered(text, allowed)
     explained: set[str] = set()
     reported: set[str] = set()
@@ -357,12 +366,12 @@ def hard_words(text: str, *, max_grade: int, max_compound: int, ruby: bool,
         free = [k for k in range(start, end) if k not in ok]
         if not free:
             continue
-        hard = [text[k] for k in free if text[k] != "々" and grades.get(text[k], 99) > max_grade]
+        hard = [text[k] for k in free if text[k] != "々" and text[k] not in easy]
         long = len(word) > max_compound
         whys = []
         if hard and not ruby:
-            whys.append(f"{'・'.join(dict.fromkeys(hard))} は{'教育漢字の' + str(max_grade) + '年生' if max_grade <= 6 else '常用漢字'}"
-                        f"までにない漢字です")
+            level = f"教育漢字の{max_grade}年生まで" if max_grade <= 6 else "常用漢字"
+            whys.append(f"{'・'.join(dict.fromkeys(hard))} は{level}の漢字ではありません")
         if long:
             whys.append(f"漢字が{len(word)}字続く長いことばです")
         if whys:
@@ -372,6 +381,8 @@ def hard_words(text: str, *, max_grade: int, max_compound: int, ruby: bool,
 
 def _validate_hard(opts: Mapping) -> None:
     require_at_least(opts, 1, "max_grade", "max_compound")
+    if opts["jlpt_old"] > 4:
+        raise KizunaError("must be 1–4 (the old JLPT level whose kanji are read without help) or 0", field="jlpt_old")
     if opts["max_grade"] > 8:
         raise KizunaError("must be 1–6 (教育漢字 by school year) or 8 (every 常用漢字)", field="max_grade")
     require_texts(opts, "allow")
@@ -379,7 +390,7 @@ def _validate_hard(opts: Mapping) -> None:
 
 @rule("easy/hard-word", "やさしい日本語：むずかしい漢字のことば", level="warning", scope="text",
       languages=["ja"], lint=True, validate=_validate_hard,
-      options={"max_grade": 4, "max_compound": 4, "ruby": False, "allow": list(EVERYDAY_KANJI_WORDS),
+      options={"max_grade": 4, "jlpt_old": 3, "max_compound": 4, "ruby": False, "allow": list(EVERYDAY_KANJI_WORDS),
                "glossary": GLOSSARY_FILE},
       description="教育漢字の max_grade 年生（既定4）より上の漢字や、5字以上の漢字の複合語に、"
                   "読み方（けんしん）がない")
@@ -387,7 +398,7 @@ def hard_word(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
     for start, end, why in hard_words(doc.plain, max_grade=opts["max_grade"], max_compound=opts["max_compound"],
-                                      ruby=opts["ruby"], allowed=glossary(doc, opts)):
+                                      ruby=opts["ruby"], allowed=glossary(doc, opts), jlpt_old=opts["jlpt_old"]):
         word = doc.plain[start:end]
         yield Hit(f"「{word}」に読み方がありません（{why}）。", start, end,
                   suggestion=f"やさしいことばに言いかえるか、「{word}（よみかた）」のように読み方を書きましょう。"
@@ -485,7 +496,7 @@ _KANJI_NUMERAL_RE = re.compile(f"^[{_KANJI_NUMERALS}]+$")
 _FULLWIDTH_DIGITS_RE = re.compile(r"[０-９]+")
 _AGE_RE = re.compile(r"(?<=[0-9０-９〇])\s*(歳|才|さい)")
 _MONTH_RE = re.compile(r"(?<=[0-9０-９〇])\s*(か月|ヶ月|ケ月|カ月|ヵ月|ケ月)")
-_SLASH_DATE_RE = re.compile(r"(?<![\w/.:])(1[0-2]|0?[1-9])/(3[01]|[12][0-9]|0?[1-9])(?![\w/])")
+_SLASH_DATE_RE = re.compile(r"(?<![0-9A-Za-z/.:_-])(1[0-2]|0?[1-9])/(3[01]|[12][0-9]|0?[1-9])(?![0-9A-Za-z/])")
 _AGES = ("歳", "さい")
 
 
@@ -557,14 +568,17 @@ def notation(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
 # --- easy/directive ---------------------------------------------------------------------------------
 
 def directives(tokens: Sequence[Token]) -> Iterator[tuple[int, int]]:
-    """``(first, last)`` of each 「〜ましょう」 that is not a question (〜ましょうか)."""
+    """``(first, last)`` of each 「〜ましょう」 that is not a question (〜ましょうか) or quoted speech
+    (「がんばりましょう」と言わなくても)."""
     for i, t in enumerate(tokens):
-        if t.pos1 == "助動詞" and t.lemma == "ます" and t.cform.startswith("意志推量形"):
+        if t.pos1 == "助動詞" and t.lemma == "ます" and t.cform.startswith("意志推量形") and not _quoted(tokens, i):
             j = i + 1 if i + 1 < len(tokens) and tokens[i + 1].lemma == "う" else i
             after = tokens[j + 1] if j + 1 < len(tokens) else None
             if after is not None and after.surface == "か" and after.pos1 == "助詞":
                 continue
             first = i - 1 if i and tokens[i - 1].pos1 in ("動詞", "助動詞") else i
+            if first == i - 1 and tokens[first].lemma == "為る" and first and tokens[first - 1].pos1 == "名詞":
+                first -= 1  # 予約しましょう
             yield first, j
 
 
