@@ -32,6 +32,9 @@ A word the workspace wants without a reading (a town name, 母子手帳, ロタ�
 glossary, ``easy_glossary.yaml`` (option ``glossary``)::
 
     words: [母子手帳, ロタウイルス, {word: 世田谷区, note: 区の名前}]
+
+Each rule also reads the towns' blocks written in a plain-language locale
+(``blocks: {B0d: {ja-easy: ...}}``), through a workspace-scope companion registered at the end.
 """
 from __future__ import annotations
 
@@ -595,3 +598,35 @@ def directive(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
                       suggestion="できること（〜できます）、役に立つこと（〜すると安心です）を書くか、"
                                  "お願いするときは「〜してください」と書きましょう")
 
+
+
+# --- town blocks --------------------------------------------------------------------------------
+
+def _block_rule(text_rule: Any) -> Any:
+    """A workspace-scope companion of an easy/* text rule: the same rule on each town's blocks
+    written in a plain-language locale (``blocks: {B0d: {ja-easy: ...}}``)."""
+
+    def on_blocks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+        plain = set(getattr(ctx.ws.config, "plain_locales", ()) or ())
+        for town in ctx.towns:
+            path = str(Path(ctx.ws.town_path(town.code)).relative_to(ctx.ws.root))
+            for stage, by_locale in town.blocks.items():
+                for locale, text in by_locale.items():
+                    if locale not in plain or (ctx.locales is not None and locale not in ctx.locales):
+                        continue
+                    doc = TextDoc(text, locale, stage=stage, root=ctx.ws.root, plain_language=True)
+                    for hit in text_rule(doc, opts):
+                        start, end = doc.source_span(hit.start or 0, hit.end if hit.end is not None else hit.start or 0)
+                        yield Hit(f"{town.name}のブロック（{stage}）: {hit.message}", start, end, hit.suggestion,
+                                  town=town.code, stage=str(stage), locale=locale, path=path, text=text)
+
+    on_blocks.__doc__ = f"{text_rule.__name__} on the towns' plain-language blocks"
+    return on_blocks
+
+
+for _rule_id, _func in (("easy/sentence-length", sentence_length), ("easy/double-negative", double_negative),
+                        ("easy/honorific", honorific), ("easy/passive-causative", passive_causative_rule),
+                        ("easy/hard-word", hard_word), ("easy/loanword", loanword),
+                        ("easy/onomatopoeia", onomatopoeia), ("easy/notation", notation),
+                        ("easy/directive", directive)):
+    rule(_rule_id, "", level="warning", scope="workspace")(_block_rule(_func))

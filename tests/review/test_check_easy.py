@@ -179,3 +179,16 @@ def test_sample_ja_easy_texts_pass_the_easy_rules(sample_ws) -> None:
     texts = [m.text("ja-easy") for m in sample_ws.messages.values() if m.text("ja-easy")]
     assert not any("ましょう" in t for t in texts)
     assert any("保健師（ほけんし）" in t for t in texts) and any("結核（けっかく）" in t for t in texts)
+
+
+def test_town_blocks_in_the_easy_locale_are_checked(make_workspace) -> None:
+    from tests.conftest import SMALL_TOWN
+
+    town = {**SMALL_TOWN, "locales": ["ja", "ja-easy"],
+            "blocks": {"B0d": {"ja": "【松本市より】出生届は14日以内に提出できます。",
+                               "ja-easy": "【松本市より】出生届は、早めに出しましょう。"}}}
+    root = make_workspace(towns=[town])
+    found = [f for f in run_checks(load_workspace(root)) if f.rule.startswith("easy/")]
+    assert {(f.rule, f.town, f.locale, f.stage) for f in found} == {
+        ("easy/hard-word", "202029", "ja-easy", "B0d"), ("easy/directive", "202029", "ja-easy", "B0d")}
+    assert all(f.path == "towns/202029.yaml" and f.line == 1 for f in found)
