@@ -282,6 +282,9 @@ def honorifics(tokens: Sequence[Token]) -> Iterator[tuple[int, int, str]]:
             continue
         if t.lemma in _HONORIFIC and t.lemma != "下さる":
             start = i - 1 if prev is not None and prev.pos1 == "接頭辞" and prev.lemma == "御" else i
+            if prev is not None and prev.pos1 == "名詞" and i >= 2 and tokens[i - 2].lemma == "御" \
+                    and tokens[i - 2].pos1 == "接頭辞":
+                start = i - 2  # ご連絡申し上げます
             yield start, i, _HONORIFIC[t.lemma]
             continue
         if t.pos1 == "接頭辞" and t.lemma == "御" and nxt is not None and i + 3 < len(tokens) \
@@ -296,7 +299,13 @@ def honorific(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     if not _applies(doc):
         return
     for tokens in sentence_tokens(doc):
-        for i, j, plain in honorifics(tokens):
+        merged: list[list] = []
+        for i, j, plain in honorifics(tokens):  # お伺い + いたします: one finding
+            if merged and tokens[merged[-1][1]].end == tokens[i].start:
+                merged[-1][1] = j
+            else:
+                merged.append([i, j, plain])
+        for i, j, plain in merged:
             start, end = tokens[i].start, tokens[j].end
             yield Hit(f"「{doc.plain[start:end]}」は尊敬語・謙譲語です。やさしい日本語では「です・ます」で書きます。",
                       start, end, suggestion=f"「{plain}」のように、ふつうの「です・ます」で書きましょう")
