@@ -77,6 +77,7 @@ def kanji_table() -> dict[str, tuple[int, int]]:
     return table
 
 
+@lru_cache(maxsize=8)
 def easy_kanji(max_grade: int, jlpt_old: int) -> frozenset[str]:
     """Kanji read without help: 教育漢字 up to ``max_grade``, and those of the old JLPT levels
     ``jlpt_old`` to 4 (3: the 3級 and 4級 kanji; 0: none)."""
