@@ -37,7 +37,7 @@ FORMAT_VERSION = 1
 GITIGNORE = ("# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
              "# local state: the write lock, caches, the workbook seal key (see docs)\n.kizuna/\n")
 CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "fallbacks", "policies", "checks", "review",
-                 "exports"}
+                 "exports", "plain_language"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,16 @@ class Config:
     policies: Mapping[str, CadencePolicy] = field(default_factory=lambda: dict(BUILTIN_POLICIES))
     #: sections owned by other packages (``checks``, ``review``, ``exports``), validated there
     sections: Mapping[str, Any] = field(default_factory=dict)
+    #: locales written in plain language (やさしい日本語), held to the ``easy/*`` checks;
+    #: ``None`` (the file does not say): every locale named ``*-easy``
+    plain_language: tuple[str, ...] | None = None
+
+    @property
+    def plain_locales(self) -> tuple[str, ...]:
+        """The plain-language locales: as ``plain_language:`` lists them, else the ``*-easy`` ones."""
+        if self.plain_language is not None:
+            return self.plain_language
+        return tuple(loc for loc in self.locales if loc.endswith("-easy"))
 
     def locale_chain(self, locale: str) -> list[str]:
         """``locale`` followed by its fallbacks, in the order they are tried."""
@@ -107,7 +117,13 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     for key, value in sections.items():
         if not isinstance(value, Mapping):
             raise f.error(key, "must be a mapping")
-    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections)
+    plain: tuple[str, ...] | None = None
+    if f.has("plain_language"):
+        plain = tuple(f.str_list("plain_language", pattern=LOCALE_RE, hint="a locale like ja-easy"))
+        for loc in plain:
+            if loc not in locales:
+                raise f.error("plain_language", f"'{loc}' is not one of the locales ({', '.join(locales)})")
+    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections, plain)
 
 
 def config_to_data(config: Config) -> dict[str, Any]:
@@ -121,6 +137,8 @@ def config_to_data(config: Config) -> dict[str, Any]:
     own = {n: p.to_data() for n, p in config.policies.items() if BUILTIN_POLICIES.get(n) is not p}
     if own:
         data["policies"] = own
+    if config.plain_language is not None:
+        data["plain_language"] = list(config.plain_language)
     data.update(config.sections)
     return data
 

@@ -19,7 +19,7 @@ from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.catalog.workspace import CONFIG_FILE, config_from_data, find_root
 from kizuna import __version__
 from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
-from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_checks
+from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_checks, with_plain_locales
 from kizuna.review.checks.engine import default_config
 from kizuna.review.checks.sarif import file_position, to_sarif
 from kizuna.review.coverage import coverage_frame, coverage_heatmap
@@ -117,7 +117,7 @@ def lint_config(app: App) -> CheckConfig:
     except WorkspaceError:
         return default_config()
     config = config_from_data(yamlio.read(root / CONFIG_FILE), root / CONFIG_FILE)
-    return parse_config(config.section("checks"), root=root)
+    return with_plain_locales(parse_config(config.section("checks"), root=root), config)
 
 
 def _read(path: str) -> str:

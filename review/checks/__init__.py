@@ -11,11 +11,13 @@ Public API (the names other packages call):
 * :data:`RULES`, :func:`config_for`, :func:`parse_config` — the registry and its configuration.
 
 Rules live one family per module (:mod:`.tone`, :mod:`.wordlists`, :mod:`.length`,
-:mod:`.readability`, :mod:`.templates`, :mod:`.coverage`, :mod:`.safety`) and register themselves with the
+:mod:`.readability`, :mod:`.templates`, :mod:`.coverage`, :mod:`.safety`, :mod:`.easy` for
+やさしい日本語) and register themselves with the
 engine (:mod:`.engine`) on import.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -25,6 +27,7 @@ from kizuna.catalog.messages import Message
 from kizuna.catalog.templating import field_value, stage_context, variables_used
 from kizuna.catalog.towns import Town
 from kizuna.review.checks import coverage as _coverage  # noqa: F401  (registers rules)
+from kizuna.review.checks import easy as _easy  # noqa: F401
 from kizuna.review.checks import length as _length  # noqa: F401
 from kizuna.review.checks import readability as _readability  # noqa: F401
 from kizuna.review.checks import safety as _safety  # noqa: F401
@@ -42,7 +45,14 @@ __all__ = ["RULES", "CheckConfig", "Rule", "check_message", "check_text", "confi
 
 def config_for(ws: Any) -> CheckConfig:
     """The effective check configuration of a workspace (errors name kizuna.yaml and field)."""
-    return parse_config(ws.config.section("checks"), root=Path(ws.root))
+    cfg = parse_config(ws.config.section("checks"), root=Path(ws.root))
+    return with_plain_locales(cfg, ws.config)
+
+
+def with_plain_locales(cfg: CheckConfig, ws_config: Any) -> CheckConfig:
+    """``cfg`` knowing which locales the workspace writes in plain language (``plain_language``)."""
+    plain = getattr(ws_config, "plain_locales", None)
+    return cfg if plain is None else replace(cfg, plain_locales=frozenset(plain))
 
 
 def _resolve(config: Any) -> CheckConfig:
@@ -58,7 +68,7 @@ def _resolve(config: Any) -> CheckConfig:
 
 
 def _doc(text: str, locale: str, config: CheckConfig, **kw: Any) -> TextDoc:
-    return TextDoc(text, locale, root=config.root, cache=config.cache, **kw)
+    return TextDoc(text, locale, root=config.root, cache=config.cache, plain_language=config.is_plain(locale), **kw)
 
 
 def check_text(text: str, locale: str, *, config: Any = None, markdown: bool = False,

@@ -142,11 +142,20 @@ class CheckConfig:
 
     settings: Mapping[str, RuleSetting]
     root: Path | None = None
+    #: locales held to the plain-language (``easy/*``) rules: ``kizuna.yaml``'s ``plain_language``;
+    #: ``None`` outside a workspace: every locale named ``*-easy``
+    plain_locales: frozenset[str] | None = None
     #: what rules look up once per run (data files); a new configuration starts empty
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def setting(self, rule_id: str) -> RuleSetting:
         return self.settings[rule_id]
+
+    def is_plain(self, locale: str) -> bool:
+        """Whether texts in ``locale`` are written in plain language (やさしい日本語)."""
+        if self.plain_locales is not None:
+            return locale in self.plain_locales
+        return locale.endswith("-easy")
 
     def enabled_rules(self, rule_ids: Iterable[str] | None = None) -> list[Rule]:
         wanted = set(rule_ids) if rule_ids is not None else None

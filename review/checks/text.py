@@ -320,10 +320,14 @@ class TextDoc:
 
     def __init__(self, source: str, locale: str = "ja", *, markdown: bool = False,
                  stage: Any = None, root: Any = None, cache: dict[Any, Any] | None = None,
-                 field_lengths: Mapping[str, int] | None = None, topics: Any = ()) -> None:
+                 field_lengths: Mapping[str, int] | None = None, topics: Any = (),
+                 plain_language: bool | None = None) -> None:
         self.source = source
         #: the message's topics (empty for a draft outside a workspace): safety rules read them
         self.topics = tuple(topics or ())
+        #: written in plain language (やさしい日本語): the ``easy/*`` rules apply; by default the
+        #: ``*-easy`` locales (a workspace lists its own in ``kizuna.yaml``'s ``plain_language``)
+        self.plain_language = locale.endswith("-easy") if plain_language is None else plain_language
         #: longest value of each template field among the towns that send the text, so lengths
         #: count a field as it will be read, not as the one ``〇`` that stands for it
         self.field_lengths = dict(field_lengths or {})
