@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "review",
     "author",
     "export",
+    "survey",
 )
 
 
