@@ -159,42 +159,50 @@ def link_evidence(ws: Workspace, surveys: Surveys, table: pd.DataFrame, *, year:
         tag_map.setdefault(r, []).extend(filter(None, re.split(r"[\s,;]+", mids)))
     found: dict[str, Evidence] = {}
     windows: dict[tuple[str, str], list[tuple[str, frozenset[str]]]] = {}
-    for idx in part.index[is_evidence | part["response"].isin(tag_map)]:
-        row = part.loc[idx]
+    invitation_ok: dict[str, bool] = {}
+    chosen = part[(is_evidence | part["response"].isin(tag_map)).to_numpy()]
+    low_rows = low.loc[chosen.index].to_numpy() if scale else None
+    theme_ids = list(themed.columns)
+    theme_rows = themed.loc[chosen.index].to_numpy()
+    text_rows = chosen[texts].to_numpy(dtype=object) if texts else None
+    columns = [chosen[c].tolist() for c in ("response", "town", "stage", "message")]
+    for i, (response, town, stage, mid) in enumerate(zip(*columns)):
         links: dict[str, str] = {}
-        mid = row.get("message") or ""
         if mid:
-            try:
-                if SURVEY_TOPIC not in ws.message(mid).topics:
-                    links[mid] = "invitation"
-            except KizunaError:
-                pass
+            if mid not in invitation_ok:
+                try:
+                    invitation_ok[mid] = SURVEY_TOPIC not in ws.message(mid).topics
+                except KizunaError:
+                    invitation_ok[mid] = False
+            if invitation_ok[mid]:
+                links[mid] = "invitation"
         topics: set[str] = set()
-        lows = [q.id for q in scale if low.at[idx, q.id]]
-        for q in scale:
-            if low.at[idx, q.id]:
+        lows = [q.id for j, q in enumerate(scale) if low_rows[i, j]] if low_rows is not None else []
+        for j, q in enumerate(scale):
+            if low_rows[i, j]:
                 topics |= set(q.topics)
-        row_themes = [t for t in themed.columns if themed.at[idx, t]]
+        row_themes = [t for j, t in enumerate(theme_ids) if theme_rows[i, j]]
         for t in row_themes:
             topics |= theme_topics.get(t, set())
-        if topics and row["stage"] and row["town"] in ws.towns:
-            key = (row["town"], row["stage"])
+        if topics and stage and town in ws.towns:
+            key = (town, stage)
             if key not in windows:
-                windows[key] = _sent_before(ws, row["town"], Stage.parse(row["stage"]), settings.window_days)
+                windows[key] = _sent_before(ws, town, Stage.parse(stage), settings.window_days)
             for m, mt in windows[key]:
                 if mt & topics:
                     links.setdefault(m, "window")
-        for m in tag_map.get(row["response"], []):
+        for m in tag_map.get(response, []):
             links[m] = "tag"
         if not links:
             continue
-        quote = "\n".join(str(row[t]) for t in texts if isinstance(row[t], str) and row[t].strip())
+        quote = "\n".join(str(v) for v in text_rows[i] if isinstance(v, str) and v.strip()) \
+            if text_rows is not None else ""
         for m, how in links.items():
             ev = found.setdefault(m, Evidence(m, year))
-            ev.responses.add(row["response"])
+            ev.responses.add(response)
             ev.how.add(how)
-            ev.towns.add(row["town"])
-            ev.per_town[row["town"]] = ev.per_town.get(row["town"], 0) + 1
+            ev.towns.add(town)
+            ev.per_town[town] = ev.per_town.get(town, 0) + 1
             for q in lows:
                 ev.low[q] = ev.low.get(q, 0) + 1
             for t in row_themes:

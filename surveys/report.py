@@ -54,16 +54,18 @@ class Pool:
     table: pd.DataFrame  # the year's responses
     all_years: pd.DataFrame
     min_cell: int
-    scores_town: pd.DataFrame
+    #: per town (the key), split once so that each report is a lookup, not a scan
+    scores_town: dict[str, pd.DataFrame]
     scores_pool: pd.DataFrame
-    dist_town: dict[str, pd.DataFrame]
+    dist_town: dict[str, dict[str, pd.DataFrame]]
     dist_pool: dict[str, pd.DataFrame]
-    by_stage: pd.DataFrame
-    by_locale: pd.DataFrame
+    by_stage: dict[str, pd.DataFrame]
+    by_locale: dict[str, pd.DataFrame]
     town_n: pd.Series
     themes_town: pd.DataFrame
     texts_town: pd.Series
-    trend: pd.DataFrame
+    trend: dict[str, pd.DataFrame]
+    screening: dict[str, pd.DataFrame]
     evidence: dict[str, Evidence]
     synthetic: bool
 
@@ -82,24 +84,35 @@ def prepare(ws: Workspace, surveys: Surveys, table: pd.DataFrame, *, year: int |
     questions = list(surveys.all_questions().values())
     choice = [q for q in questions if q.is_choice and q.type != "screening"]
     texts = [q.id for q in questions if q.type == "text" and q.id in part]
+    screening = [q.id for q in questions if q.type == "screening" and q.id in part]
     themed = response_themes(part, texts)
     themed["town"] = part["town"]
     answered = part[texts].notna().any(axis=1) if texts else pd.Series(False, index=part.index)
     return Pool(
         year=year, surveys=surveys, table=part, all_years=table, min_cell=k,
-        scores_town=scale_scores(part, questions, ("town",), min_cell=1, low_score=surveys.settings.low_score),
+        scores_town=by_town(scale_scores(part, questions, ("town",), min_cell=1, low_score=surveys.settings.low_score)),
         scores_pool=scale_scores(part, questions, (), min_cell=1, low_score=surveys.settings.low_score),
-        dist_town={q.id: distribution(part, q, ("town",), min_cell=1) for q in choice},
+        dist_town={q.id: by_town(distribution(part, q, ("town",), min_cell=1)) for q in choice},
         dist_pool={q.id: distribution(part, q, (), min_cell=1) for q in choice},
-        by_stage=part.groupby(["town", "stage"]).size().rename("n").reset_index(),
-        by_locale=part.groupby(["town", "locale"]).size().rename("n").reset_index(),
+        by_stage=by_town(part.groupby(["town", "stage"]).size().rename("n").reset_index()),
+        by_locale=by_town(part.groupby(["town", "locale"]).size().rename("n").reset_index()),
         town_n=part.groupby("town").size(),
         themes_town=themed.groupby("town").sum(),
         texts_town=answered.groupby(part["town"]).sum(),
-        trend=scale_scores(table, questions, ("town", "year"), min_cell=1),
+        trend=by_town(scale_scores(table, questions, ("town", "year"), min_cell=1)),
+        screening=by_town(part[["town", *screening]]) if screening else {},
         evidence=link_evidence(ws, surveys, table, year=year) if link else {},
         synthetic=SYNTHETIC_COLUMN in table and table[SYNTHETIC_COLUMN].astype(str).eq("True").any(),
     )
+
+
+EMPTY = pd.DataFrame(columns=["question", "town", "value", "label", "n", "count", "share"])
+EMPTY_COUNTS = pd.DataFrame(columns=["town", "stage", "locale", "n"])
+
+
+def by_town(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``frame`` split by its ``town`` column (one pass)."""
+    return {str(code): part for code, part in frame.groupby("town", sort=False)}
 
 
 # pieces (pure) ---------------------------------------------------------------------------------
@@ -155,15 +168,15 @@ def _pool_visible(pool_n: float, town_n: float, k: int) -> bool:
 
 def _score_rows(pool: Pool, code: str, questions: Sequence[Question]) -> list[dict[str, Any]]:
     k = pool.min_cell
-    town = pool.scores_town[pool.scores_town["town"] == code].set_index("question")
-    nat = pool.scores_pool.set_index("question")
+    town = {r["question"]: r for r in pool.scores_town[code].to_dict("records")} if code in pool.scores_town else {}
+    nat = {r["question"]: r for r in pool.scores_pool.to_dict("records")}
     rows = []
     for q in questions:
-        if q.type != "scale5" or q.id not in nat.index:
+        if q.type != "scale5" or q.id not in nat:
             continue
-        t = town.loc[q.id] if q.id in town.index else None
+        t = town.get(q.id)
         n = float(t["n"]) if t is not None else 0.0
-        p = nat.loc[q.id]
+        p = nat[q.id]
         row = {"text": q.wording("ja"), "hidden": n < k, "n": int(n),
                "pool_hidden": not _pool_visible(float(p["n"]), n, k),
                "pool_mean": f"{p['mean']:.2f}", "pool_positive": pct(p["positive"]),
@@ -180,8 +193,7 @@ def _choice_blocks(pool: Pool, code: str, questions: Sequence[Question]) -> list
     for q in questions:
         if q.id not in pool.dist_town:
             continue
-        dt = pool.dist_town[q.id]
-        dt = dt[dt["town"] == code]
+        dt = pool.dist_town[q.id].get(code, EMPTY)
         dp = pool.dist_pool[q.id]
         n = float(dt["n"].iloc[0]) if len(dt) else 0.0
         pool_n = float(dp["n"].iloc[0]) if len(dp) else 0.0
@@ -196,27 +208,29 @@ def _choice_blocks(pool: Pool, code: str, questions: Sequence[Question]) -> list
 
 
 def _trend(pool: Pool, code: str, questions: Sequence[Question]) -> dict[str, Any] | None:
-    part = pool.trend[pool.trend["town"] == code]
-    years = sorted(int(y) for y in part["year"].dropna().unique())
+    part = pool.trend.get(code)
+    if part is None:
+        return None
+    cells = {(q, int(y)): (n, mean) for q, y, n, mean in zip(part["question"], part["year"], part["n"], part["mean"])}
+    years = sorted({y for _, y in cells})
     if len(years) < 2:
         return None
     rows = []
     for q in questions:
         if q.type != "scale5":
             continue
-        qp = part[part["question"] == q.id].set_index("year")
-        values = [f"{qp.loc[y, 'mean']:.2f}" if y in qp.index and qp.loc[y, "n"] >= pool.min_cell else None
+        values = [f"{cells[(q.id, y)][1]:.2f}" if (q.id, y) in cells and cells[(q.id, y)][0] >= pool.min_cell else None
                   for y in years]
         rows.append({"text": q.wording("ja"), "cells": values})
     return {"years": years, "rows": rows}
 
 
 def _screening(pool: Pool, code: str, questions: Sequence[Question], follow_up: Any) -> dict[str, Any] | None:
-    items = [q for q in questions if q.type == "screening" and q.id in pool.table]
+    part = pool.screening.get(code)
+    items = [q for q in questions if q.type == "screening" and part is not None and q.id in part]
     if not items or not follow_up:
         return None
     k = pool.min_cell
-    part = pool.table[pool.table["town"] == code]
     rows = []
     for q in items:
         scores = {c.id: c.score or 0 for c in q.choices}
@@ -236,8 +250,8 @@ def town_context(ws: Workspace, pool: Pool, code: str, *, revision: str = "",
     surveys = pool.surveys
     q = surveys.questionnaire(code if code in surveys.towns else None)
     n_town = int(pool.town_n.get(code, 0))
-    by_stage = pool.by_stage[pool.by_stage["town"] == code]
-    by_locale = pool.by_locale[pool.by_locale["town"] == code]
+    by_stage = pool.by_stage.get(code, EMPTY_COUNTS)
+    by_locale = pool.by_locale.get(code, EMPTY_COUNTS)
 
     def stage_label(s: str) -> str:
         from kizuna.catalog.stages import Stage  # noqa: PLC0415

@@ -268,17 +268,13 @@ def _system(frame: pd.DataFrame, cmap: ColumnMap, ws: Workspace, surveys: Survey
     return out
 
 
-def _key(root: Path) -> bytes:
-    path = Path(root) / KEY_FILE
-    if path.is_file():
-        return path.read_bytes()
-    key = secrets.token_bytes(32)
-    target = write_target(root, path)
+def _save_key(root: Path, key: bytes) -> None:
+    """Keep the pseudonym key in ``.kizuna/surveys/key`` (mode 0600, never overwritten)."""
+    target = write_target(root, Path(root) / KEY_FILE)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
-    return key
 
 
 def pseudonyms(key: bytes, towns: pd.Series, stamps: pd.Series, sources: pd.Series) -> list[str]:
@@ -399,14 +395,12 @@ def import_responses(ws: Workspace, surveys: Surveys, path: Path, *, town: str |
     with workspace_lock(ws.root, "kizuna survey import"):
         folder = store_dir(ws.root, store)
         key_path = ws.root / KEY_FILE
-        key = key_path.read_bytes() if key_path.is_file() else b""
-        result = parse_responses(path, ws, surveys, town=town, locale=locale, stage=stage, mapping=mapping,
-                                 key=key or b"pending")
+        key = key_path.read_bytes() if key_path.is_file() else secrets.token_bytes(32)
+        result = parse_responses(path, ws, surveys, town=town, locale=locale, stage=stage, mapping=mapping, key=key)
         if dry_run:
             return result
-        if not key:  # first import: make the key, then compute the pseudonyms with it
-            result = parse_responses(path, ws, surveys, town=town, locale=locale, stage=stage, mapping=mapping,
-                                     key=_key(ws.root))
+        if not key_path.is_file():  # the first import keeps its key, once the file proved good
+            _save_key(ws.root, key)
         target = write_target(ws.root, folder / store_name(result, path))
         target.parent.mkdir(parents=True, exist_ok=True)
         buf = io.StringIO()

@@ -51,7 +51,9 @@ def response_themes(table: pd.DataFrame, text_ids: Sequence[str]) -> pd.DataFram
     present = [q for q in text_ids if q in table]
     if not present:
         return pd.DataFrame(index=table.index, columns=[t.id for t in themes()], dtype=bool).fillna(False)
-    joined = table[present].fillna("").astype(str).agg("\n".join, axis=1)
+    joined = table[present[0]].fillna("").astype(str)
+    for qid in present[1:]:
+        joined = joined + "\n" + table[qid].fillna("").astype(str)
     return theme_matrix(joined)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kizuna.surveys.responses import (STORE_DIR, ResponseImportError, import_responses, load_responses,
+from kizuna.surveys.responses import (KEY_FILE, STORE_DIR, ResponseImportError, import_responses, load_responses,
                                       read_mapping)
 from kizuna.surveys.model import SurveyError
 
@@ -65,7 +65,7 @@ def test_reimport_replaces_instead_of_doubling(ws, surveys, tmp_path: Path) -> N
 def failure(ws, surveys, path: Path, **kw) -> ResponseImportError:
     with pytest.raises(ResponseImportError) as info:
         import_responses(ws, surveys, path, **kw)
-    assert not (ws.root / STORE_DIR).exists() or not any((ws.root / STORE_DIR).iterdir())
+    assert not (ws.root / STORE_DIR).exists() and not (ws.root / KEY_FILE).exists()
     assert info.value.path == str(path)
     return info.value
 
