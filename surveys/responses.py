@@ -158,15 +158,21 @@ def parse_choice(value: str, question: Question, labels: Mapping[str, str]) -> s
     return found
 
 
-def parse_multiple(value: str, question: Question) -> str:
+def _choice_patterns(question: Question) -> list[tuple[re.Pattern[str], str]]:
+    """Each label (and id) of each choice as a pattern between separators, longest first."""
+    texts = sorted(((unicodedata.normalize("NFKC", t), c.id) for c in question.choices
+                    for t in (*c.text.values(), c.id)), key=lambda tc: -len(tc[0]))
+    return [(re.compile(r"(?:^|(?<=[;；,，、\n]))\s*" + re.escape(text) + r"\s*(?=$|[;；,，、\n])", re.IGNORECASE),
+             cid) for text, cid in texts]
+
+
+def parse_multiple(value: str, question: Question,
+                   patterns: list[tuple[re.Pattern[str], str]] | None = None) -> str:
     """Choice ids (``;``-joined, in the question's order) of a cell holding several labels.
     Labels are found longest first, so a label containing a separator is still one choice."""
     rest = unicodedata.normalize("NFKC", value)
     picked: set[str] = set()
-    texts = sorted(((unicodedata.normalize("NFKC", t), c.id) for c in question.choices
-                    for t in (*c.text.values(), c.id)), key=lambda tc: -len(tc[0]))
-    for text, cid in texts:
-        pattern = re.compile(r"(?:^|(?<=[;；,，、\n]))\s*" + re.escape(text) + r"\s*(?=$|[;；,，、\n])", re.IGNORECASE)
+    for pattern, cid in patterns if patterns is not None else _choice_patterns(question):
         if pattern.search(rest):
             picked.add(cid)
             rest = pattern.sub("", rest)
@@ -191,6 +197,7 @@ def parse_column(values: pd.Series, question: Question) -> tuple[pd.Series, dict
     """Parse a question's column; returns the parsed values and {raw value: problem} for bad ones.
     Each distinct value is parsed once (forms services repeat the same labels)."""
     labels = _labels(question) if question.type in ("single", "screening") else {}
+    patterns = _choice_patterns(question) if question.type == "multiple" else None
     parsed: dict[str, Any] = {"": None}
     bad: dict[str, str] = {}
     for raw in values.unique():
@@ -202,7 +209,7 @@ def parse_column(values: pd.Series, question: Question) -> tuple[pd.Series, dict
             if question.type == "text":
                 parsed[raw] = value
             elif question.type == "multiple":
-                parsed[raw] = parse_multiple(value, question) or None
+                parsed[raw] = parse_multiple(value, question, patterns) or None
             elif question.type == "scale5":
                 parsed[raw] = parse_scale(value, question)
             else:
@@ -216,6 +223,27 @@ def parse_column(values: pd.Series, question: Question) -> tuple[pd.Series, dict
 def fiscal_year(moment: pd.Series) -> pd.Series:
     """年度: April to March (a response of 2026-03-31 belongs to 2025年度)."""
     return (moment.dt.year - (moment.dt.month < 4).astype(int)).astype("Int64")
+
+
+#: what forms services write (Google Forms ja/en, Microsoft Forms, ISO); tried before a slow general parse
+TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M",
+                     "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M")
+
+
+def parse_timestamps(raw: pd.Series) -> pd.Series:
+    """Submission times; what no known format reads is parsed generally (year first); ``NaT``
+    where nothing can read it."""
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    todo = raw != ""
+    for fmt in TIMESTAMP_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+        out[parsed.index[parsed.notna()]] = parsed[parsed.notna()]
+        todo &= out.isna()
+    if todo.any():
+        out[todo] = pd.to_datetime(raw[todo], format="mixed", errors="coerce", yearfirst=True)
+    return out
 
 
 def _where(n: int, column: str) -> str:
@@ -279,8 +307,13 @@ def _save_key(root: Path, key: bytes) -> None:
 
 def pseudonyms(key: bytes, towns: pd.Series, stamps: pd.Series, sources: pd.Series) -> list[str]:
     """HMAC-SHA256 of town, submission time and source id (or row content); 16 hex digits."""
-    return [hmac.new(key, f"{t}|{s}|{r}".encode(), hashlib.sha256).hexdigest()[:16]
-            for t, s, r in zip(towns, stamps, sources)]
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    out = []
+    for t, s, r in zip(towns.tolist(), stamps.tolist(), sources.tolist()):
+        h = base.copy()
+        h.update(f"{t}|{s}|{r}".encode())
+        out.append(h.hexdigest()[:16])
+    return out
 
 
 def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | None = None,
@@ -301,7 +334,7 @@ def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | 
     problems += [f"columns '{a.header}' (column {a.index + 1}) and '{b.header}' (column {b.index + 1}) are both "
                  f"mapped to question '{a.target}'; remove one or map it explicitly" for a, b in cmap.twice]
     policy = surveys.settings.identifiers
-    frame = pd.DataFrame(rows, dtype="string").fillna("")
+    frame = pd.DataFrame(rows, dtype=object).fillna("")
     frame.columns = range(len(header))
     dropped = []
     for c in cmap.identifiers:
@@ -321,7 +354,7 @@ def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | 
         stamps = pd.Series(pd.NaT, index=frame.index)
     else:
         raw = frame[stamp_col.index].str.strip()
-        stamps = pd.to_datetime(raw, format="mixed", errors="coerce", yearfirst=True)
+        stamps = parse_timestamps(raw)
         for n in list(raw.index[stamps.isna()][:MAX_REPORTED] + 2):
             problems.append(f"{_where(n, stamp_col.header)}: '{raw[n - 2]}' is not a date and time")
     meta = _system(frame, cmap, ws, surveys, town=town, locale=locale, stage=stage, problems=problems)
