@@ -195,8 +195,8 @@ def link_evidence(ws: Workspace, surveys: Surveys, table: pd.DataFrame, *, year:
             links[m] = "tag"
         if not links:
             continue
-        quote = "\n".join(str(v) for v in text_rows[i] if isinstance(v, str) and v.strip()) \
-            if text_rows is not None else ""
+        said = [v.replace("\n", " ") for v in (text_rows[i] if text_rows is not None else ()) if isinstance(v, str)]
+        quote = " ／ ".join(v for v in said if v.strip())
         for m, how in links.items():
             ev = found.setdefault(m, Evidence(m, year))
             ev.responses.add(response)

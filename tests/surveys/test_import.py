@@ -130,3 +130,23 @@ def test_the_store_must_stay_out_of_git(ws, surveys, tmp_path: Path) -> None:
     result = import_responses(ws, surveys, path, town="202029", store=ws.root / "private")
     assert result.stored.parent == ws.root / "private"
     assert len(load_responses(ws.root, ws.root / "private")) == 2
+
+
+def test_any_joined_choice_cell_reads_back(surveys) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kizuna.surveys.responses import parse_multiple
+
+    q = surveys.all_questions()["useful-topics"]
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.sets(st.sampled_from([c.id for c in q.choices])), st.sampled_from(["ja", "ja-easy", "en"]),
+           st.sampled_from([";", ", ", "、", "; ", "\n"]), st.randoms())
+    def check(picked, locale, sep, rnd) -> None:
+        order = sorted(picked)
+        rnd.shuffle(order)
+        cell = sep.join(q.choice(c).text[locale] for c in order) + (sep if rnd.random() < 0.3 else "")
+        assert parse_multiple(cell, q) == ";".join(c.id for c in q.choices if c.id in picked)
+
+    check()
