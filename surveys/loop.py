@@ -25,7 +25,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -116,6 +116,53 @@ def import_tags(ws: Workspace, path: Path) -> int:
 
         write_atomic(target, buf.getvalue())
     return len(new)
+
+
+TAG_SHEET_HEAD = ("response", "message", "note", "town", "year", "stage", "answers")
+
+
+def tag_sheet_rows(surveys: Surveys, table: pd.DataFrame, *, year: int | None = None) -> list[list[Any]]:
+    """The free-text answers of ``year`` (default: the latest), masked, one row per response, with
+    empty ``message`` and ``note`` columns for a reviewer to fill (then ``import --tags``)."""
+    texts = [q.id for q in surveys.all_questions().values() if q.type == "text" and q.id in table]
+    if table.empty or not texts:
+        return [list(TAG_SHEET_HEAD)]
+    if year is None:
+        year = int(table["year"].dropna().max())
+    part = table[(table["year"] == year) & table[texts].notna().any(axis=1)]
+    rows = [list(TAG_SHEET_HEAD)]
+    for rec in part[["response", "town", "year", "stage", *texts]].to_dict("records"):
+        said = " ／ ".join(mask(str(rec[t])) for t in texts if isinstance(rec[t], str) and rec[t].strip())
+        rows.append([rec["response"], "", "", rec["town"], int(rec["year"]), rec["stage"], said])
+    return rows
+
+
+def write_tag_sheet(ws: Workspace, surveys: Surveys, table: pd.DataFrame, path: Path) -> int:
+    """Write the tag sheet (XLSX) to ``path``: inside the workspace and ignored by git, like the
+    responses it quotes. Returns the number of responses in it."""
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
+
+    from kizuna.catalog.yamlio import write_atomic  # noqa: PLC0415
+    from kizuna.surveys.responses import private_target  # noqa: PLC0415
+
+    rows = tag_sheet_rows(surveys, table)
+    with workspace_lock(ws.root, "kizuna survey summary --tag-sheet"):
+        target = private_target(ws.root, Path(path))
+        wb = Workbook()
+        sheet = wb.active
+        sheet.title = "タグ付け"
+        for row in rows:
+            sheet.append(row)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        sheet.column_dimensions["G"].width = 80
+        buf = io.BytesIO()
+        wb.save(buf)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, buf.getvalue())
+    return len(rows) - 1
 
 
 def load_tags(root: Path) -> pd.DataFrame:

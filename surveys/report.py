@@ -37,7 +37,7 @@ from kizuna.catalog.workspace import Workspace
 from kizuna.catalog.yamlio import write_atomic
 from kizuna.surveys.loop import Evidence, link_evidence
 from kizuna.surveys.model import Question, Surveys
-from kizuna.surveys.summary import distribution, scale_scores, suppress
+from kizuna.surveys.summary import distribution, scale_scores
 from kizuna.surveys.themes import response_themes, themes
 
 LOCALE_LABELS = {"ja": "日本語", "ja-easy": "やさしい日本語", "en": "英語"}

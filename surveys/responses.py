@@ -393,24 +393,30 @@ def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | 
 
 
 # the store --------------------------------------------------------------------------------------
+def private_target(root: Path, path: Path, *, probe: str | None = None) -> Path:
+    """``path`` checked for writing personal data: inside the workspace, no symlink, and either
+    under ``.kizuna/`` or ignored by git (``probe``: a file name to ask git about inside a folder)."""
+    target = write_target(root, path)
+    if (Path(root).resolve() / LOCAL_DIR) in (target, *target.parents):
+        return target
+    try:
+        asked = target / probe if probe else target
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(asked)], cwd=root,
+                                 capture_output=True).returncode == 0
+    except OSError:
+        ignored = False
+    if not ignored:
+        raise SurveyError("responses are personal data and must stay out of version control: name a place "
+                          "that .gitignore ignores, or one under .kizuna/", path=path)
+    return target
+
+
 def store_dir(root: Path, given: Path | None = None) -> Path:
     """Where responses are stored: ``.kizuna/surveys/responses`` or ``given`` (inside the workspace
     and ignored by git, so responses never enter version control)."""
     if given is None:
         return write_target(root, Path(root) / STORE_DIR)
-    target = write_target(root, given)
-    inside_local = (Path(root).resolve() / LOCAL_DIR) in (target, *target.parents)
-    if not inside_local:
-        try:
-            done = subprocess.run(["git", "check-ignore", "-q", str(target / "x.csv")], cwd=root, capture_output=True)
-            ignored = done.returncode == 0
-        except OSError:
-            ignored = False
-        if not ignored:
-            raise SurveyError("responses are personal data and must stay out of version control: name a folder "
-                              "that .gitignore ignores (or leave --store out to use .kizuna/surveys/responses)",
-                              path=given)
-    return target
+    return private_target(root, given, probe="x.csv")
 
 
 def store_name(result: ImportResult, source: Path) -> str:

@@ -131,12 +131,15 @@ def _table_text(frame: Any) -> str:
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also plot the first choice question.")
 @click.option("--queue", "show_queue", is_flag=True, help="Show the re-review queue (messages linked to readers' evidence).")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Response folder given to import.")
+@click.option("--tag-sheet", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the year's free-text answers as an XLSX for reviewers to tag with message ids "
+                   "(a path git ignores, e.g. .kizuna/surveys/tag-sheet.xlsx).")
 @pass_app
 @handle_errors
 def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | None, fmt: str, png: Path | None,
-            show_queue: bool, store: Path | None) -> None:
+            show_queue: bool, store: Path | None, tag_sheet: Path | None) -> None:
     """Counts, distributions and scores with small-cell suppression."""
-    from kizuna.surveys.loop import evidence_rows, link_evidence  # noqa: PLC0415
+    from kizuna.surveys.loop import evidence_rows, link_evidence, write_tag_sheet  # noqa: PLC0415
     from kizuna.surveys.model import load_surveys  # noqa: PLC0415
     from kizuna.surveys.responses import load_responses  # noqa: PLC0415
     from kizuna.surveys.summary import plot_distribution, summary_tables  # noqa: PLC0415
@@ -163,6 +166,11 @@ def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | Non
             click.echo(f"== re-review queue: {len(queue)} message(s)")
             for mid, ev in queue.items():
                 click.echo(f"{mid}: {ev.summary_ja()}")
+    if tag_sheet is not None:
+        target = tag_sheet if tag_sheet.is_absolute() else Path.cwd() / tag_sheet
+        n = write_tag_sheet(ws, surveys, table, target)
+        click.echo(f"tag sheet with {n} response(s) written to {target}; fill 'message', then "
+                   f"'kizuna survey import {tag_sheet} --tags'", err=fmt == "json")
     if png is not None:
         first = next((k for k in tables if k not in ("respondents", "scores")), None)
         if first is None:

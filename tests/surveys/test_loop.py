@@ -68,3 +68,27 @@ def test_mask_and_bad_tags(ws, tmp_path: Path) -> None:
         read_tags(tags, ws)
     assert info.value.problems == ["row 2, column 'response': 'zzz' is not a response pseudonym",
                                    "row 2, column 'message': no message 'no-such-message' in this workspace"]
+
+
+def test_a_reviewer_tags_answers_in_the_tag_sheet(ws, surveys, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    responses(ws, surveys, tmp_path, [
+        ["2025/07/01 9:00:00", "5", "はじめの日のメッセージに励まされました。a@example.jp", "202029", "B4m7d", ""],
+        ["2025/07/02 9:00:00", "5", "", "202029", "B4m7d", ""]])
+    sheet = ws.root / ".kizuna" / "surveys" / "tag-sheet.xlsx"
+    result = CliRunner().invoke(main, ["-w", str(ws.root), "survey", "summary", "--tag-sheet", str(sheet)])
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(sheet)
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("response", "message", "note") and len(rows) == 2  # only answers with free text
+    assert "［メール］" in rows[1][6] and "a@example.jp" not in rows[1][6]
+    wb.active["B2"] = "b00d-congratulations"
+    wb.save(sheet)
+    result = CliRunner().invoke(main, ["-w", str(ws.root), "survey", "import", "--tags", str(sheet)])
+    assert result.exit_code == 0, result.output
+    found = rereview_queue(load_workspace(ws.root))
+    assert found["b00d-congratulations"].how == {"tag"}
+    refused = CliRunner().invoke(main, ["-w", str(ws.root), "survey", "summary", "--tag-sheet",
+                                        str(ws.root / "tags.xlsx")])
+    assert refused.exit_code == 2 and "out of version control" in refused.output
