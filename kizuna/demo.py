@@ -19,6 +19,7 @@ from kizuna.commands.author import demo_step as author_step
 from kizuna.commands.check import demo_step as check_step
 from kizuna.commands.export import demo_step as export_step
 from kizuna.commands.review import demo_step as review_step
+from kizuna.commands.survey import demo_step as survey_step
 
 DemoStep = Callable[[Path], list[str]]
 
@@ -65,6 +66,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("review", review_step),
     ("author", author_step),
     ("export", export_step),
+    ("survey", survey_step),
 ]
 
 

@@ -74,6 +74,9 @@ NOTE_COMMENTS = (
     "用語は母子健康手帳の表記に合わせました。", "次の改訂で、先輩パパの声を入れたいです。",
     "SMSでも2通に収まる長さです。", "アンケートで「長い」との声がありました。次回短くできそうです。",
 )
+#: messages with this topic (reader-survey invitations) are approved, from a random stream of their own
+SURVEY_TOPIC = "survey"
+SURVEY_SEED_OFFSET = 1300
 ADDED_SENTENCE = "気になることは、健診のときに相談できます。"
 
 
@@ -200,7 +203,11 @@ def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
     approved_at: dict[str, datetime] = {}
     safety = safety_data(ws.root)
     chosen: list[tuple[Item, str]] = []
+    invitations: list[Item] = []
     for item in items.values():
+        if item.message is not None and SURVEY_TOPIC in item.message.topics:
+            invitations.append(item)  # planned apart, so adding them leaves every other item's history as it was
+            continue
         if item.locale != source_locale:
             continue
         scenario = pick(rng, TOWN_SCENARIOS if item.town is not None else SCENARIOS)
@@ -217,7 +224,7 @@ def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
             approved_at[item.key] = max(approvals)
         events += found
     for item in items.values():
-        if item.locale == source_locale:
+        if item.locale == source_locale or (item.message is not None and SURVEY_TOPIC in item.message.topics):
             continue
         scenario = pick(rng, TOWN_SCENARIOS if item.is_block else TRANSLATION_SCENARIOS)
         source = items.get((item.key, source_locale))
@@ -228,6 +235,9 @@ def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
             scenario = "approved"  # earlier versions would predate the source's approval
         events += events_for(item, scenario, signers(item, reviewers, rng), today, rng,
                              after=approved_at[item.key])
+    survey_rng = random.Random(seed + SURVEY_SEED_OFFSET)
+    for item in invitations:  # reader-survey invitations: approved, as the sample's report needs them sent
+        events += events_for(item, "approved", signers(item, reviewers, survey_rng), today, survey_rng)
     return sorted(events, key=lambda e: (e.at, e.item.key, e.item.locale, e.reviewer))
 
 

@@ -35,6 +35,7 @@ from kizuna.catalog.roster import ROLES, Reviewer, find_reviewer
 from kizuna.catalog.templating import render_for_town, stage_context
 from kizuna.catalog.towns import Town
 from kizuna.catalog.workspace import ROSTER_FILE, Workspace
+from kizuna.review.annotations import Annotation, collect, flagged_keys
 from kizuna.review.decisions import Decision
 from kizuna.review.findings import Finding, sort_findings
 from kizuna.review.signoff import (DECISION_LABELS_JA, Item, Key, MessageStatus, all_items, as_moment,
@@ -199,7 +200,7 @@ def item_findings(ws: Workspace, item: Item) -> tuple[list[Finding] | None, str]
 
 
 def item_cell(ws: Workspace, item: Item, st: MessageStatus, town: Town | None, names: dict[str, str],
-              index: int) -> NotebookNode:
+              index: int, notes: Sequence[Annotation] = ()) -> NotebookNode:
     """One Markdown cell for one item."""
     preview = town_preview(ws, item, town)
     findings, note = item_findings(ws, item)
@@ -218,6 +219,7 @@ def item_cell(ws: Workspace, item: Item, st: MessageStatus, town: Town | None, n
         f"### 自治体での表示例{town_name}", preview.html,
         "### 前回承認版との差分", diff_section(st, item),
         "### これまでの判断", decisions_html(st.decisions, st.current_hash, names),
+        *[f"### {esc(n.title)}\n\n" + "".join(f"<p>{esc(line)}</p>" for line in n.lines) for n in notes],
     ])
     cell = new_markdown_cell(source, id=f"kz-item-{index}")
     cell.metadata["kizuna"] = {"message": item.key, "locale": item.locale, "state": st.state,
@@ -258,7 +260,9 @@ def build_notebook(ws: Workspace, keys: Sequence[Key], *, reviewer: Reviewer | N
     names = {r.id: r.name for r in ws.reviewers.values()}
     chosen = [statuses[k] for k in keys]
     cells = [title_cell(ws, reviewer, chosen, sample_town, moment)]
-    cells += [item_cell(ws, items[k], statuses[k], sample_town, names, i) for i, k in enumerate(keys, 1)]
+    notes = collect(ws)
+    cells += [item_cell(ws, items[k], statuses[k], sample_town, names, i, notes.get(k[0], ()))
+              for i, k in enumerate(keys, 1)]
     nb = new_notebook(cells=cells)
     nb.metadata["title"] = f"レビュー資料 — {reviewer.name if reviewer else '一括'}"
     nb.metadata["kizuna"] = {"packet": PACKET_VERSION, "reviewer": reviewer.id if reviewer else None,
@@ -290,7 +294,8 @@ def packet_keys(ws: Workspace, *, reviewer: Reviewer | None = None, message_ids:
         return keys
     if reviewer is None:
         raise KizunaError("name a reviewer (--by) or the messages (--message) for the packet")
-    return queue(ws, reviewer.id, now=now)
+    keys = queue(ws, reviewer.id, now=now)
+    return keys + flagged_keys(ws, reviewer.id, collect(ws), skip=set(keys))
 
 
 def write_packet(ws: Workspace, out: Path, *, reviewer: str | None = None, message_ids: Sequence[str] = (),

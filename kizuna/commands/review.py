@@ -109,6 +109,18 @@ def queue_command(app: App, by: str) -> None:
     click.echo(f"{person.name} ({person.id}): {len(keys)} item(s) await sign-off")
     for key in keys:
         click.echo(status_line(found[key]))
+    from kizuna.review.annotations import collect, flagged_keys  # noqa: PLC0415 - readers' evidence, etc.
+
+    notes = collect(ws)
+    for note in notes.get("", ()):
+        click.echo("kizuna: warning: " + "; ".join(note.lines), err=True)
+    again = flagged_keys(ws, person.id, notes, skip=set(keys))
+    if again:
+        click.echo(f"{len(again)} item(s) to re-review from readers' evidence (読者アンケートからの再確認)")
+        for key in again:
+            click.echo(status_line(found[key]))
+            for note in notes[key[0]]:
+                click.echo("".join(f"    {line}\n" for line in note.lines).rstrip("\n"))
 
 
 @review.command()

@@ -18,7 +18,7 @@ def test_demo_runs_every_step_and_says_where_the_results_are(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["demo", str(target)])
     assert result.exit_code == 0, result.output
     steps = {line.split("]")[0].lstrip("[") for line in result.output.splitlines() if line.startswith("[")}
-    assert steps == {"load", "check", "review", "author", "export"}
+    assert steps >= {"load", "check", "review", "author", "export", "survey"}
 
     out = target / "out"
     assert (out / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -27,6 +27,8 @@ def test_demo_runs_every_step_and_says_where_the_results_are(tmp_path: Path) -> 
     assert list((out / "authoring").glob("*.xlsx")) and list((out / "authoring" / "notebooks").glob("*.ipynb"))
     manifest = json.loads((out / "exports" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["towns"] == 4
+    reports = list((out / "surveys" / "reports").glob("report-*.html"))
+    assert len(reports) == 4 and "事業報告" in reports[0].read_text(encoding="utf-8")
     for name in ("out/coverage.png", "out/exports"):
         assert name.split("/")[-1] in result.output
 
