@@ -19,6 +19,10 @@ period the first of them expire about 165 days after generation, as they would i
 service: regenerate the log before a demo that must show "most approved".
 The log is replaced as a whole — the one place where kizuna ever rewrites a decisions log: it
 is generated sample data, not a record of real decisions.
+
+A translation (or a town block's translation) is approved only when its source text is: a
+translation of a source still in review does not ship (:mod:`review.selection`), and a log that
+approved it anyway would not be one a clinician signs.
 """
 from __future__ import annotations
 
@@ -151,16 +155,21 @@ def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
     rng = random.Random(seed)
     reviewers = list(ws.reviewers.values())
     events: list[Event] = []
-    for item in all_items(ws).values():
+    source = ws.config.source_locale
+    chosen: dict[tuple[str, str], str] = {}
+    for item in all_items(ws).values():  # the source locale of an item comes before its translations
         if item.town is not None:
             mix = TOWN_SCENARIOS
-        elif item.locale != ws.config.source_locale:
+        elif item.locale != source:
             mix = TRANSLATION_SCENARIOS
         else:
             mix = SCENARIOS
         scenario = pick(rng, mix)
         if scenario == "stale_text" and item.message is not None and item.town is not None:
             scenario = "approved"  # local messages live in town files: keep them simple
+        if item.locale != source and scenario == "approved" and chosen.get((item.key, source)) != "approved":
+            scenario = "in_review"  # never approve a translation whose source is not approved
+        chosen[(item.key, item.locale)] = scenario
         events += events_for(item, scenario, signers(item, reviewers, rng), today, rng)
     return sorted(events, key=lambda e: (e.at, e.item.key, e.item.locale, e.reviewer))
 

@@ -4,7 +4,11 @@ For each town × locale × slot of the town's cadence up to its end age (``ws.to
 messages the town sends (``ws.town_messages``: national ones minus its suppressions, plus its
 own) that have a text for that locale's readers are counted: none is a *gap*, more than one a
 *collision*. A text for the readers is the locale's own or, when the workspace names one in
-``fallbacks:`` (``en: ja``), its fallback's; slots filled that way are marked ``fallback``.
+``fallbacks:`` (``en: ja``), its fallback's. Which of them ships is decided by
+:func:`review.selection.select_text`, the rule the export uses: a slot whose message ships in a
+fallback locale — no translation, or one not signed off, or made from another source text — is
+marked ``fallback`` (with the reason), and a slot whose message has no signed-off text at all is
+marked ``unsent`` (nothing ships there until it is signed off).
 A slot left empty because the town suppressed the national message there is a gap too, and says
 so.
 
@@ -39,6 +43,7 @@ from kizuna.catalog.fields import ID_RE, Fields
 from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town
+from kizuna.review.selection import Approved, select_text, workspace_approved
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,8 +137,14 @@ class Slot:
     message_ids: tuple[str, ...]
     #: national messages the town suppressed at this stage (when nothing replaces them)
     suppressed: tuple[str, ...] = ()
-    #: messages among ``message_ids`` sent in a fallback locale (no text in ``locale`` yet)
+    #: messages among ``message_ids`` sent in a fallback locale (no text in ``locale`` yet, or
+    #: one that may not ship: :mod:`review.selection`)
     fallback: tuple[str, ...] = ()
+    #: messages among ``message_ids`` with no text that may ship (not signed off): nothing is
+    #: sent for them until they are
+    unsent: tuple[str, ...] = ()
+    #: why each message of ``fallback`` does not ship in ``locale``: ``(id, reason)``
+    reasons: tuple[tuple[str, str], ...] = ()
 
     @property
     def status(self) -> str:
@@ -168,21 +179,28 @@ def cadence_slots(ws: "Workspace", town: Town) -> tuple[Stage, ...]:
     return _SLOTS[key]
 
 
-def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None) -> list[Slot]:
-    """Every slot of the town's cadence in each of its locales (see the module docstring)."""
+def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None,
+               approved: Approved | None = None) -> list[Slot]:
+    """Every slot of the town's cadence in each of its locales (see the module docstring);
+    ``approved`` (default: the workspace's sign-off status now) decides what ships."""
     slots = cadence_slots(ws, town)
     sent = ws.town_messages(town)
     suppressed = [ws.messages[mid] for mid in town.suppress if mid in ws.messages]
+    approved = approved or workspace_approved(ws)
     out = []
     for locale in town_locales(town, locales):
+        chain = ws.config.locale_chain(locale)
+        picks = {m.id: select_text(m, chain, ws.config.source_locale, approved) for m in sent}
         here = by_stage(sent, locale, ws.config)
         gone = by_stage(suppressed, locale, ws.config)
         for stage in slots:
             present = here.get(stage, ())
             ids = tuple(m.id for m in present)
             lost = tuple(m.id for m in gone.get(stage, ())) if not ids else ()
-            borrowed = tuple(m.id for m in present if locale not in m.texts)
-            out.append(Slot(town.code, locale, stage, ids, lost, borrowed))
+            borrowed = tuple(i for i in ids if picks[i].fallback)
+            unsent = tuple(i for i in ids if not picks[i].ships)
+            why = tuple((i, picks[i].reason or "") for i in borrowed)
+            out.append(Slot(town.code, locale, stage, ids, lost, borrowed, unsent, why))
     return out
 
 
@@ -203,14 +221,14 @@ def milestone_messages(sent: Iterable[Message], milestone: Milestone, locale: st
 # --- the frame ------------------------------------------------------------------------------------------
 
 FRAME_COLUMNS = ["town", "town_name", "locale", "stage", "label", "phase", "order", "count",
-                 "message_ids", "suppressed", "fallback", "status"]
+                 "message_ids", "suppressed", "fallback", "status", "unsent"]
 
 
 def coverage_frame(ws: "Workspace", towns: Sequence[str] | None = None,
                    locales: Sequence[str] | None = None) -> "pd.DataFrame":
     """One row per town × locale × slot: columns ``town, town_name, locale, stage, label,
     phase, order, count, message_ids, suppressed, fallback, status`` (``ok``, ``gap``,
-    ``collision``)."""
+    ``collision``), ``unsent`` (messages with nothing signed off to ship)."""
     import pandas as pd
 
     rows = []
@@ -221,7 +239,7 @@ def coverage_frame(ws: "Workspace", towns: Sequence[str] | None = None,
                          "order": slot.stage.sort_key[1] + (0 if slot.stage.phase == "P" else 1000),
                          "count": len(slot.message_ids), "message_ids": list(slot.message_ids),
                          "suppressed": list(slot.suppressed), "fallback": list(slot.fallback),
-                         "status": slot.status})
+                         "status": slot.status, "unsent": list(slot.unsent)})
     return pd.DataFrame(rows, columns=FRAME_COLUMNS)
 
 
