@@ -21,6 +21,13 @@ so.
         basis: 戸籍法49条（出生の日から14日以内）
         as_of: 2025-04-01
 
+``window`` (also written ``notice``) is the **notice window**: when messages should tell the
+reader. ``legal`` is the optional **legal window**, the period the law sets, apart from the notice
+(3歳児健診: legal ``{from: B3y, until: B4y}``, 満3歳を超え満4歳に達しない; notice from ``B2y10m``).
+``until`` is exclusive and, for an age, ends on the day the age is reached — the day before the
+anniversary (年齢計算ニ関スル法律; :meth:`catalog.stages.Stage.legal_end`): BCG ``until: B1y`` is
+「1歳に至るまで」, the day before the first birthday. ``to`` is inclusive (``to: B13d``).
+
 A town meets a milestone in a locale when a message it sends, tagged with the milestone
 (``milestones: [birth-registration]``), has a text in that locale and a stage inside the window.
 A window that starts at or after the town's end age does not apply. A workspace without the
@@ -33,7 +40,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -51,20 +58,57 @@ if TYPE_CHECKING:
     from kizuna.catalog.workspace import Config, Workspace
 
 MILESTONES_FILE = "milestones.yaml"
-MILESTONE_FIELDS = {"id", "name", "window", "basis", "as_of", "notes"}
+MILESTONE_FIELDS = {"id", "name", "window", "notice", "legal", "basis", "as_of", "notes"}
 STATUS_OK, STATUS_GAP, STATUS_COLLISION = "ok", "gap", "collision"
 
 
 # --- milestones -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class LegalWindow:
+    """The period the law sets: from ``start`` to ``end`` inclusive, or ``until`` it
+    (exclusive; for an age, to the day the age is reached)."""
+
+    start: Stage
+    end: Stage
+    until: bool = False
+
+    def contains(self, stage: Stage) -> bool:
+        return self.start <= stage and (stage < self.end if self.until else stage <= self.end)
+
+    def dates(self, *, due: date | None = None, birth: date | None = None) -> tuple[date, date]:
+        """First and last day of the window for one registrant (legal ages after birth)."""
+        if self.start.phase == "P":
+            first = self.start.resolve(due=due)
+        else:
+            assert birth is not None, "an after-birth window needs the birth date"
+            first = self.start.legal_start(birth) if self.start.is_age else self.start.resolve(birth=birth)
+        if self.end.phase == "P":
+            last = self.end.resolve(due=due)
+            return first, last - timedelta(days=1) if self.until else last
+        assert birth is not None, "an after-birth window needs the birth date"
+        return first, self.end.legal_end(birth) if self.until else self.end.resolve(birth=birth)
+
+    @property
+    def label(self) -> str:
+        if self.until and self.end.is_age:
+            return f"{self.start.label_ja}から{self.end.label_ja}に達するまで"
+        if self.until:
+            return f"{self.start.label_ja}から{self.end.label_ja}の前日まで"
+        return f"{self.start.label_ja}〜{self.end.label_ja}"
+
+
+@dataclass(frozen=True)
 class Milestone:
     id: str
     name: str
+    #: the notice window (``window`` / ``notice`` in the file), both ends inclusive
     start: Stage
     end: Stage
     basis: str
     as_of: date
+    #: the legal window, when the law sets one
+    legal: LegalWindow | None = None
 
     def contains(self, stage: Stage) -> bool:
         return self.start <= stage <= self.end
@@ -86,16 +130,34 @@ def _as_of(f: Fields) -> date:
     raise f.error("as_of", "is required: the date the entry was last checked, like 2025-04-01")
 
 
+def legal_from_data(f: Fields) -> LegalWindow | None:
+    """The ``legal: {from, to | until}`` window of a milestone (``None`` without one)."""
+    if not f.has("legal"):
+        return None
+    legal = f.sub("legal")
+    legal.refuse_unknown({"from", "to", "until"})
+    if legal.has("to") == legal.has("until"):
+        raise f.error("legal", "give 'from' and one of 'to' (inclusive) or 'until' (exclusive: for an age, "
+                               "to the day before the anniversary), like {from: B3y, until: B4y}")
+    key = "until" if legal.has("until") else "to"
+    start, end = legal.stage("from"), legal.stage(key)
+    if end < start or (key == "until" and end == start):
+        raise legal.error(key, f"{end} is not after {start}; a window runs from an earlier stage to a later one")
+    return LegalWindow(start, end, key == "until")
+
+
 def milestone_from_data(data: Any, path: Path, index: int) -> Milestone:
     f = Fields(data, path, f"milestones[{index}]")
     f.refuse_unknown(MILESTONE_FIELDS)
-    window = f.sub("window")
+    if f.has("window") == f.has("notice"):
+        raise f.error("window", "give the notice window once, as window: {from, to} (or notice: {from, to})")
+    window = f.sub("window" if f.has("window") else "notice")
     window.refuse_unknown({"from", "to"})
     start, end = window.stage("from"), window.stage("to")
     if end < start:
         raise window.error("to", f"{end} is before {start}; a window runs from an earlier stage to a later one")
     return Milestone(f.str("id", pattern=ID_RE, hint="lowercase letters, digits and hyphens"),
-                     f.text("name"), start, end, f.text("basis"), _as_of(f))
+                     f.text("name"), start, end, f.text("basis"), _as_of(f), legal_from_data(f))
 
 
 def milestones_from_data(data: Any, path: Path) -> list[Milestone]:

@@ -90,10 +90,13 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town, path, locale, slots in _slots_by_locale(ctx):
         used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
         for run in _runs(slots, lambda s: bool(s.fallback)):
-            named = [f"{mid}: {REASONS_JA.get(why, why)}" for s in run[:3] for mid, why in s.reasons[:1]]
+            # a translation that exists but may not ship is named, always; untranslated ones up to 3
+            held = [f"{mid}: {REASONS_JA.get(why, why)}" for s in run for mid, why in s.reasons if why != "untranslated"]
+            missing = [mid for s in run for mid, why in s.reasons if why == "untranslated"]
+            if missing:
+                held.append(f"{REASONS_JA['untranslated']}: {', '.join(missing[:3])}{' ほか' if len(missing) > 3 else ''}")
             yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の送れる本文がなく、"
-                      f"{used}の本文を送ります（{', '.join(named)}"
-                      f"{' ほか' if len(run) > 3 else ''}）。",
+                      f"{used}の本文を送ります（{'、'.join(held)}）。",
                       town=town.code, locale=locale, stage=str(run[0].stage), path=path,
                       suggestion=f"{locale}の翻訳を追加しましょう")
 

@@ -98,6 +98,9 @@ def test_coverage_export_and_preview_agree_on_every_slot_of_the_sample(sample_pa
         sent = {mid for _, row in rows.iterrows() for mid in row["message_ids"] if mid not in row["unsent"]}
         assert set(entries) == sent, (code, locale)  # the export sends nothing coverage does not report
     assert checked > 500 and fallbacks > 50 and unsent > 0
+    # no message is missing from any locale: every locale of a town gets what its source locale gets
+    for (code, locale), entries in exported.items():
+        assert set(entries) == set(exported[(code, ws.config.source_locale)]), (code, locale)
 
 
 def test_an_unapproved_translation_falls_back_to_the_approved_source(sample_path: Path, tmp_path: Path) -> None:
