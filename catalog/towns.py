@@ -85,11 +85,11 @@ class Town:
     def template_context(self, locale: str | None = None, source_locale: str | None = None) -> dict[str, Any]:
         """What templates see as ``town`` (the town profile schema of ``template/variables``),
         with the contacts and services of ``locale`` (default: the source texts)."""
-        loc = None if locale is None or locale == source_locale else locale
+        loc = None if locale is None or locale == source_locale or not self.localized else locale
         return {
             "code": self.code, "name": self.name, "prefecture": self.prefecture,
-            "contacts": {k: self.value("contacts", k, loc) for k in self.contacts},
-            "services": {k: self.value("services", k, loc) for k in self.services},
+            "contacts": {k: self.value("contacts", k, loc) for k in self.contacts} if loc else dict(self.contacts),
+            "services": {k: self.value("services", k, loc) for k in self.services} if loc else dict(self.services),
             "checkup_months": list(self.checkup_months), "send_time": self.send_time,
         }
 

@@ -27,6 +27,7 @@ export sends to its worker processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
 
 from kizuna.catalog.hashing import text_hash
@@ -88,6 +89,11 @@ class Selection:
         return next((why for loc, why in self.skipped if loc == text_locale), None)
 
 
+@lru_cache(maxsize=65536)
+def _source_hash(text: str) -> str:
+    return text_hash(text)  # the same source text is checked for every town and locale
+
+
 def _why_not(key: str, texts: Mapping[str, Any], locale: str, source_locale: str,
              approved: Approved) -> str | None:
     """Why the text of ``locale`` may not ship (``None``: it may)."""
@@ -104,7 +110,7 @@ def _why_not(key: str, texts: Mapping[str, Any], locale: str, source_locale: str
     entry = texts[locale]
     if hasattr(entry, "source_hash"):  # a message translation records what it was made from
         source = texts[source_locale]
-        if entry.source_hash != text_hash(getattr(source, "text", source)):
+        if entry.source_hash != _source_hash(getattr(source, "text", source)):
             return SOURCE_CHANGED
     return None
 
