@@ -94,8 +94,8 @@ def _source_hash(text: str) -> str:
     return text_hash(text)  # the same source text is checked for every town and locale
 
 
-def _why_not(key: str, texts: Mapping[str, Any], locale: str, source_locale: str,
-             approved: Approved) -> str | None:
+def why_not(key: str, texts: Mapping[str, Any], locale: str, source_locale: str,
+            approved: Approved) -> str | None:
     """Why the text of ``locale`` may not ship (``None``: it may)."""
     if locale not in texts:
         return UNTRANSLATED
@@ -123,7 +123,7 @@ def select_texts(key: str, texts: Mapping[str, Any], chain: Sequence[str], sourc
     skipped: list[tuple[str, str]] = []
     first = next((loc for loc in chain if loc in texts), None)
     for loc in chain:
-        why = _why_not(key, texts, loc, source_locale, approved)
+        why = why_not(key, texts, loc, source_locale, approved)
         if why is None:
             return Selection(chain[0], loc, first, tuple(skipped))
         skipped.append((loc, why))

@@ -123,6 +123,8 @@ def test_a_translation_ships_only_with_its_approved_source(sample_path: Path, tm
     exported (nothing of the message ships until the source is signed off); a preview marks it."""
     decide(sample_path, SAFE_SLEEP, "ja", "takahashi", "changes")
     approve(sample_path, SAFE_SLEEP, "en")
+    shown = run("-w", str(sample_path), "review", "status").output
+    assert re.search(rf"approved +{SAFE_SLEEP}  en .*まだ送られません（原文が承認されていない）", shown), shown
     out = export_json(sample_path, tmp_path / "x", "--town", "131121")
     assert all(SAFE_SLEEP not in out[("131121", loc)] for loc in ("ja", "ja-easy", "en"))
     manifest = json.loads((tmp_path / "x" / "manifest.json").read_text(encoding="utf-8"))
