@@ -21,8 +21,9 @@ Rules, in order:
    like a message's (:func:`review.selection.select_block`: the locale, its fallbacks, then the
    source locale), and is signed off on its own; a block with no exportable text is not
    attached (``unapproved_block``) unless ``include_unapproved``, which attaches it and marks
-   the entry. Templates see the town profile in the catalog's locale (a contact or service
-   with a value for that locale; else the source-locale value);
+   the entry. Templates see the town profile in the language the text is written in (a
+   contact or service with a value for that locale; else the source-locale value), so a
+   Japanese fallback text or block keeps Japanese contacts;
 6. texts and blocks are rendered with the sandboxed, strict renderer of
    :mod:`catalog.templating` (a missing field is an error naming town, message and field). The
    town profile is handed to templates read-only (:func:`frozen`), so a template cannot change
@@ -44,7 +45,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 from kizuna.catalog.hashing import content_hash
 from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
-from kizuna.catalog.templating import render_for_town, stage_context
+from kizuna.catalog.templating import BLOCK_SEPARATOR, render_for_town, stage_context
 from kizuna.catalog.towns import Town
 from kizuna.exports.approval import ApprovalMap, block_key, lookup
 from kizuna.exports.channels import channel_text
@@ -158,18 +159,25 @@ def unused_block_warnings(town: Town, locale: str, used: Iterable[Stage],
     return tuple(out)
 
 
-def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
-               approval_map: ApprovalMap, include_unapproved: bool = False) -> tuple[str, Approval] | None:
-    """The town's block at ``stage`` for readers of ``chain[0]`` and its approval: the text that
-    ships, or (nothing ships) the first text of the chain with an approval that is not
-    approved; ``include_unapproved`` prefers the first text of the chain, as for messages."""
+def located_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
+                  approval_map: ApprovalMap, include_unapproved: bool = False) -> tuple[str, Approval, str] | None:
+    """:func:`town_block` and the locale the block's text is written in."""
     by_locale = town.blocks.get(stage) or {}
     choice = select_block(town.code, stage, by_locale, chain, source_locale, approved_in(approval_map))
     written = choice.shown(include_unapproved) or choice.first
     if written is None:
         return None
     key = block_key(town.code, stage)
-    return by_locale[written], shown_approval(approval_map, key, choice, written)
+    return by_locale[written], shown_approval(approval_map, key, choice, written), written
+
+
+def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
+               approval_map: ApprovalMap, include_unapproved: bool = False) -> tuple[str, Approval] | None:
+    """The town's block at ``stage`` for readers of ``chain[0]`` and its approval: the text that
+    ships, or (nothing ships) the first text of the chain with an approval that is not
+    approved; ``include_unapproved`` prefers the first text of the chain, as for messages."""
+    found = located_block(town, stage, chain, source_locale, approval_map, include_unapproved)
+    return None if found is None else (found[0], found[1])
 
 
 def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[str, ChannelText]:
@@ -181,18 +189,26 @@ def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[
 
 
 def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval] | None,
-                town_context: Mapping[str, Any]) -> Entry:
+                town_context: Mapping[str, Any], block_context: Mapping[str, Any] | None = None) -> Entry:
     """Render one message (and the block it carries) for one town and locale, with its
-    per-channel texts."""
+    per-channel texts. ``town_context`` is the town profile in the language of the message's
+    text, ``block_context`` (default: the same) in the language of the block's."""
     message = kept.message
     source = message.texts[kept.text_locale].text
     block_text, block_approval = block if block else (None, None)
     if block_text is None and "{" not in source:
         text = source  # nothing to render: no template syntax, no block
-    else:
+    elif block_context is None or block_context is town_context or block_text is None:
         context = {"town": town_context, "stage": _stage_context(message.stage)}
         text = render_for_town(source, block_text, context, town=town.code, message=message.id,
                                locale=locale).full
+    else:  # the block is written in another language than the text: each gets its own profile
+        stage = _stage_context(message.stage)
+        national = render_for_town(source, None, {"town": town_context, "stage": stage}, town=town.code,
+                                   message=message.id, locale=locale).national
+        rendered = render_for_town("", block_text, {"town": block_context, "stage": stage}, town=town.code,
+                                   message=message.id, locale=locale).block
+        text = national + (BLOCK_SEPARATOR + rendered if rendered else "")
     approved = kept.approval.approved and (block_approval is None or block_approval.approved)
     channels = channel_texts(town, mark_unapproved(text, approved),
                              lambda: where(town.code, message.id, locale))
@@ -231,19 +247,30 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
     held: list[Kept] = []
     kept, left_out = select(messages, town, chain, approval_map, include_unapproved, held, source_locale)
     owners = block_owners(kept, town)
-    town_context = frozen(town.template_context(locale, source_locale))
+    contexts: dict[str, Mapping[str, Any]] = {}
+
+    def profile(written: str) -> Mapping[str, Any]:
+        """The town profile as a text written in ``written`` sees it (per-locale contacts)."""
+        if written not in contexts:
+            contexts[written] = frozen(town.template_context(written, source_locale))
+        return contexts[written]
+
+    town_context = profile(locale)
     entries = []
     unsent_blocks: list[tuple[Stage, str, str]] = []
     for k in kept:
         block = None
+        block_context = None
         if k.message.id in owners:
-            block = town_block(town, owners[k.message.id], chain, source_locale, approval_map,
-                               include_unapproved)
+            found = located_block(town, owners[k.message.id], chain, source_locale, approval_map,
+                                  include_unapproved)
+            block = (found[0], found[1]) if found else None
+            block_context = profile(found[2]) if found else None
             if block and not block[1].approved and not include_unapproved:
                 left_out["unapproved_block"] += 1
                 unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
-        entries.append(build_entry(k, town, locale, block, town_context))
+        entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context))
     first_at: dict[Stage, str] = {}
     for m in messages:
         first_at.setdefault(m.stage, m.id)

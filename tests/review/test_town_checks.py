@@ -35,7 +35,8 @@ def bilingual(make_workspace, **town: Any) -> Path:
 
 def test_contacts_and_services_per_locale_reach_the_export(make_workspace, tmp_path: Path) -> None:
     root = bilingual(make_workspace, contacts={**SMALL_TOWN["contacts"],
-                                               "desk": {"ja": "こども育成課", "en": "Child Development Division"}})
+                                               "desk": {"ja": "こども育成課", "en": "Child Development Division"}},
+                     blocks={"B0d": "【松本市より】窓口は{{ town.contacts.desk }}です。"})
     result = run("-w", str(root), "export", "--include-unapproved", "--format", "json",
                  "--out", str(tmp_path / "out"), "--jobs", "1")
     assert result.exit_code == 0, result.output
@@ -46,10 +47,13 @@ def test_contacts_and_services_per_locale_reach_the_export(make_workspace, tmp_p
     assert texts["ja"].startswith("相談はこども育成課（000-0000-0001）へ。")
     assert texts["en"].startswith("Ask Child Development Division (000-0000-0001).")
     # services.consultation has no English value: the Japanese text is sent, and a finding says so
-    assert texts["en"].endswith("子育て相談（サンプル）")
+    assert "子育て相談（サンプル）\n\n" in texts["en"]
+    # the block has no English text: the Japanese block is sent, with the Japanese desk name
+    assert texts["en"].endswith("【松本市より】窓口はこども育成課です。")
     (hit,) = findings(root, "town/locale-text")
     assert hit["town"] == "202029" and hit["locale"] == "en" and hit["level"] == "warning"
     assert "services.consultation" in hit["message"] and "contacts.desk" not in hit["message"]
+    assert "ブロック B0d" in hit["message"]
     assert "contacts.phone" not in hit["message"]  # a phone number reads the same in English
 
 
