@@ -98,7 +98,9 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の送れる本文がなく、"
                       f"{used}の本文を送ります（{'、'.join(held)}）。",
                       town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                      suggestion=f"{locale}の翻訳を追加しましょう")
+                      suggestion=f"{locale}の翻訳を追加しましょう" if not any(
+                          why != "untranslated" for s in run for _, why in s.reasons)
+                      else f"{locale}の翻訳を追加し、翻訳と原文の承認を進めましょう")
 
 
 @rule("coverage/off-cadence", "配信日にないメッセージ", level="warning", scope="workspace",
