@@ -18,6 +18,16 @@ Day 0 rules (stated plainly, used everywhere):
   birth date moved forward by ``12*y + m`` calendar months, clamped to the end of a shorter month
   (born Jan 31 → ``B1m`` is Feb 28, or Feb 29 in a leap year), then forward by ``d`` days. So the
   出生届 deadline "within 14 days counting the day of birth" is ``B13d``.
+
+Legal ages (年齢計算ニ関スル法律, 民法143条) count differently from the calendar date of a
+stage: an age is *reached* at the end of the day **before** the anniversary — born 4/1, the
+child reaches 2 months (生後2月に至る日) on 5/31 — and when the anniversary month has no such
+day, at the end of that month (born 1/31: 1 month on 2/28 or 2/29; born 2/29: 1 year on 2/28).
+So a period "until age N" (「1歳に至るまで」) ends on :func:`age_reached` — the day before the
+birthday — and one "from age N" starts the day after. :meth:`Stage.legal_end` and
+:meth:`Stage.legal_start` give these days for a stage written as an age (``B1y``, ``B2m``); a
+stage with days (``B13d``, ``B104d``) keeps its calendar date. :meth:`Stage.resolve` (when a
+message is sent) keeps month-end clamping.
 """
 from __future__ import annotations
 
@@ -189,12 +199,50 @@ class Stage:
             raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
         return add_months(birth, self.total_months) + timedelta(days=self.days)
 
+    @property
+    def is_age(self) -> bool:
+        """An age in whole months or years after birth (``B2m``, ``B1y``, ``B1y6m``): legal
+        periods counted from it follow 年齢計算ニ関スル法律."""
+        return self.phase == "B" and self.total_months > 0 and self.days == 0
+
+    def legal_end(self, birth: date) -> date:
+        """The last day of a period that runs *until* this stage (exclusive), for a child born
+        on ``birth``: for an age, the day it is reached (:func:`age_reached`, the day before
+        the anniversary: 「1歳に至るまで」 ends the day before the birthday); for any other
+        stage, the day before its date."""
+        if self.is_age:
+            return age_reached(birth, self.total_months)
+        return self.resolve(birth=birth) - timedelta(days=1)
+
+    def legal_start(self, birth: date) -> date:
+        """The first day of a period that runs *from* this stage: for an age, the day after it
+        is reached (「満3歳を超え」: the birthday, or 3/1 for a child born on 2/29); for any other
+        stage, its date."""
+        if self.is_age:
+            return age_reached(birth, self.total_months) + timedelta(days=1)
+        return self.resolve(birth=birth)
+
     def offset(self) -> dict[str, int | str]:
         """Anchor and offset for delivery backends: ``{"anchor": "due", "days": -196}`` or
         ``{"anchor": "birth", "months": 18, "days": 0}``."""
         if self.phase == "P":
             return {"anchor": "due", "days": self.days - DUE_DATE_GESTATIONAL_DAYS}
         return {"anchor": "birth", "months": self.total_months, "days": self.days}
+
+
+def age_reached(birth: date, months: int) -> date:
+    """The day a child born on ``birth`` reaches the age of ``months`` months under
+    年齢計算ニ関スル法律 and 民法143条: the day before the anniversary, or the last day of the
+    anniversary month when it has no such day (born 2024-04-01: 2 months on 2024-05-31; born
+    2024-01-31: 1 month on 2024-02-29)."""
+    if months < 1:
+        raise StageError(f"an age is reached after a whole month or more, not {months} months")
+    index = birth.year * 12 + (birth.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    if birth.day > last:
+        return date(year, month0 + 1, last)
+    return date(year, month0 + 1, birth.day) - timedelta(days=1)
 
 
 def add_months(start: date, months: int) -> date:

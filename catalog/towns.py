@@ -4,6 +4,13 @@ A town is keyed by its 6-digit municipality code (validated by check digit and a
 official list, and its name must be the official name). It holds contacts, services, the months
 of its infant checkups, send time, channels, locales, cadence policy and end age, local blocks
 by stage ("〇〇市より"), suppressed national messages and its own local messages.
+
+Contacts and services are text in the source locale, or a mapping with a value per locale
+(``desk: {ja: こども育成課, en: Child Development Division}``; the source locale is
+required). Templates of a locale see that locale's value, else the source text
+(:meth:`Town.template_context`). A service the town does not offer is written ``false``
+(``parents_class: false``): it is not in the template context, and the checks report a national
+text that mentions it.
 """
 from __future__ import annotations
 
@@ -51,6 +58,11 @@ class Town:
     blocks: Mapping[Stage, Mapping[str, str]] = field(default_factory=dict)
     suppress: tuple[str, ...] = ()
     local_messages: tuple[Message, ...] = ()
+    #: per-locale values of contacts and services other than the source text, keyed by
+    #: ``contacts.desk`` / ``services.<key>``, then by locale
+    localized: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: services the town marks as not offered (``parents_class: false``)
+    not_offered: tuple[str, ...] = ()
 
     def block(self, stage: Stage, locale: str, source_locale: str = "ja") -> str | None:
         """The local block for ``stage`` in ``locale``, falling back to the source locale."""
@@ -59,13 +71,47 @@ class Town:
             return None
         return by_locale.get(locale, by_locale.get(source_locale))
 
-    def template_context(self) -> dict[str, Any]:
-        """What templates see as ``town`` (the town profile schema of ``template/variables``)."""
+    def value(self, section: str, key: str, locale: str | None = None) -> str | None:
+        """The value of ``contacts.<key>`` or ``services.<key>`` for ``locale`` readers: the
+        locale's own value, else the source text (``None``: the town has no such field)."""
+        source = getattr(self, section).get(key)
+        if source is None or locale is None:
+            return source
+        return self.localized.get(f"{section}.{key}", {}).get(locale, source)
+
+    def has_locale_value(self, section: str, key: str, locale: str) -> bool:
+        return locale in self.localized.get(f"{section}.{key}", {})
+
+    def template_context(self, locale: str | None = None, source_locale: str | None = None) -> dict[str, Any]:
+        """What templates see as ``town`` (the town profile schema of ``template/variables``),
+        with the contacts and services of ``locale`` (default: the source texts)."""
+        loc = None if locale is None or locale == source_locale or not self.localized else locale
         return {
             "code": self.code, "name": self.name, "prefecture": self.prefecture,
-            "contacts": dict(self.contacts), "services": dict(self.services),
+            "contacts": {k: self.value("contacts", k, loc) for k in self.contacts} if loc else dict(self.contacts),
+            "services": {k: self.value("services", k, loc) for k in self.services} if loc else dict(self.services),
             "checkup_months": list(self.checkup_months), "send_time": self.send_time,
         }
+
+
+def _localized_value(section: Fields, key: str, source_locale: str,
+                     localized: dict[str, dict[str, str]]) -> str:
+    """The source text of a contact or service written as text or as ``{locale: text}``; the
+    other locales' values go into ``localized``."""
+    raw = section.data.get(key)
+    if not isinstance(raw, Mapping):
+        return section.text(key)
+    per_locale = section.sub(key)
+    for loc in per_locale.data:
+        if not isinstance(loc, str) or not LOCALE_RE.match(loc):
+            raise per_locale.error(str(loc), "is not a locale code like ja or en")
+    if source_locale not in per_locale.data:
+        raise section.error(key, f"a value per locale needs the source locale '{source_locale}' "
+                                 f"(write {key}: {{{source_locale}: ..., en: ...}})")
+    others = {loc: per_locale.text(loc) for loc in per_locale.data if loc != source_locale}
+    if others:
+        localized[section.name(key)] = others
+    return per_locale.text(source_locale)
 
 
 def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> Town:
@@ -88,11 +134,20 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
         raise f.error("prefecture", f"{code} is in {official.prefecture}, not {prefecture}")
     contacts = f.sub("contacts")
     contacts.refuse_unknown(set(CONTACT_FIELDS))
+    localized: dict[str, dict[str, str]] = {}
+    contact_values = {k: _localized_value(contacts, k, source_locale, localized) for k in contacts.data}
     services = f.sub("services")
+    service_values: dict[str, str] = {}
+    not_offered: list[str] = []
     for key, value in services.data.items():
         if not isinstance(key, str) or not ID_RE.match(key.replace("_", "-")):
             raise services.error(str(key), "a service key is lowercase letters, digits and _")
-        services.text(key)
+        if value is False:
+            not_offered.append(key)
+        elif value is True:
+            raise services.error(key, "write what the service is (text), or false when the town does not offer it")
+        else:
+            service_values[key] = _localized_value(services, key, source_locale, localized)
     send_time = f.data.get("send_time", "08:00")
     if isinstance(send_time, int):
         raise f.error("send_time", "write the time in quotes, like send_time: '08:00'")
@@ -136,25 +191,33 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
         for i, m in enumerate(raw_locals))
     return Town(
         code=code, name=name, prefecture=prefecture,
-        contacts={k: contacts.text(k) for k in contacts.data},
-        services={k: services.text(k) for k in services.data},
+        contacts=contact_values, services=service_values,
         checkup_months=tuple(f.int_list("checkup_months", 1, 47)),
         send_time=send_time, channels=tuple(channels), email_encoding=email_encoding,
         backend=tuple(backend), locales=tuple(locales),
         policy=f.str("policy", "reference"), end_age=end_age, blocks=dict(sorted(blocks.items())),
         suppress=tuple(f.str_list("suppress", pattern=ID_RE, hint="a message id")),
-        local_messages=local_messages,
+        local_messages=local_messages, localized=localized, not_offered=tuple(not_offered),
     )
+
+
+def _section_to_data(town: Town, section: str, source_locale: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, text in getattr(town, section).items():
+        others = town.localized.get(f"{section}.{key}")
+        out[key] = {source_locale: text, **others} if others else text
+    return out
 
 
 def town_to_data(town: Town, source_locale: str = "ja") -> dict[str, Any]:
     """The YAML mapping of a town, keys in a fixed order (stable diffs)."""
     data: dict[str, Any] = {
         "code": town.code, "name": town.name, "prefecture": town.prefecture,
-        "contacts": dict(town.contacts),
+        "contacts": _section_to_data(town, "contacts", source_locale),
     }
-    if town.services:
-        data["services"] = dict(town.services)
+    if town.services or town.not_offered:
+        data["services"] = {**_section_to_data(town, "services", source_locale),
+                            **{key: False for key in town.not_offered}}
     if town.checkup_months:
         data["checkup_months"] = list(town.checkup_months)
     data["send_time"] = town.send_time
@@ -189,6 +252,11 @@ def check_town_refs(town: Town, path: str | Path, *, policies: set[str], locales
         if loc not in locales:
             raise WorkspaceError(f"locale '{loc}' is not in the workspace's locales ({', '.join(sorted(locales))})",
                                  path=path, field="locales")
+    for name, per_locale in town.localized.items():
+        for loc in per_locale:
+            if loc not in locales:
+                raise WorkspaceError(f"locale '{loc}' is not in the workspace's locales "
+                                     f"({', '.join(sorted(locales))})", path=path, field=f"{name}.{loc}")
     for mid in town.suppress:
         if mid not in message_ids:
             raise WorkspaceError(f"suppresses '{mid}', which is not a national message", path=path,

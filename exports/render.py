@@ -5,18 +5,25 @@ Rules, in order:
 1. the town's messages are the national ones minus its suppressions, plus its own local
    messages (:meth:`catalog.workspace.Workspace.town_messages`), in stage order;
 2. a message at or after the town's end age is left out (``after_end_age``);
-3. the text sent to readers of a locale is the message's text in that locale, or else in the
-   first of the workspace's ``fallbacks`` for it that has one (``ja-easy: ja``); with none, the
-   message is left out (``untranslated``). ``text_locale`` of an entry says which was sent;
-4. that text must be signed off (its own approval, in the locale it is written in), or the
-   message is left out (``unapproved``) — unless ``include_unapproved``: then it is kept and
-   marked (``approval.approved`` false, and 【未承認】 in front of every delivered text);
+3. the text sent to readers of a locale is chosen by :func:`review.selection.select_text`
+   (the rule coverage and preview use too): the message's text in that locale when it is
+   exportable — signed off and, for a translation, made from the signed-off source text — or
+   else the first exportable text of the workspace's ``fallbacks`` for it (``en: ja``): a
+   translation not signed off never removes a message from a locale. ``text_locale`` of an
+   entry says which was sent. With no text for the readers the message is left out
+   (``untranslated``);
+4. with no exportable text, the message is left out (``unapproved``) — unless
+   ``include_unapproved``: then the first text of the chain is kept and marked
+   (``approval.approved`` false, and 【未承認】 in front of every delivered text);
 5. the town's block for a stage is appended (after a blank line) to the *first* kept message at
    that stage, so a parent never reads the same block twice on one day; a block with no kept
    message at its stage is not sent and is reported as a warning. The block's text is chosen
-   like a message's (the locale, its fallbacks, then the source locale), and is signed off on
-   its own; a block not signed off is not attached (``unapproved_block``) unless
-   ``include_unapproved``, which attaches it and marks the entry;
+   like a message's (:func:`review.selection.select_block`: the locale, its fallbacks, then the
+   source locale), and is signed off on its own; a block with no exportable text is not
+   attached (``unapproved_block``) unless ``include_unapproved``, which attaches it and marks
+   the entry. Templates see the town profile in the language the text is written in (a
+   contact or service with a value for that locale; else the source-locale value), so a
+   Japanese fallback text or block keeps Japanese contacts;
 6. texts and blocks are rendered with the sandboxed, strict renderer of
    :mod:`catalog.templating` (a missing field is an error naming town, message and field). The
    town profile is handed to templates read-only (:func:`frozen`), so a template cannot change
@@ -38,12 +45,13 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 from kizuna.catalog.hashing import content_hash
 from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
-from kizuna.catalog.templating import render_for_town, stage_context
+from kizuna.catalog.templating import BLOCK_SEPARATOR, render_for_town, stage_context
 from kizuna.catalog.towns import Town
 from kizuna.exports.approval import ApprovalMap, block_key, lookup
 from kizuna.exports.channels import channel_text
 from kizuna.exports.errors import ChannelError
 from kizuna.exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
+from kizuna.review.selection import Approved, Selection, select_block, select_text
 
 
 class Kept(NamedTuple):
@@ -79,27 +87,48 @@ def frozen(value: Any) -> Any:
     return value
 
 
+def approved_in(approval_map: ApprovalMap) -> Approved:
+    """``approved(key, locale)`` of :mod:`review.selection` over an export's approval map."""
+    return lambda key, locale: lookup(approval_map, key, locale).approved
+
+
+def shown_approval(approval_map: ApprovalMap, key: str, choice: Selection, written: str) -> Approval:
+    """The approval of the text shown: its own, or — for a translation signed off whose source
+    is not (a preview only) — the reason it does not ship, as its status."""
+    approval = lookup(approval_map, key, written)
+    gate = choice.gate(written)
+    if approval.approved and gate is not None:
+        return Approval(gate)
+    return approval
+
+
 def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approval_map: ApprovalMap,
-           include_unapproved: bool, held: list[Kept] | None = None) -> tuple[list[Kept], Counter[str]]:
+           include_unapproved: bool, held: list[Kept] | None = None,
+           source_locale: str | None = None) -> tuple[list[Kept], Counter[str]]:
     """The messages the town sends to readers of ``chain[0]``, and counts of the rest by reason;
-    the messages left out only because they are not signed off are added to ``held``."""
+    the messages left out only because they are not signed off are added to ``held``.
+    ``source_locale`` (default: the last locale of ``chain``) is the locale translations are
+    made from."""
+    source = source_locale or chain[-1]
+    approved = approved_in(approval_map)
     kept: list[Kept] = []
     left_out: Counter[str] = Counter()
     for message in messages:
         if message.stage.phase == "B" and message.stage >= town.end_age:
             left_out["after_end_age"] += 1
             continue
-        written = chain[0] if chain[0] in message.texts else text_locale(message, chain[1:])
-        if written is None:
+        choice = select_text(message, chain, source, approved)
+        if choice.first is None:
             left_out["untranslated"] += 1
             continue
-        approval = lookup(approval_map, message.id, written)
-        if not approval.approved and not include_unapproved:
+        written = choice.shown(include_unapproved)
+        if written is None:
             left_out["unapproved"] += 1
             if held is not None:
-                held.append(Kept(message, written, approval))
+                held.append(Kept(message, choice.first, shown_approval(approval_map, message.id, choice,
+                                                                        choice.first)))
             continue
-        kept.append(Kept(message, written, approval))
+        kept.append(Kept(message, written, shown_approval(approval_map, message.id, choice, written)))
     return kept, left_out
 
 
@@ -130,14 +159,25 @@ def unused_block_warnings(town: Town, locale: str, used: Iterable[Stage],
     return tuple(out)
 
 
-def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
-               approval_map: ApprovalMap) -> tuple[str, Approval] | None:
-    """The town's block at ``stage`` for readers of ``chain[0]`` and its approval."""
+def located_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
+                  approval_map: ApprovalMap, include_unapproved: bool = False) -> tuple[str, Approval, str] | None:
+    """:func:`town_block` and the locale the block's text is written in."""
     by_locale = town.blocks.get(stage) or {}
-    written = next((loc for loc in (*chain, source_locale) if loc in by_locale), None)
+    choice = select_block(town.code, stage, by_locale, chain, source_locale, approved_in(approval_map))
+    written = choice.shown(include_unapproved) or choice.first
     if written is None:
         return None
-    return by_locale[written], lookup(approval_map, block_key(town.code, stage), written)
+    key = block_key(town.code, stage)
+    return by_locale[written], shown_approval(approval_map, key, choice, written), written
+
+
+def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: str,
+               approval_map: ApprovalMap, include_unapproved: bool = False) -> tuple[str, Approval] | None:
+    """The town's block at ``stage`` for readers of ``chain[0]`` and its approval: the text that
+    ships, or (nothing ships) the first text of the chain with an approval that is not
+    approved; ``include_unapproved`` prefers the first text of the chain, as for messages."""
+    found = located_block(town, stage, chain, source_locale, approval_map, include_unapproved)
+    return None if found is None else (found[0], found[1])
 
 
 def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[str, ChannelText]:
@@ -149,18 +189,26 @@ def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[
 
 
 def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval] | None,
-                town_context: Mapping[str, Any]) -> Entry:
+                town_context: Mapping[str, Any], block_context: Mapping[str, Any] | None = None) -> Entry:
     """Render one message (and the block it carries) for one town and locale, with its
-    per-channel texts."""
+    per-channel texts. ``town_context`` is the town profile in the language of the message's
+    text, ``block_context`` (default: the same) in the language of the block's."""
     message = kept.message
     source = message.texts[kept.text_locale].text
     block_text, block_approval = block if block else (None, None)
     if block_text is None and "{" not in source:
         text = source  # nothing to render: no template syntax, no block
-    else:
+    elif block_context is None or block_context is town_context or block_text is None:
         context = {"town": town_context, "stage": _stage_context(message.stage)}
         text = render_for_town(source, block_text, context, town=town.code, message=message.id,
                                locale=locale).full
+    else:  # the block is written in another language than the text: each gets its own profile
+        stage = _stage_context(message.stage)
+        national = render_for_town(source, None, {"town": town_context, "stage": stage}, town=town.code,
+                                   message=message.id, locale=locale).national
+        rendered = render_for_town("", block_text, {"town": block_context, "stage": stage}, town=town.code,
+                                   message=message.id, locale=locale).block
+        text = national + (BLOCK_SEPARATOR + rendered if rendered else "")
     approved = kept.approval.approved and (block_approval is None or block_approval.approved)
     channels = channel_texts(town, mark_unapproved(text, approved),
                              lambda: where(town.code, message.id, locale))
@@ -197,20 +245,32 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
     chain = (locale, *fallbacks)
     messages = list(messages)
     held: list[Kept] = []
-    kept, left_out = select(messages, town, chain, approval_map, include_unapproved, held)
+    kept, left_out = select(messages, town, chain, approval_map, include_unapproved, held, source_locale)
     owners = block_owners(kept, town)
-    town_context = frozen(town.template_context())
+    contexts: dict[str, Mapping[str, Any]] = {}
+
+    def profile(written: str) -> Mapping[str, Any]:
+        """The town profile as a text written in ``written`` sees it (per-locale contacts)."""
+        if written not in contexts:
+            contexts[written] = frozen(town.template_context(written, source_locale))
+        return contexts[written]
+
+    town_context = profile(locale)
     entries = []
     unsent_blocks: list[tuple[Stage, str, str]] = []
     for k in kept:
         block = None
+        block_context = None
         if k.message.id in owners:
-            block = town_block(town, owners[k.message.id], chain, source_locale, approval_map)
+            found = located_block(town, owners[k.message.id], chain, source_locale, approval_map,
+                                  include_unapproved)
+            block = (found[0], found[1]) if found else None
+            block_context = profile(found[2]) if found else None
             if block and not block[1].approved and not include_unapproved:
                 left_out["unapproved_block"] += 1
                 unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
-        entries.append(build_entry(k, town, locale, block, town_context))
+        entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context))
     first_at: dict[Stage, str] = {}
     for m in messages:
         first_at.setdefault(m.stage, m.id)

@@ -28,6 +28,10 @@ period the first of them expire about 165 days after generation, as they would i
 service: regenerate the log before a demo that must show "most approved".
 The log is replaced as a whole — the one place where kizuna ever rewrites a decisions log: it
 is generated sample data, not a record of real decisions.
+
+A translation (or a town block's translation) is approved only when its source text is: a
+translation of a source still in review does not ship (:mod:`review.selection`), and a log that
+approved it anyway would not be one a clinician signs.
 """
 from __future__ import annotations
 

@@ -4,7 +4,11 @@ For each town × locale × slot of the town's cadence up to its end age (``ws.to
 messages the town sends (``ws.town_messages``: national ones minus its suppressions, plus its
 own) that have a text for that locale's readers are counted: none is a *gap*, more than one a
 *collision*. A text for the readers is the locale's own or, when the workspace names one in
-``fallbacks:`` (``en: ja``), its fallback's; slots filled that way are marked ``fallback``.
+``fallbacks:`` (``en: ja``), its fallback's. Which of them ships is decided by
+:func:`review.selection.select_text`, the rule the export uses: a slot whose message ships in a
+fallback locale — no translation, or one not signed off, or made from another source text — is
+marked ``fallback`` (with the reason), and a slot whose message has no signed-off text at all is
+marked ``unsent`` (nothing ships there until it is signed off).
 A slot left empty because the town suppressed the national message there is a gap too, and says
 so.
 
@@ -16,6 +20,13 @@ so.
         window: {from: B0d, to: B13d}     # both inclusive
         basis: 戸籍法49条（出生の日から14日以内）
         as_of: 2025-04-01
+
+``window`` (also written ``notice``) is the **notice window**: when messages should tell the
+reader. ``legal`` is the optional **legal window**, the period the law sets, apart from the notice
+(3歳児健診: legal ``{from: B3y, until: B4y}``, 満3歳を超え満4歳に達しない; notice from ``B2y10m``).
+``until`` is exclusive and, for an age, ends on the day the age is reached — the day before the
+anniversary (年齢計算ニ関スル法律; :meth:`catalog.stages.Stage.legal_end`): BCG ``until: B1y`` is
+「1歳に至るまで」, the day before the first birthday. ``to`` is inclusive (``to: B13d``).
 
 A town meets a milestone in a locale when a message it sends, tagged with the milestone
 (``milestones: [birth-registration]``), has a text in that locale and a stage inside the window.
@@ -29,7 +40,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -39,6 +50,7 @@ from kizuna.catalog.fields import ID_RE, Fields
 from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town
+from kizuna.review.selection import Approved, select_text, workspace_approved
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,20 +58,57 @@ if TYPE_CHECKING:
     from kizuna.catalog.workspace import Config, Workspace
 
 MILESTONES_FILE = "milestones.yaml"
-MILESTONE_FIELDS = {"id", "name", "window", "basis", "as_of", "notes"}
+MILESTONE_FIELDS = {"id", "name", "window", "notice", "legal", "basis", "as_of", "notes"}
 STATUS_OK, STATUS_GAP, STATUS_COLLISION = "ok", "gap", "collision"
 
 
 # --- milestones -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class LegalWindow:
+    """The period the law sets: from ``start`` to ``end`` inclusive, or ``until`` it
+    (exclusive; for an age, to the day the age is reached)."""
+
+    start: Stage
+    end: Stage
+    until: bool = False
+
+    def contains(self, stage: Stage) -> bool:
+        return self.start <= stage and (stage < self.end if self.until else stage <= self.end)
+
+    def dates(self, *, due: date | None = None, birth: date | None = None) -> tuple[date, date]:
+        """First and last day of the window for one registrant (legal ages after birth)."""
+        if self.start.phase == "P":
+            first = self.start.resolve(due=due)
+        else:
+            assert birth is not None, "an after-birth window needs the birth date"
+            first = self.start.legal_start(birth) if self.start.is_age else self.start.resolve(birth=birth)
+        if self.end.phase == "P":
+            last = self.end.resolve(due=due)
+            return first, last - timedelta(days=1) if self.until else last
+        assert birth is not None, "an after-birth window needs the birth date"
+        return first, self.end.legal_end(birth) if self.until else self.end.resolve(birth=birth)
+
+    @property
+    def label(self) -> str:
+        if self.until and self.end.is_age:
+            return f"{self.start.label_ja}から{self.end.label_ja}に達するまで"
+        if self.until:
+            return f"{self.start.label_ja}から{self.end.label_ja}の前日まで"
+        return f"{self.start.label_ja}〜{self.end.label_ja}"
+
+
+@dataclass(frozen=True)
 class Milestone:
     id: str
     name: str
+    #: the notice window (``window`` / ``notice`` in the file), both ends inclusive
     start: Stage
     end: Stage
     basis: str
     as_of: date
+    #: the legal window, when the law sets one
+    legal: LegalWindow | None = None
 
     def contains(self, stage: Stage) -> bool:
         return self.start <= stage <= self.end
@@ -81,16 +130,34 @@ def _as_of(f: Fields) -> date:
     raise f.error("as_of", "is required: the date the entry was last checked, like 2025-04-01")
 
 
+def legal_from_data(f: Fields) -> LegalWindow | None:
+    """The ``legal: {from, to | until}`` window of a milestone (``None`` without one)."""
+    if not f.has("legal"):
+        return None
+    legal = f.sub("legal")
+    legal.refuse_unknown({"from", "to", "until"})
+    if legal.has("to") == legal.has("until"):
+        raise f.error("legal", "give 'from' and one of 'to' (inclusive) or 'until' (exclusive: for an age, "
+                               "to the day before the anniversary), like {from: B3y, until: B4y}")
+    key = "until" if legal.has("until") else "to"
+    start, end = legal.stage("from"), legal.stage(key)
+    if end < start or (key == "until" and end == start):
+        raise legal.error(key, f"{end} is not after {start}; a window runs from an earlier stage to a later one")
+    return LegalWindow(start, end, key == "until")
+
+
 def milestone_from_data(data: Any, path: Path, index: int) -> Milestone:
     f = Fields(data, path, f"milestones[{index}]")
     f.refuse_unknown(MILESTONE_FIELDS)
-    window = f.sub("window")
+    if f.has("window") == f.has("notice"):
+        raise f.error("window", "give the notice window once, as window: {from, to} (or notice: {from, to})")
+    window = f.sub("window" if f.has("window") else "notice")
     window.refuse_unknown({"from", "to"})
     start, end = window.stage("from"), window.stage("to")
     if end < start:
         raise window.error("to", f"{end} is before {start}; a window runs from an earlier stage to a later one")
     return Milestone(f.str("id", pattern=ID_RE, hint="lowercase letters, digits and hyphens"),
-                     f.text("name"), start, end, f.text("basis"), _as_of(f))
+                     f.text("name"), start, end, f.text("basis"), _as_of(f), legal_from_data(f))
 
 
 def milestones_from_data(data: Any, path: Path) -> list[Milestone]:
@@ -132,8 +199,14 @@ class Slot:
     message_ids: tuple[str, ...]
     #: national messages the town suppressed at this stage (when nothing replaces them)
     suppressed: tuple[str, ...] = ()
-    #: messages among ``message_ids`` sent in a fallback locale (no text in ``locale`` yet)
+    #: messages among ``message_ids`` sent in a fallback locale (no text in ``locale`` yet, or
+    #: one that may not ship: :mod:`review.selection`)
     fallback: tuple[str, ...] = ()
+    #: messages among ``message_ids`` with no text that may ship (not signed off): nothing is
+    #: sent for them until they are
+    unsent: tuple[str, ...] = ()
+    #: why each message of ``fallback`` does not ship in ``locale``: ``(id, reason)``
+    reasons: tuple[tuple[str, str], ...] = ()
 
     @property
     def status(self) -> str:
@@ -168,21 +241,28 @@ def cadence_slots(ws: "Workspace", town: Town) -> tuple[Stage, ...]:
     return _SLOTS[key]
 
 
-def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None) -> list[Slot]:
-    """Every slot of the town's cadence in each of its locales (see the module docstring)."""
+def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None,
+               approved: Approved | None = None) -> list[Slot]:
+    """Every slot of the town's cadence in each of its locales (see the module docstring);
+    ``approved`` (default: the workspace's sign-off status now) decides what ships."""
     slots = cadence_slots(ws, town)
     sent = ws.town_messages(town)
     suppressed = [ws.messages[mid] for mid in town.suppress if mid in ws.messages]
+    approved = approved or workspace_approved(ws)
     out = []
     for locale in town_locales(town, locales):
+        chain = ws.config.locale_chain(locale)
+        picks = {m.id: select_text(m, chain, ws.config.source_locale, approved) for m in sent}
         here = by_stage(sent, locale, ws.config)
         gone = by_stage(suppressed, locale, ws.config)
         for stage in slots:
             present = here.get(stage, ())
             ids = tuple(m.id for m in present)
             lost = tuple(m.id for m in gone.get(stage, ())) if not ids else ()
-            borrowed = tuple(m.id for m in present if locale not in m.texts)
-            out.append(Slot(town.code, locale, stage, ids, lost, borrowed))
+            borrowed = tuple(i for i in ids if picks[i].fallback)
+            unsent = tuple(i for i in ids if not picks[i].ships)
+            why = tuple((i, picks[i].reason or "") for i in borrowed)
+            out.append(Slot(town.code, locale, stage, ids, lost, borrowed, unsent, why))
     return out
 
 
@@ -203,14 +283,14 @@ def milestone_messages(sent: Iterable[Message], milestone: Milestone, locale: st
 # --- the frame ------------------------------------------------------------------------------------------
 
 FRAME_COLUMNS = ["town", "town_name", "locale", "stage", "label", "phase", "order", "count",
-                 "message_ids", "suppressed", "fallback", "status"]
+                 "message_ids", "suppressed", "fallback", "status", "unsent"]
 
 
 def coverage_frame(ws: "Workspace", towns: Sequence[str] | None = None,
                    locales: Sequence[str] | None = None) -> "pd.DataFrame":
     """One row per town × locale × slot: columns ``town, town_name, locale, stage, label,
     phase, order, count, message_ids, suppressed, fallback, status`` (``ok``, ``gap``,
-    ``collision``)."""
+    ``collision``), ``unsent`` (messages with nothing signed off to ship)."""
     import pandas as pd
 
     rows = []
@@ -221,7 +301,7 @@ def coverage_frame(ws: "Workspace", towns: Sequence[str] | None = None,
                          "order": slot.stage.sort_key[1] + (0 if slot.stage.phase == "P" else 1000),
                          "count": len(slot.message_ids), "message_ids": list(slot.message_ids),
                          "suppressed": list(slot.suppressed), "fallback": list(slot.fallback),
-                         "status": slot.status})
+                         "status": slot.status, "unsent": list(slot.unsent)})
     return pd.DataFrame(rows, columns=FRAME_COLUMNS)
 
 

@@ -13,7 +13,8 @@ The policy lives in the ``review:`` section of ``kizuna.yaml``::
           pregnancy: {obstetrician: 1, midwife: 1}
           after_birth: {pediatrician: 1, midwife: 1}
       translations: {editor: 1}   # optional: for locales other than the source, replaces the
-                                  # topic roles (``always`` still applies)
+                                  # topic roles (``always`` still applies) — but not their
+                                  # clinical review (see below)
       town: {town_editor: 1}      # town blocks; added to a town's own local messages
 
 A role count may also be written as a list (``[obstetrician, midwife]`` = one of each).
@@ -23,7 +24,12 @@ How the requirement of one message and locale is built (:func:`required_roles`):
 * source locale: ``always`` + the rules of all its topics (the larger count wins when two topics
   ask for the same role), or ``default`` when none of its topics has a rule for the message's
   phase (a topic may be ruled for ``pregnancy`` only);
-* another locale: ``always`` + ``translations`` when the policy has it, else as the source;
+* another locale: ``always`` + ``translations`` when the policy has it, else as the source.
+  A translation of a clinical topic (a topic whose rule names a clinical role — every role but
+  ``editor`` and ``town_editor``) still needs one of each of the topic's clinical roles: an
+  ``editor: 1`` rule for translations never replaces clinical review. A ``translations`` rule
+  that itself names a clinical role (``{editor: 1, pediatrician: 1}``: a translation reviewer
+  and a clinician) is taken as it is;
 * a town's local message: the above + ``town``; a town block: ``town`` only.
 
 A requirement is never empty: one that would be falls back to :data:`FALLBACK` (one editor), so
@@ -49,6 +55,8 @@ PHASE_KEYS = {"pregnancy": "P", "after_birth": "B"}
 TOWN_ROLE = "town_editor"
 #: what a message needs when the policy would require nobody
 FALLBACK: dict[str, int] = {"editor": 1}
+#: roles that review content (not language or the town's own text)
+CLINICAL_ROLES = frozenset(r for r in ROLES if r not in ("editor", TOWN_ROLE))
 
 Requirement = dict[str, int]
 
@@ -150,11 +158,13 @@ def load_policy(ws: Workspace) -> Policy:
 
 def message_requirement(policy: Policy, message: Message, locale: str, source_locale: str) -> Requirement:
     """Roles that must approve ``locale`` of ``message`` (see the module docstring)."""
+    rules = [policy.topics[t].for_stage(message.stage) for t in message.topics if t in policy.topics]
+    rules = [r for r in rules if r]  # a topic ruled for the other phase only has no rule here
     if locale != source_locale and policy.translations is not None:
         req = merge(policy.always, policy.translations)
+        if not CLINICAL_ROLES & set(policy.translations):
+            req = merge(req, *({role: 1 for role in r if role in CLINICAL_ROLES} for r in rules))
     else:
-        rules = [policy.topics[t].for_stage(message.stage) for t in message.topics if t in policy.topics]
-        rules = [r for r in rules if r]  # a topic ruled for the other phase only has no rule here
         req = merge(policy.always, *rules) if rules else merge(policy.always, policy.default)
     if message.town is not None:
         req = merge(req, policy.town)

@@ -32,11 +32,15 @@ current content hash and ``R`` the roles the policy requires now:
 * ``stale`` — the item was fully approved before (some text, under the requirement of that
   moment), and the text, the stage or the required roles have changed since;
 * ``in_review`` — decisions exist but none of the above holds; ``draft`` — no decision at all.
+
+An approved translation whose source text is not approved, or that was made from another
+source text, keeps its state but carries a reason saying it does not ship yet
+(:mod:`review.selection`: a translation ships only with its signed-off source).
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping, Sequence
 
@@ -422,8 +426,32 @@ def status(ws: Workspace, *, now: datetime | date | None = None) -> dict[Key, Me
     policy = load_policy(ws)
     moment = as_moment(now)
     index = _by_key(read_log(ws.root))
-    return {key: derive(item, index.get(key, []), period_days=policy.period_days, now=moment)
-            for key, item in all_items(ws, policy).items()}
+    items = all_items(ws, policy)
+    found = {key: derive(item, index.get(key, []), period_days=policy.period_days, now=moment)
+             for key, item in items.items()}
+    return with_shipping_reasons(found, items, ws.config.source_locale)
+
+
+def with_shipping_reasons(found: dict[Key, MessageStatus], items: Mapping[Key, Item],
+                          source_locale: str) -> dict[Key, MessageStatus]:
+    """Add to each approved translation that may not ship yet the reason (its source is not
+    approved, or it was made from another source text); the state stays ``approved``."""
+    from kizuna.review.selection import REASONS_JA, from_statuses, why_not
+
+    approved = from_statuses(found)
+    blocks: dict[str, dict[str, str]] = {}
+    for (key, locale), item in items.items():
+        if item.message is None:
+            blocks.setdefault(key, {})[locale] = item.text
+    for key, st in found.items():
+        item = items[key]
+        if st.state != "approved" or item.locale == source_locale:
+            continue
+        texts: Mapping[str, object] = item.message.texts if item.message is not None else blocks[item.key]
+        why = why_not(item.key, texts, item.locale, source_locale, approved)
+        if why is not None:
+            found[key] = replace(st, reasons=(*st.reasons, f"まだ送られません（{REASONS_JA.get(why, why)}）"))
+    return found
 
 
 def item_status(ws: Workspace, message_id: str, locale: str, *, town: str | None = None,

@@ -186,7 +186,8 @@ def coverage(app: App, towns: tuple[str, ...], locales: tuple[str, ...], png: Pa
         rows.append({"town": code, "name": name, "locale": locale, "slots": len(group),
                      "ok": int((status == "ok").sum()), "gaps": int((status == "gap").sum()),
                      "collisions": int((status == "collision").sum()),
-                     "fallback": int(group["fallback"].map(bool).sum())})
+                     "fallback": int(group["fallback"].map(bool).sum()),
+                     "unsent": int(group["unsent"].map(bool).sum())})
     if png is not None:
         coverage_heatmap(ws, png, codes, locs)
     if fmt == "json":
@@ -195,7 +196,8 @@ def coverage(app: App, towns: tuple[str, ...], locales: tuple[str, ...], png: Pa
     else:
         for r in rows:
             click.echo(f"{r['town']} {r['name']} [{r['locale']}]: {r['slots']} slots, {r['ok']} ok "
-                       f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions")
+                       f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions"
+                       + (f"; {r['unsent']} not signed off yet (nothing ships there)" if r["unsent"] else ""))
         for f in findings:
             click.echo(format_text(f))
         click.echo(summary(findings) + (f"; heatmap written to {png}" if png else ""))

@@ -180,10 +180,10 @@ def formats_command() -> None:
 
 @click.command()
 @click.option("--town", "code", required=True, metavar="CODE", help="Town code.")
-@click.option("--due", type=DATE, callback=_day, required=True, metavar="DATE",
-              help="Due date (出産予定日), YYYY-MM-DD.")
+@click.option("--due", type=DATE, callback=_day, metavar="DATE",
+              help="Due date (出産予定日), YYYY-MM-DD; leave out for a registrant who gave only a birth date.")
 @click.option("--birth", type=DATE, callback=_day, metavar="DATE",
-              help="Birth date (生年月日); default: born on the due date.")
+              help="Birth date (生年月日); default: born on the due date. Give --due, --birth or both.")
 @click.option("--days", type=click.IntRange(min=1), help="Only this many days from the start.")
 @click.option("--from", "start", type=DATE, callback=_day, metavar="DATE",
               help="Start of the list (default: the first message).")
@@ -193,10 +193,13 @@ def formats_command() -> None:
 @click.option("--as-of", type=DATE, callback=_day, metavar="DATE", help="Judge approvals as of this date.")
 @pass_app
 @handle_errors
-def preview(app: App, code: str, due: date, birth: date | None, days: int | None,
+def preview(app: App, code: str, due: date | None, birth: date | None, days: int | None,
             start: date | None, locale: str | None, include_unapproved: bool,
             as_of: date | None) -> None:
-    """The dated list of messages one registrant of a town would get."""
+    """The dated list of messages one registrant of a town would get (from a due date, a
+    birth date, or both)."""
+    if due is None and birth is None:
+        fail("give --due DATE (出産予定日), --birth DATE (生年月日), or both")
     ws = app.workspace()
     town = ws.town(code)
     chosen = locale or town.locales[0]

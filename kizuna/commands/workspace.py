@@ -51,12 +51,18 @@ def demo(directory: Path) -> None:
 @click.argument("stage")
 @click.option("--due", callback=_date, help="Due date (出産予定日), YYYY-MM-DD.")
 @click.option("--birth", callback=_date, help="Birth date (生年月日), YYYY-MM-DD.")
+@click.option("--legal", is_flag=True,
+              help="With --birth, also the legal days (年齢計算ニ関スル法律): the day the age is reached "
+                   "(the day before the anniversary), the last day of a period 'until' STAGE and the "
+                   "first day of one 'from' STAGE.")
 @handle_errors
-def stages(stage: str, due: date | None, birth: date | None) -> None:
+def stages(stage: str, due: date | None, birth: date | None, legal: bool) -> None:
     """Show the label of STAGE and, given --due or --birth, its calendar date."""
     if due and birth:
         fail("give --due or --birth, not both")
     parsed = Stage.parse(stage)
+    if legal and (birth is None or parsed.phase != "B"):
+        fail("--legal needs an after-birth stage and --birth DATE (legal ages count from the birth)")
     line = f"{parsed}\t{parsed.label_ja}"
     if due or birth:
         try:
@@ -65,6 +71,12 @@ def stages(stage: str, due: date | None, birth: date | None) -> None:
             fail(f"{exc.message}; {'a pregnancy' if parsed.phase == 'P' else 'an after-birth'} stage "
                  f"is counted from the {'due date (--due)' if parsed.phase == 'P' else 'birth date (--birth)'}")
     click.echo(line)
+    if legal and birth is not None:
+        end, start = parsed.legal_end(birth), parsed.legal_start(birth)
+        if parsed.is_age:
+            click.echo(f"{parsed.label_ja}に達する日 {end.isoformat()}（年齢計算ニ関スル法律: 応当日の前日）")
+        click.echo(f"{parsed.label_ja}に至るまで: {end.isoformat()} まで\t{parsed.label_ja}から: "
+                   f"{start.isoformat()} から")
 
 
 @click.command()

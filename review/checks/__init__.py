@@ -33,6 +33,7 @@ from kizuna.review.checks import readability as _readability  # noqa: F401
 from kizuna.review.checks import safety as _safety  # noqa: F401
 from kizuna.review.checks import templates as _templates  # noqa: F401
 from kizuna.review.checks import tone as _tone  # noqa: F401
+from kizuna.review.checks import towns as _towns  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
 from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)

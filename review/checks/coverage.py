@@ -5,7 +5,9 @@ milestones are met (the data and the frame are in :mod:`review.coverage`).
   a slot emptied by the town's own suppression of a national message says so;
 * ``coverage/collision`` — a slot with more than one message;
 * ``coverage/fallback`` — slots a town fills in a fallback locale (``fallbacks:`` in
-  kizuna.yaml) because the message has no text in the town's locale yet: one finding per run;
+  kizuna.yaml) because the message has no text in the town's locale that may ship (none yet,
+  not signed off, or made from another source text; :mod:`review.selection`): one finding
+  per run, naming the reason;
 * ``coverage/off-cadence`` — a message the town sends whose stage is not on its cadence (it is
   delivered on a day outside the town's rhythm, maybe next to another message);
 * ``coverage/milestone`` — a milestone of ``milestones.yaml`` with no tagged message inside its
@@ -17,6 +19,7 @@ from itertools import groupby
 from typing import Any, Callable, Iterator, Mapping
 
 from kizuna.review.checks.engine import Hit, rule
+from kizuna.review.selection import REASONS_JA
 from kizuna.review.coverage import (STATUS_COLLISION, STATUS_GAP, Slot, load_milestones, milestone_messages,
                              off_cadence, town_locales, town_slots)
 
@@ -87,11 +90,17 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town, path, locale, slots in _slots_by_locale(ctx):
         used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
         for run in _runs(slots, lambda s: bool(s.fallback)):
-            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の本文がなく、"
-                      f"{used}の本文を送ります（{', '.join(s.fallback[0] for s in run[:3])}"
-                      f"{' ほか' if len(run) > 3 else ''}）。",
+            # a translation that exists but may not ship is named, always; untranslated ones up to 3
+            held = [f"{mid}: {REASONS_JA.get(why, why)}" for s in run for mid, why in s.reasons if why != "untranslated"]
+            missing = [mid for s in run for mid, why in s.reasons if why == "untranslated"]
+            if missing:
+                held.append(f"{REASONS_JA['untranslated']}: {', '.join(missing[:3])}{' ほか' if len(missing) > 3 else ''}")
+            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の送れる本文がなく、"
+                      f"{used}の本文を送ります（{'、'.join(held)}）。",
                       town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                      suggestion=f"{locale}の翻訳を追加しましょう")
+                      suggestion=f"{locale}の翻訳を追加しましょう" if not any(
+                          why != "untranslated" for s in run for _, why in s.reasons)
+                      else f"{locale}の翻訳を追加し、翻訳と原文の承認を進めましょう")
 
 
 @rule("coverage/off-cadence", "配信日にないメッセージ", level="warning", scope="workspace",

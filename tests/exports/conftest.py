@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pytest
 
 from kizuna.catalog import yamlio
+from kizuna.catalog.hashing import text_hash
 from kizuna.catalog.workspace import Workspace, load_workspace
 
 CONFIG: dict[str, Any] = {"kizuna": 1, "title": "test", "source_locale": "ja", "locales": ["ja", "en"]}
@@ -18,12 +19,14 @@ CONFIG: dict[str, Any] = {"kizuna": 1, "title": "test", "source_locale": "ja", "
 MESSAGES: list[dict[str, Any]] = [
     {"id": "p10w-hello", "stage": "P10w", "texts": {
         "ja": {"text": "妊娠10週のメッセージです。\n{{ town.name }}からのお知らせもあります。"},
-        "en": {"text": "Week 10 message from {{ town.name }}."}}},
+        "en": {"text": "Week 10 message from {{ town.name }}.",
+               "source_hash": text_hash("妊娠10週のメッセージです。\n{{ town.name }}からのお知らせもあります。")}}},
     {"id": "p10w-second", "stage": "P10w", "texts": {"ja": {"text": "同じ日の2通目です。"}}},
     {"id": "p40w-due", "stage": "P40w", "texts": {"ja": {"text": "予定日です。"}}},
     {"id": "p41w-late", "stage": "P41w", "texts": {"ja": {"text": "予定日を過ぎました。"}}},
     {"id": "b0d-born", "stage": "B0d", "texts": {
-        "ja": {"text": "ご出産おめでとうございます。"}, "en": {"text": "Congratulations."}}},
+        "ja": {"text": "ご出産おめでとうございます。"},
+        "en": {"text": "Congratulations.", "source_hash": text_hash("ご出産おめでとうございます。")}}},
     {"id": "b1m-month", "stage": "B1m", "texts": {"ja": {"text": "生後1か月です。"}}},
     {"id": "b1y6m-checkup", "stage": "B1y6m", "texts": {"ja": {"text": "1歳6か月児健診の時期です。"}}},
     {"id": "b3y-after-end", "stage": "B3y", "texts": {"ja": {"text": "3歳になりました。"}}},

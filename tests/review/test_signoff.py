@@ -112,7 +112,8 @@ def edit(root: Path, message_id: str, **changes: Any) -> None:
 def test_policy_requirements_by_topic_phase_locale_and_town(root: Path) -> None:
     items = all_items(ws_of(root))
     assert items[("p10w-care", "ja")].required == {"obstetrician": 1, "midwife": 1, "editor": 1}
-    assert items[("p10w-care", "en")].required == {"editor": 1}  # translations
+    # a translation of a clinical topic keeps the topic's clinical roles (one of each)
+    assert items[("p10w-care", "en")].required == {"obstetrician": 1, "midwife": 1, "editor": 1}
     assert items[("p12w-food", "ja")].required == {"dietitian": 2, "editor": 1}
     assert items[("b00d-hello", "ja")].required == {"editor": 1}  # no rule: default (one editor)
     assert items[("matsumoto-local", "ja")].required == {"editor": 1, "town_editor": 1}
@@ -305,12 +306,13 @@ def test_local_message_needs_its_town_editor_and_the_policy_roles(root: Path) ->
 # queues -------------------------------------------------------------------------------------------
 def test_queue_lists_what_awaits_the_reviewer(root: Path) -> None:
     ws = ws_of(root)
-    assert queue(ws, "obgyn", now=T0) == [("p10w-care", "ja")]
+    # the obstetrician reviews the English translation of a medical topic too (not only an editor)
+    assert queue(ws, "obgyn", now=T0) == [("p10w-care", "ja"), ("p10w-care", "en")]
     assert queue(ws, "matsu", now=T0) == [(block_key("202029", "B0d"), "ja"), ("matsumoto-local", "ja")]
     assert queue(ws, "setagaya", now=T0) == []
     assert ("p10w-care", "en") in queue(ws, "ed", now=T0)
     decide(root, "p10w-care", "obgyn")
-    assert queue(ws_of(root), "obgyn", now=T0) == []  # done its part
+    assert queue(ws_of(root), "obgyn", now=T0) == [("p10w-care", "en")]  # done its part of ja
     decide(root, "p12w-food", "diet1", "changes", comment="量の目安を")
     assert ("p12w-food", "ja") not in queue(ws_of(root), "diet1", now=T0)  # waits for the writer
     assert ("p12w-food", "ja") in queue(ws_of(root), "diet2", now=T0)
@@ -357,8 +359,9 @@ def test_cli_refused_decisions_exit_2_and_log_nothing(root: Path) -> None:
 
 def test_cli_queue_and_expiry(root: Path) -> None:
     assert cli(root, "queue", "--by", "obgyn").output.splitlines() == [
-        "産科 医子 (obgyn): 1 item(s) await sign-off",
-        "draft             p10w-care  ja  P10w  未レビュー  不足: 産婦人科医×1, 助産師×1, 編集者×1"]
+        "産科 医子 (obgyn): 2 item(s) await sign-off",
+        "draft             p10w-care  ja  P10w  未レビュー  不足: 産婦人科医×1, 助産師×1, 編集者×1",
+        "draft             p10w-care  en  P10w  未レビュー  不足: 産婦人科医×1, 助産師×1, 編集者×1"]
     long_ago = datetime.now(JST) - timedelta(days=400)
     approve_all(root, "b00d-hello", ["ed"], at=long_ago)
     assert "expired           b00d-hello  ja  B0d  要再承認（期限切れ）" in cli(root, "status").output

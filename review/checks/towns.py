@@ -1,0 +1,197 @@
+"""Town rules: what a town sends is in the reader's language, about services the town has, at
+the right time for its own checkups and within the legal windows.
+
+* ``town/locale-text`` — a town that sends in a locale other than the source, whose contacts,
+  services or blocks used there have no value in that locale: the source text is sent (an
+  English message with a Japanese sentence mid-text). One finding per town and locale, listing
+  the fields and blocks (per-locale values: ``desk: {ja: ..., en: ...}`` in the town file);
+* ``town/service-not-offered`` — a national text the town sends mentions a service the town
+  marks as not offered (``parents_class: false``), e.g. 両親学級 or ファミリー・サポート・センター
+  (the words of each service key are in ``review/data/services.yaml``; option ``terms`` adds
+  more);
+* ``coverage/checkup-months`` — a month of the town's ``checkup_months`` with no message (tagged
+  with a milestone of option ``milestones`` or a topic of option ``topics``) and no town block
+  naming a checkup (option ``words``) from a month before that month to its end
+  (``B{m-1}m`` to before ``B{m+1}m``);
+* ``coverage/legal-window`` — a milestone whose notice window starts after its legal window has
+  ended, and a message tagged with a milestone that is sent after the legal window has ended
+  (``milestones.yaml``: ``legal: {from: B0d, until: B1y}``).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable, Iterator, Mapping
+
+from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.stages import Stage
+from kizuna.catalog.towns import Town
+from kizuna.review.checks.engine import Hit, rule
+from kizuna.review.coverage import load_milestones
+
+#: a character of Japanese script (kana or kanji): text an English reader cannot read
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+_FIELD = re.compile(r"town\.(contacts|services)\.([A-Za-z0-9_]+)")
+
+
+def _town_path(ctx: Any, code: str) -> str:
+    path = ctx.ws.town_path(code)
+    try:
+        return str(path.relative_to(ctx.ws.root))
+    except ValueError:
+        return str(path)
+
+
+def _locales(ctx: Any, town: Town) -> list[str]:
+    source = ctx.ws.config.source_locale
+    return [loc for loc in town.locales if loc != source and (ctx.locales is None or loc in ctx.locales)]
+
+
+def _fields_used(texts: Iterable[str]) -> set[tuple[str, str]]:
+    """``(section, key)`` of every ``town.contacts.*`` / ``town.services.*`` the texts print."""
+    return {(m.group(1), m.group(2)) for text in texts if "{" in text for m in _FIELD.finditer(text)}
+
+
+# --- town/locale-text -------------------------------------------------------------------------------
+
+@rule("town/locale-text", "町の情報が読者の言語にない", level="warning", scope="workspace",
+      description="町の連絡先・サービス・ブロックにその言語の値がなく、原文（日本語）のまま送る")
+def locale_text(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    config = ctx.ws.config
+    source = config.source_locale
+    for town in ctx.towns:
+        path = _town_path(ctx, town.code)
+        messages = ctx.ws.town_messages(town)
+        for locale in _locales(ctx, town):
+            own = [m.texts[locale].text for m in messages if locale in m.texts]
+            blocks_used = [by[loc] for by in town.blocks.values()
+                           for loc in [next((c for c in (*config.locale_chain(locale), source) if c in by), None)]
+                           if loc is not None]
+            fields = sorted((section, key) for section, key in _fields_used([*own, *blocks_used])
+                            if key in getattr(town, section) and not town.has_locale_value(section, key, locale)
+                            and _JAPANESE.search(getattr(town, section)[key]))
+            chain = [loc for loc in config.locale_chain(locale) if loc != source]
+            blocks = [str(stage) for stage, by in town.blocks.items() if not any(loc in by for loc in chain)]
+            if not fields and not blocks:
+                continue
+            what = []
+            if fields:
+                what.append("プロフィールの " + ", ".join(f"{s}.{k}" for s, k in fields))
+            if blocks:
+                what.append("ブロック " + ", ".join(blocks))
+            yield Hit(f"{town.name}（{locale}）: {'、'.join(what)} に {locale} の値がなく、原文（{source}）のまま送ります。",
+                      town=town.code, locale=locale, stage=blocks[0] if blocks and not fields else None, path=path,
+                      suggestion=f"towns/{town.code}.yaml に {locale} の値を書きましょう"
+                                 f"（例: desk: {{{source}: ..., {locale}: ...}}、ブロックは {{{source}: ..., {locale}: ...}}）")
+
+
+# --- town/service-not-offered -------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def service_terms() -> dict[str, tuple[str, ...]]:
+    """The words that name each service key (``review/data/services.yaml``)."""
+    source = resources.files("kizuna.review").joinpath("data", "services.yaml")
+    data = yamlio.loads(source.read_text(encoding="utf-8"), "review/data/services.yaml")
+    return {str(k): tuple(str(t) for t in v) for k, v in (data.get("services") or {}).items()}
+
+
+def _validate_terms(opts: Mapping[str, Any]) -> None:
+    terms = opts["terms"]
+    if not isinstance(terms, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(t, str) and t for t in v) for v in terms.values()):
+        raise KizunaError("must map a service key to a list of words, like {parents_class: [両親学級]}",
+                          field="terms")
+
+
+@rule("town/service-not-offered", "町にないサービスへの言及", level="warning", scope="workspace",
+      options={"terms": {}}, validate=_validate_terms,
+      description="町が行っていない（services で false にした）サービスを、町が送る全国メッセージが案内している")
+def service_not_offered(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    known = service_terms()
+    extra = opts.get("terms") or {}
+    for town in ctx.towns:
+        if not town.not_offered:
+            continue
+        path = _town_path(ctx, town.code)
+        for key in town.not_offered:
+            words = (*known.get(key, ()), *extra.get(key, ()))
+            if not words:
+                continue
+            for message in ctx.ws.town_messages(town):
+                if message.town is not None:
+                    continue  # the town's own text
+                for locale in town.locales:
+                    if ctx.locales is not None and locale not in ctx.locales:
+                        continue
+                    text = message.text(locale)
+                    found = next((w for w in words if text and w.lower() in text.lower()), None)
+                    if found is None:
+                        continue
+                    yield Hit(f"{town.name}: {message.id}（{locale}）が「{found}」を案内していますが、町のプロフィールでは "
+                              f"services.{key} を行っていない（false）としています。",
+                              town=town.code, locale=locale, message_id=message.id, stage=str(message.stage),
+                              path=path, suggestion=f"suppress に {message.id} を加えて町のメッセージ（local_messages）"
+                                                    "に替えるか、町のサービスを確かめましょう")
+
+
+# --- coverage/checkup-months -------------------------------------------------------------------------
+
+def checkup_window(month: int) -> tuple[Stage, Stage]:
+    """From a month before the checkup month (``B{m-1}m``) to before the next (``B{m+1}m``)."""
+    return Stage.after_birth(0, month - 1), Stage.after_birth(0, month + 1)
+
+
+@rule("coverage/checkup-months", "町の乳幼児健診の案内の抜け", level="error", scope="workspace",
+      options={"milestones": ["infant-checkup"], "topics": ["checkup"], "words": ["健診", "健康診査", "checkup"]},
+      description="町の checkup_months の健診を、その月の前月からその月のうちに案内するメッセージも町のブロックもない")
+def checkup_months(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    tags, topics, words = set(opts["milestones"]), set(opts["topics"]), tuple(opts["words"])
+    for town in ctx.towns:
+        path = _town_path(ctx, town.code)
+        messages = [m for m in ctx.ws.town_messages(town)
+                    if m.stage.phase == "B" and (tags & set(m.milestones) or topics & set(m.topics))]
+        blocks = [stage for stage, by in town.blocks.items()
+                  if stage.phase == "B" and any(w in text for text in by.values() for w in words)]
+        for month in town.checkup_months:
+            start, before = checkup_window(month)
+            if start >= town.end_age:
+                continue
+            if any(start <= m.stage < before for m in messages) or any(start <= s < before for s in blocks):
+                continue
+            yield Hit(f"{town.name}: {month}か月児健診（checkup_months）を案内するメッセージも町のブロックも、"
+                      f"{start.label_ja}から{before.label_ja}の前までにありません。",
+                      town=town.code, stage=str(start), path=path,
+                      suggestion=f"{start.label_ja}〜の町のブロックで{month}か月児健診の日程と会場を案内しましょう")
+
+
+# --- coverage/legal-window ----------------------------------------------------------------------------
+
+@rule("coverage/legal-window", "法定期間のあとの案内", level="error", scope="workspace",
+      description="milestones.yaml の案内の期間が法定期間より後にある、または節目のメッセージが法定期間のあとに届く")
+def legal_window(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    known = [m for m in load_milestones(ctx.ws.root) if m.legal is not None]
+    if not known:
+        return
+    for milestone in known:
+        legal = milestone.legal
+        assert legal is not None
+        if not legal.contains(milestone.start) and milestone.start > legal.start:
+            yield Hit(f"milestones.yaml: {milestone.name}の案内の期間（{milestone.window_label}）が、法定期間"
+                      f"（{legal.label}）が終わったあとに始まります。", path="milestones.yaml",
+                      suggestion="案内の期間（window）を法定期間の終わりより前にしましょう")
+    seen: dict[str, Any] = {}
+    for town in ctx.towns:
+        for m in ctx.ws.town_messages(town):
+            seen.setdefault(m.id, m)
+    for message in seen.values():
+        for milestone in known:
+            legal = milestone.legal
+            assert legal is not None
+            if milestone.id in message.milestones and message.stage > legal.start and not legal.contains(message.stage):
+                yield Hit(f"{message.id}（{message.stage.label_ja}）は、{milestone.name}の法定期間（{legal.label}）"
+                          "が終わったあとに届きます。", message_id=message.id, town=message.town,
+                          stage=str(message.stage),
+                          suggestion=f"法定期間（{legal.label}）のうちに届く時期に移しましょう")
+
