@@ -340,7 +340,7 @@ def title_cell(ws: Workspace, reviewer: Reviewer | None, statuses: Sequence[Mess
         summary_html(statuses, findings) if statuses else "",
         '<p class="kz-note">承認・修正依頼・コメントは <code>kizuna review decide</code> '
         "またはワークブックから記録します。本文が変わると承認は無効になります。"
-        "各項目のチェック結果・表示例・判断の記録は、見出しをクリックすると開きます。</p>",
+        "各項目のチェック結果・表示例・承認・判断の記録は、▶ の行をクリックすると開きます。</p>",
     ])
     return new_markdown_cell(source, id="kz-title")
 
