@@ -9,7 +9,10 @@ findings (coverage), and — when the message carries an ignore for the rule —
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Level = Literal["error", "warning", "info"]
 LEVELS: tuple[Level, ...] = ("error", "warning", "info")
@@ -61,3 +64,28 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.level == "error" and f.counts for f in findings)
+
+
+#: The columns of :func:`findings_frame` and their pandas dtypes (``level`` is an ordered category).
+FRAME_DTYPES: dict[str, str] = {
+    "level": "category", "rule": "string", "message_id": "string", "locale": "string", "town": "string",
+    "stage": "string", "line": "Int64", "column": "Int64", "message": "string", "suggestion": "string",
+    "ignored_reason": "string", "path": "string",
+}
+
+
+def findings_frame(findings: Iterable[Finding]) -> "pd.DataFrame":
+    """One row per finding, in typed columns (:data:`FRAME_DTYPES`) for notebooks: text columns
+    are pandas ``string`` holding ``""`` where a value does not apply (a finding about a whole
+    message has no town), ``line`` and ``column`` are nullable integers (``Int64``: 3, never
+    3.0; missing where a finding has no position), ``level`` an ordered category (error <
+    warning < info), so a frame sorts by severity and shows no ``NaN``."""
+    import pandas as pd
+
+    text = [name for name, dtype in FRAME_DTYPES.items() if dtype == "string"]
+    rows = [{name: getattr(f, name) for name in FRAME_DTYPES} for f in findings]
+    frame = pd.DataFrame(rows, columns=list(FRAME_DTYPES))
+    frame[text] = frame[text].fillna("").astype("string")
+    frame[["line", "column"]] = frame[["line", "column"]].astype("Int64")
+    frame["level"] = pd.Categorical(frame["level"], categories=list(LEVELS), ordered=True)
+    return frame

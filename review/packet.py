@@ -15,6 +15,13 @@ state and what is missing, the text, the findings of the checks (``review.checks
 package is installed), the text as rendered in one sample town (national text + the town's
 block), the difference from the last approved text (character level: deleted text struck
 through, added text highlighted), and the decisions so far.
+
+A packet for a reviewer's whole queue (dozens of items) must be navigable: the title cell holds a
+table of contents (items grouped by sign-off state) and a summary table whose rows link to their
+items (``#kz-item-N``, the item's heading; each item links back), with the number of findings per
+item; the long parts of an item (the required approvals, the findings, the town rendering, the
+decisions so far) are folded in ``<details>`` with a one-line ``<summary>`` (findings with an
+error open), so the page shows the text, the state and the change at a glance.
 """
 from __future__ import annotations
 
@@ -97,6 +104,37 @@ def table_html(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def fold(summary: str, body: str, *, open_: bool = False, css: str = "kz-fold") -> str:
+    """A ``<details>`` block (closed unless ``open_``): ``summary`` is the one line shown, ``body``
+    the folded HTML (both escaped by the caller; one HTML block, so no blank line inside)."""
+    return f'<details class="{css}"{" open" if open_ else ""}><summary>{summary}</summary>\n{body}\n</details>'
+
+
+def item_anchor(index: int) -> str:
+    """The HTML id of the ``index``-th item (1-based), the same as its cell id."""
+    return f"kz-item-{index}"
+
+
+SUMMARY_ID, TOC_ID = "kz-summary", "kz-toc"
+
+
+def finding_counts(findings: Sequence[Finding] | None) -> dict[str, int]:
+    """Counting findings per level (ignored ones do not count), in level order."""
+    counts = {level: 0 for level in LEVEL_LABELS_JA}
+    for f in findings or ():
+        if f.counts:
+            counts[f.level] += 1
+    return {level: n for level, n in counts.items() if n}
+
+
+def counts_label(findings: Sequence[Finding] | None) -> str:
+    """``エラー 1・注意 2`` / ``なし`` / ``—`` (not checked): plain text."""
+    if findings is None:
+        return "—"
+    counts = finding_counts(findings)
+    return "・".join(f"{LEVEL_LABELS_JA[level]} {n}" for level, n in counts.items()) or "なし"
+
+
 def badge(st: MessageStatus) -> str:
     return f'<span class="kz-badge kz-state-{st.state}">{st.label_ja}</span>'
 
@@ -141,6 +179,26 @@ def decisions_html(decisions: Sequence[Decision], current_hash: str, names: dict
                      esc("・".join(role_label(r) for r in d.roles)), esc(DECISION_LABELS_JA[d.decision]),
                      esc(d.comment) or "—", version])
     return table_html(["日時", "レビュアー", "役割", "判断", "コメント", "対象"], rows)
+
+
+def has_diff(st: MessageStatus) -> bool:
+    """Whether the item was approved once and has changed since (text or stage)."""
+    return st.approved_text is not None and st.approved_hash != st.current_hash
+
+
+def section(title: str) -> str:
+    """A section heading inside an item (plain HTML: no anchor of its own, so the ids of a packet
+    stay unique)."""
+    return f'<h3 class="kz-section">{title}</h3>'
+
+
+def text_section(st: MessageStatus, item: Item) -> str:
+    """The text: with the changes marked when it changed since its last approval (the clean
+    text folded below), else as it is, with a one-line note."""
+    if has_diff(st):
+        return "\n\n".join([section("本文 — 前回承認版との差分"), diff_section(st, item),
+                              fold("変更後の本文（印なし）", text_html(item.text))])
+    return "\n\n".join([section("本文"), text_html(item.text), diff_section(st, item)])
 
 
 def diff_section(st: MessageStatus, item: Item) -> str:
@@ -199,50 +257,92 @@ def item_findings(ws: Workspace, item: Item) -> tuple[list[Finding] | None, str]
         return None, f"チェックを実行できませんでした：{exc.message}"
 
 
+Checked = tuple[list[Finding] | None, str]
+
+
 def item_cell(ws: Workspace, item: Item, st: MessageStatus, town: Town | None, names: dict[str, str],
-              index: int, notes: Sequence[Annotation] = ()) -> NotebookNode:
-    """One Markdown cell for one item."""
+              index: int, checked: Checked | None = None, notes: Sequence[Annotation] = ()) -> NotebookNode:
+    """One Markdown cell for one item; ``checked`` is :func:`item_findings` of the item when the
+    caller has it already; ``notes`` are annotations from other parts (readers' evidence)."""
     preview = town_preview(ws, item, town)
-    findings, note = item_findings(ws, item)
+    findings, note = checked if checked is not None else item_findings(ws, item)
     where = f"{ws.towns[item.town].name}（{item.town}）の" if item.town and item.town in ws.towns else ""
     kind = "町ブロック" if item.is_block else ("独自メッセージ" if item.town else "メッセージ")
     missing = "・".join(f"{role_label(r)}×{n}" for r, n in st.missing_roles.items())
     reasons = "".join(f"<br>\n{esc(r)}" for r in st.reasons)
-    town_name = f"（{preview.town.name}）" if preview.town else ""
+    town_name = f"（{esc(preview.town.name)}）" if preview.town else ""
+    have = sum(need - st.missing_roles.get(role, 0) for role, need in st.required.items())
+    need = sum(st.required.values())
+    counts = finding_counts(findings)
+    shown = len(st.decisions)
     source = "\n\n".join([
-        f"## {item.stage} {item.stage.label_ja} — {where}{kind} `{item.key}`（{item.locale}）",
+        f'<h2 id="{item_anchor(index)}" class="kz-item-title">{index}. {esc(str(item.stage))} '
+        f"{esc(item.stage.label_ja)} — {esc(where)}{kind} <code>{esc(item.key)}</code>（{esc(item.locale)}）</h2>",
         f'<p>{badge(st)} <span class="kz-meta">{esc("不足：" + missing) if missing else "必要な承認がそろっています"}'
-        f"{reasons}</span></p>",
-        "### 本文", text_html(item.text),
-        "### 必要な承認", requirement_html(st),
-        "### チェック結果", findings_html(findings, note),
-        f"### 自治体での表示例{town_name}", preview.html,
-        "### 前回承認版との差分", diff_section(st, item),
-        "### これまでの判断", decisions_html(st.decisions, st.current_hash, names),
+        f'{reasons}</span> <a class="kz-back" href="#{SUMMARY_ID}">↑ 一覧へ</a></p>',
+        text_section(st, item),
+        fold(f"チェック結果：{esc(counts_label(findings))}", findings_html(findings, note),
+             open_="error" in counts),
+        fold(f"自治体での表示例{town_name}", preview.html),
+        fold(f"必要な承認：{have}/{need}", requirement_html(st)),
+        fold(f"これまでの判断：{shown}件", decisions_html(st.decisions, st.current_hash, names)) if shown
+        else '<p class="kz-note">これまでの判断：まだありません。</p>',
         *[f"### {esc(n.title)}\n\n" + "".join(f"<p>{esc(line)}</p>" for line in n.lines) for n in notes],
     ])
-    cell = new_markdown_cell(source, id=f"kz-item-{index}")
+    cell = new_markdown_cell(source, id=item_anchor(index))
     cell.metadata["kizuna"] = {"message": item.key, "locale": item.locale, "state": st.state,
                                "hash": st.current_hash, "town": item.town}
     return cell
 
 
+def toc_html(statuses: Sequence[MessageStatus]) -> str:
+    """The table of contents: the summary table, then the items grouped by state (in the order
+    the states first appear), each item a link to its heading."""
+    groups: dict[str, list[tuple[int, MessageStatus]]] = {}
+    for i, st in enumerate(statuses, 1):
+        groups.setdefault(st.state, []).append((i, st))
+    lines = [f'<li><a href="#{SUMMARY_ID}">一覧（{len(statuses)}件）</a></li>']
+    for members in groups.values():
+        links = "、".join(f'<a href="#{item_anchor(i)}">{i}. {esc(st.message_id)}（{esc(st.locale)}）</a>'
+                         for i, st in members)
+        lines.append(f"<li>{badge(members[0][1])} {len(members)}件：{links}</li>")
+    return (f'<nav class="kz-toc" id="{TOC_ID}" aria-label="目次"><strong>目次</strong>'
+            f'<ul>{"".join(lines)}</ul></nav>')
+
+
+def summary_html(statuses: Sequence[MessageStatus], findings: Sequence[list[Finding] | None] | None) -> str:
+    """The summary table: one row per item, linking to it, with its state and findings."""
+    rows = []
+    for i, st in enumerate(statuses, 1):
+        href = f"#{item_anchor(i)}"
+        count = counts_label(findings[i - 1]) if findings is not None else "—"
+        rows.append([f'<a href="{href}">{i}</a>', esc(str(st.stage)),
+                     f'<a href="{href}"><code>{esc(st.message_id)}</code></a>', esc(st.locale), badge(st),
+                     esc(count)])
+    table = table_html(["#", "ステージ", "ID", "言語", "状態", "指摘"], rows)
+    return table.replace("<table>", f'<table id="{SUMMARY_ID}" class="kz-summary">', 1)
+
+
 def title_cell(ws: Workspace, reviewer: Reviewer | None, statuses: Sequence[MessageStatus],
-               town: Town | None, now: datetime) -> NotebookNode:
+               town: Town | None, now: datetime,
+               findings: Sequence[list[Finding] | None] | None = None) -> NotebookNode:
+    """The first cell: who and what the packet is for, a table of contents and the summary table
+    (``findings``: each item's findings, in order, for the summary's 指摘 column)."""
     who = f"{reviewer.name}（{'・'.join(role_label(r) for r in reviewer.roles)}）" if reviewer else "一括"
     counts: dict[str, int] = {}
     for st in statuses:
         counts[st.label_ja] = counts.get(st.label_ja, 0) + 1
     summary = "、".join(f"{label} {n}件" for label, n in counts.items()) or "対象はありません"
-    rows = [[esc(str(st.stage)), f"<code>{esc(st.message_id)}</code>", esc(st.locale), badge(st)] for st in statuses]
     source = "\n\n".join([
         f"# レビュー資料 — {esc(who)}",
         f'<p class="kz-meta">{esc(ws.config.title or "kizuna")}　作成：{esc(_when(now))}　'
         f"表示例の自治体：{esc(town.name if town else 'なし')}</p>",
         f"<p>{len(statuses)}件：{esc(summary)}</p>",
-        table_html(["ステージ", "ID", "言語", "状態"], rows) if rows else "",
+        toc_html(statuses) if statuses else "",
+        summary_html(statuses, findings) if statuses else "",
         '<p class="kz-note">承認・修正依頼・コメントは <code>kizuna review decide</code> '
-        "またはワークブックから記録します。本文が変わると承認は無効になります。</p>",
+        "またはワークブックから記録します。本文が変わると承認は無効になります。"
+        "各項目のチェック結果・表示例・承認・判断の記録は、▶ の行をクリックすると開きます。</p>",
     ])
     return new_markdown_cell(source, id="kz-title")
 
@@ -259,9 +359,10 @@ def build_notebook(ws: Workspace, keys: Sequence[Key], *, reviewer: Reviewer | N
     moment = as_moment(now)
     names = {r.id: r.name for r in ws.reviewers.values()}
     chosen = [statuses[k] for k in keys]
-    cells = [title_cell(ws, reviewer, chosen, sample_town, moment)]
+    checked = [item_findings(ws, items[k]) for k in keys]
+    cells = [title_cell(ws, reviewer, chosen, sample_town, moment, [f for f, _ in checked])]
     notes = collect(ws)
-    cells += [item_cell(ws, items[k], statuses[k], sample_town, names, i, notes.get(k[0], ()))
+    cells += [item_cell(ws, items[k], statuses[k], sample_town, names, i, checked[i - 1], notes.get(k[0], ()))
               for i, k in enumerate(keys, 1)]
     nb = new_notebook(cells=cells)
     nb.metadata["title"] = f"レビュー資料 — {reviewer.name if reviewer else '一括'}"

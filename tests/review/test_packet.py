@@ -1,8 +1,10 @@
 """Review packets: a validated review notebook, exported by the ``kizuna-review`` exporter."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Callable
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from nbconvert.exporters import get_exporter
 
@@ -117,3 +120,46 @@ def test_findings_come_from_the_checks_or_say_they_are_not_available(root: Path,
     monkeypatch.setitem(sys.modules, "kizuna.review.checks", None)  # as if the checks were not installed
     html = export_html(build_notebook(ws, [("p08w-hello", "ja")], now=T0))
     assert "チェックは利用できません（checks not available）" in html
+
+
+def test_packet_has_contents_links_to_its_items_and_folds_long_parts(root: Path) -> None:
+    ws = load_workspace(root)
+    ws.save_message(ws.messages["p08w-hello"].with_text("ja", "{{ town.contacts.fax }}に連絡できます。"))
+    keys = [("p08w-hello", "ja"), ("b00d-birth", "ja"), (block_key("202029", "B0d"), "ja")]
+    html = export_html(build_notebook(load_workspace(root), keys, now=T0 + timedelta(days=1)))
+    soup = BeautifulSoup(html, "html.parser")
+    ids = Counter(tag["id"] for tag in soup.find_all(id=True))
+    assert not [i for i, n in ids.items() if n > 1]  # every link target is unambiguous
+    for link in soup.find_all("a", href=re.compile("^#")):
+        assert soup.find(id=link["href"][1:]) is not None, link  # no dead link on the page
+    toc = soup.find("nav", class_="kz-toc")
+    assert toc is not None and "目次" in toc.get_text()
+    assert {a["href"] for a in toc.find_all("a")} == {"#kz-summary", "#kz-item-1", "#kz-item-2", "#kz-item-3"}
+    rows = soup.find("table", id="kz-summary").select("tbody tr")
+    assert len(rows) == len(keys)
+    for row, (key, locale) in zip(rows, keys):
+        hrefs = {a["href"] for a in row.find_all("a")}
+        assert len(hrefs) == 1 and hrefs.pop().startswith("#")
+        heading = soup.find(id=row.a["href"][1:])
+        assert heading.name == "h2" and key in heading.get_text() and f"（{locale}）" in heading.get_text()
+        item = heading.parent  # the item's cell
+        back = item.find("a", class_="kz-back")
+        assert back is not None and back["href"] == "#kz-summary"
+        summaries = {d.summary.get_text(): d for d in item.find_all("details")}
+        checks = next(d for text, d in summaries.items() if text.startswith("チェック結果"))
+        findings = row.find_all("td")[-1].get_text()  # the summary's 指摘 column
+        assert checks.summary.get_text() == f"チェック結果：{findings}"
+        assert checks.has_attr("open") == ("エラー" in findings)  # errors show unfolded
+        assert any(text.startswith("必要な承認") for text in summaries)
+    first, second = (soup.find(id=f"kz-item-{i}").parent for i in (1, 2))
+    assert "エラー" in rows[0].get_text() and first.find("details", open=True) is not None
+    # long parts of an item are folded: the town rendering (national text + block) and the decisions
+    block_text = second.find_all(string=re.compile("【松本市より】"))
+    assert block_text and all(t.find_parent("details") for t in block_text)
+    assert "確認しました" in second.get_text()
+    assert second.find(string=re.compile("確認しました")).find_parent("details") is not None
+    # the text under review and its change are not folded
+    diff = second.find("div", class_="kz-diff")
+    assert diff is not None and diff.find_parent("details") is None and diff.find("ins") is not None
+    css = soup.find("style", string=re.compile("kz-packet")).get_text()
+    assert re.search(r"img, svg \{ max-width: 100%; height: auto; \}", css)  # images fit the page
