@@ -26,6 +26,7 @@ from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
+from kizuna.catalog.tracks import SECTION as REGISTRANTS, Registrants, check_tracks, registrants_from_data
 
 CONFIG_FILE = "kizuna.yaml"
 MESSAGES_DIR = "messages"
@@ -37,7 +38,7 @@ FORMAT_VERSION = 1
 GITIGNORE = ("# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
              "# local state: the write lock, caches, the workbook seal key (see docs)\n.kizuna/\n")
 CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "fallbacks", "policies", "checks", "review",
-                 "exports"}
+                 "exports", "registrants"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Config:
     policies: Mapping[str, CadencePolicy] = field(default_factory=lambda: dict(BUILTIN_POLICIES))
     #: sections owned by other packages (``checks``, ``review``, ``exports``), validated there
     sections: Mapping[str, Any] = field(default_factory=dict)
+    #: tracks, track events, age rules and registrant fields (``registrants:``, catalog.tracks)
+    registrants: Registrants = field(default_factory=Registrants)
+    #: the ``registrants:`` section as written (saved back unchanged)
+    raw_registrants: Mapping[str, Any] = field(default_factory=dict)
 
     def locale_chain(self, locale: str) -> list[str]:
         """``locale`` followed by its fallbacks, in the order they are tried."""
@@ -107,7 +112,10 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     for key, value in sections.items():
         if not isinstance(value, Mapping):
             raise f.error(key, "must be a mapping")
-    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections)
+    registrants = registrants_from_data(f.data.get(REGISTRANTS), path)
+    check_tracks(registrants, policies, path)
+    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections, registrants,
+                  dict(f.mapping(REGISTRANTS)))
 
 
 def config_to_data(config: Config) -> dict[str, Any]:
@@ -122,6 +130,8 @@ def config_to_data(config: Config) -> dict[str, Any]:
     if own:
         data["policies"] = own
     data.update(config.sections)
+    if config.raw_registrants:
+        data[REGISTRANTS] = config.raw_registrants
     return data
 
 
@@ -148,10 +158,16 @@ class Workspace:
         """The slots of the town's cadence up to its end age."""
         return self.policy(town.policy).expand(town.end_age)
 
-    def town_messages(self, town: Town) -> list[Message]:
-        """What the town sends: national messages minus its suppressions, plus its own."""
+    def town_messages(self, town: Town, track: str | None = None) -> list[Message]:
+        """What the town sends: national messages minus its suppressions, plus its own
+        (``track``: only the staged messages of that track; ``None``: every message)."""
         kept = [m for m in self.messages.values() if m.id not in town.suppress]
-        return sorted(kept + list(town.local_messages), key=message_sort_key)
+        found = kept + list(town.local_messages)
+        if track is not None:
+            found = [m for m in found if m.track == track and m.dated is None]
+        elif any(m.dated is not None and not m.dated.for_town(town.code) for m in found):
+            found = [m for m in found if m.dated is None or m.dated.for_town(town.code)]
+        return sorted(found, key=message_sort_key)
 
     def town(self, code: str) -> Town:
         if code not in self.towns:
@@ -217,6 +233,14 @@ class Workspace:
             self.save_town(t)
 
 
+def check_message_track(message: Message, config: Config, path: Path, prefix: str = "") -> None:
+    """A message's track must be declared under ``registrants.tracks`` in ``kizuna.yaml``."""
+    tracks = config.registrants.tracks
+    if message.track not in tracks:
+        raise WorkspaceError(f"'{message.track}' is not a track of {CONFIG_FILE} (registrants.tracks: "
+                             f"{', '.join(tracks)})", path=path, field=f"{prefix}track")
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding ``kizuna.yaml`` (as git finds .git)."""
     start = start.resolve()
@@ -241,6 +265,7 @@ def load_workspace(root: Path) -> Workspace:
         if message.id in messages:
             raise WorkspaceError(f"duplicate message id '{message.id}', also in {paths['message:' + message.id]}",
                                  path=path, field="id")
+        check_message_track(message, config, path)
         for locale in message.texts:
             if locale not in config.locales:
                 raise WorkspaceError(f"locale '{locale}' is not in the workspace's locales "
@@ -258,6 +283,7 @@ def load_workspace(root: Path) -> Workspace:
         check_town_refs(town, path, policies=set(config.policies), locales=set(config.locales),
                         message_ids=set(messages))
         for i, local in enumerate(town.local_messages):
+            check_message_track(local, config, path, f"local_messages[{i}].")
             if local.id in messages or local.id in local_ids:
                 other = paths.get(f"message:{local.id}", local_ids.get(local.id))
                 raise WorkspaceError(f"duplicate message id '{local.id}', also in {other}",

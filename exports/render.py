@@ -25,7 +25,11 @@ Rules, in order:
    block not signed off, a block with no message at its stage — so a broken town block is found
    when it is written, not on the day it is approved (nothing is written; exit 2);
 7. each channel of the town gets its delivered text and facts (:mod:`exports.channels`); a text
-   a channel cannot carry is an error naming town and message.
+   a channel cannot carry is an error naming town and message;
+8. every track's messages and the dated ones are in the catalog, each entry with its track, the
+   age it follows after a preterm birth, its dated window and its twins variant; town blocks
+   attach to staged messages of the main track only. Registrant fields (``{{ reader.nickname }}``)
+   stay placeholders (:mod:`exports.registrant`).
 """
 from __future__ import annotations
 
@@ -40,10 +44,12 @@ from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.templating import render_for_town, stage_context
 from kizuna.catalog.towns import Town
+from kizuna.catalog.tracks import MAIN, Registrants
 from kizuna.exports.approval import ApprovalMap, block_key, lookup
 from kizuna.exports.channels import channel_text
 from kizuna.exports.errors import ChannelError
 from kizuna.exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
+from kizuna.exports.registrant import PLACEHOLDER_CONTEXT, check_registrant_use, placeholders_in, uses_registrant
 
 
 class Kept(NamedTuple):
@@ -109,6 +115,8 @@ def block_owners(kept: Iterable[Kept], town: Town) -> dict[str, Stage]:
     taken: set[Stage] = set()
     for k in kept:
         stage = k.message.stage
+        if k.message.track != MAIN or k.message.dated is not None:
+            continue
         if stage in town.blocks and stage not in taken:
             owners[k.message.id] = stage
             taken.add(stage)
@@ -149,18 +157,26 @@ def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[
 
 
 def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval] | None,
-                town_context: Mapping[str, Any]) -> Entry:
+                town_context: Mapping[str, Any], registrants: Registrants | None = None) -> Entry:
     """Render one message (and the block it carries) for one town and locale, with its
     per-channel texts."""
     message = kept.message
-    source = message.texts[kept.text_locale].text
+    entry_text = message.texts[kept.text_locale]
+    source = entry_text.text
     block_text, block_approval = block if block else (None, None)
+    context = {"town": town_context, "stage": _stage_context(message.stage), **PLACEHOLDER_CONTEXT}
+    for template in (source, entry_text.multiples or ""):
+        if uses_registrant(template):
+            check_registrant_use(template, where(town.code, message.id, locale))
     if block_text is None and "{" not in source:
         text = source  # nothing to render: no template syntax, no block
     else:
-        context = {"town": town_context, "stage": _stage_context(message.stage)}
         text = render_for_town(source, block_text, context, town=town.code, message=message.id,
                                locale=locale).full
+    multiples = None
+    if entry_text.multiples:
+        multiples = render_for_town(entry_text.multiples, block_text, context, town=town.code,
+                                    message=message.id, locale=locale).full
     approved = kept.approval.approved and (block_approval is None or block_approval.approved)
     channels = channel_texts(town, mark_unapproved(text, approved),
                              lambda: where(town.code, message.id, locale))
@@ -168,8 +184,12 @@ def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval]
         message_id=message.id, source="local" if message.town else "national",
         stage=message.stage, text=text, text_locale=kept.text_locale,
         has_block=block_text is not None,
-        content_hash=_content_hash(message.stage, kept.text_locale, source),
-        approval=kept.approval, block_approval=block_approval, channels=channels)
+        content_hash=_content_hash(message.stage, kept.text_locale, entry_text.reviewed_text),
+        approval=kept.approval, block_approval=block_approval, channels=channels,
+        track=message.track,
+        basis=(registrants or Registrants()).age.basis(message.topics) if message.stage.phase == "B" else "chronological",
+        gestation=message.gestation, dated=message.dated, multiples_text=multiples,
+        placeholders=placeholders_in(text + (multiples or "")))
 
 
 def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable[tuple[Stage, str, str]],
@@ -180,7 +200,8 @@ def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable
     for k in held:
         source = k.message.texts[k.text_locale].text
         if "{" in source:
-            render_for_town(source, None, {"town": town_context, "stage": _stage_context(k.message.stage)},
+            render_for_town(source, None, {"town": town_context, "stage": _stage_context(k.message.stage),
+                                           **PLACEHOLDER_CONTEXT},
                             town=town.code, message=k.message.id, locale=locale)
     for stage, text, name in blocks:
         if "{" in text:
@@ -190,7 +211,7 @@ def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable
 
 def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval_map: ApprovalMap,
                   *, include_unapproved: bool = False, source_locale: str = "ja",
-                  fallbacks: Sequence[str] = ()) -> TownCatalog:
+                  fallbacks: Sequence[str] = (), registrants: Registrants | None = None) -> TownCatalog:
     """The :class:`TownCatalog` of ``town`` in ``locale`` (``messages``: the town's messages in
     stage order, as :meth:`Workspace.town_messages` gives them; ``fallbacks``: the locales
     whose text is sent when a message has none in ``locale``, in order)."""
@@ -210,7 +231,7 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
                 left_out["unapproved_block"] += 1
                 unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
-        entries.append(build_entry(k, town, locale, block, town_context))
+        entries.append(build_entry(k, town, locale, block, town_context, registrants))
     first_at: dict[Stage, str] = {}
     for m in messages:
         first_at.setdefault(m.stage, m.id)
@@ -221,7 +242,8 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
     check_unsent(held, town, locale, unsent_blocks, town_context)
     return TownCatalog(town=town, locale=locale, entries=tuple(entries),
                        include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
-                       warnings=unused_block_warnings(town, locale, owners.values(), held))
+                       warnings=unused_block_warnings(town, locale, owners.values(), held),
+                       registrants=registrants or Registrants())
 
 
 def town_catalog(workspace: Any, town: Town, locale: str, approval_map: ApprovalMap, *,
@@ -230,4 +252,5 @@ def town_catalog(workspace: Any, town: Town, locale: str, approval_map: Approval
     return build_catalog(workspace.town_messages(town), town, locale, approval_map,
                          include_unapproved=include_unapproved,
                          source_locale=workspace.config.source_locale,
-                         fallbacks=workspace.config.locale_chain(locale)[1:])
+                         fallbacks=workspace.config.locale_chain(locale)[1:],
+                         registrants=workspace.config.registrants)

@@ -166,7 +166,8 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
         catalog = build_catalog(messages, town, locale, job.approvals,
                                 include_unapproved=job.include_unapproved,
                                 source_locale=ws.config.source_locale,
-                                fallbacks=ws.config.locale_chain(locale)[1:])
+                                fallbacks=ws.config.locale_chain(locale)[1:],
+                                registrants=ws.config.registrants)
         result.locales[locale] = {"entries": len(catalog.entries), "left_out": dict(catalog.left_out)}
         result.warnings.extend(catalog.warnings)
         for name in plan.formats:

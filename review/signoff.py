@@ -126,7 +126,7 @@ class Item:
 
 
 def _message_items(message: Message, policy: Policy, source_locale: str) -> list[Item]:
-    return [Item(message.id, loc, message.stage, entry.text,
+    return [Item(message.id, loc, message.stage, entry.reviewed_text,
                  message_requirement(policy, message, loc, source_locale), message.town, message)
             for loc, entry in message.texts.items()]
 
