@@ -28,7 +28,7 @@ from kizuna.catalog.dated import DAY_ORDER, send_day
 from kizuna.catalog.errors import TemplateError
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.tracks import (CORRECTED, MAIN, Registrants, corrected_anchor, gestational_days,
-                                   is_preterm)
+                                   gestational_stage, is_preterm)
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import Entry, mark_unapproved
 
@@ -275,13 +275,32 @@ BASIS_JA = {"gestational": "妊娠週数", "chronological": "暦月齢", "correc
 KIND_JA = {"staged": "", "seasonal": "季節", "urgent": "緊急"}
 
 
-def render_timeline(header: str, planned: list[Planned], config: Registrants) -> str:
-    """The timeline as text: per delivery the day, time, track, age basis, stage and text."""
-    lines = [header, f"{len(planned)} messages"]
+def header(town_name: str, code: str, locale: str, reg: Registrant, *, birth_given: bool) -> str:
+    """The first line of a preview: town, locale and the registrant's facts."""
+    parts = [f"{town_name} ({code}) [{locale}]", f"出産予定日 {reg.due.isoformat()}"]
+    if reg.loss is not None:
+        parts.append(f"流産・死産 {reg.loss.isoformat()}（{gestational_stage(reg.loss, reg.due).label_ja}）")
+    elif birth_given and reg.birth is not None:
+        parts.append(f"出生日 {reg.birth.isoformat()}（{gestational_stage(reg.birth, reg.due).label_ja}）")
+    else:
+        parts.append(f"出生日未登録（予定日 {reg.due.isoformat()} に生まれたと仮定）")
+    if reg.babies >= 2:
+        parts.append(f"多胎 {reg.babies}人")
+    if reg.nickname:
+        parts.append(f"ニックネーム {reg.nickname}")
+    return "  ".join(parts)
+
+
+def render_timeline(head: str, planned: list[Planned], config: Registrants) -> str:
+    """The timeline as text: per delivery the day, time, stage, message id, then which track
+    and which age chose it (``[main 通常・修正月齢]``), then the text, indented."""
+    lines = [head, f"{len(planned)} messages"]
     for p in planned:
-        label = config.tracks[p.track].label or p.track
-        kind = f" {KIND_JA[p.kind]}" if KIND_JA[p.kind] else ""
-        lines += ["", f"{p.day.isoformat()} {p.time}  [{p.track} {label}] {BASIS_JA[p.basis]}{kind}  "
-                      f"{p.entry.stage} {p.entry.message_id}"]
+        label = config.tracks[p.track].label if p.track in config.tracks else ""
+        kind = f"・{KIND_JA[p.kind]}" if KIND_JA[p.kind] else ""
+        what = (f"{p.entry.stage} {p.entry.stage.label_ja}" if p.entry.dated is None
+                else f"{p.entry.dated.stage_from}〜{p.entry.dated.stage_until}")
+        lines += ["", f"{p.day.isoformat()} {p.time}  {what}  {p.entry.message_id}  "
+                      f"[{p.track}{' ' + label if label else ''}・{BASIS_JA[p.basis]}{kind}]"]
         lines.extend("    " + line for line in p.text.split("\n"))
     return "\n".join(lines) + "\n"
