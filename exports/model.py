@@ -18,7 +18,7 @@ from kizuna.catalog.tracks import Registrants
 
 #: Version of the export contract (canonical JSON, NDJSON, CSV/XLSX columns, manifest).
 #: Major: a field removed or changed in meaning; minor: a field added.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 #: Marker put in front of every delivered text that is not signed off (previews only).
 UNAPPROVED_MARK = "【未承認】"
 APPROVED = "approved"

@@ -49,7 +49,8 @@ from kizuna.exports.approval import ApprovalMap, block_key, lookup
 from kizuna.exports.channels import channel_text
 from kizuna.exports.errors import ChannelError
 from kizuna.exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
-from kizuna.exports.registrant import PLACEHOLDER_CONTEXT, check_registrant_use, placeholders_in, uses_registrant
+from kizuna.exports.registrant import (PLACEHOLDER_CONTEXT, check_registrant_use, max_length_text,
+                                      placeholders_in, to_backend, uses_registrant)
 
 
 class Kept(NamedTuple):
@@ -148,10 +149,31 @@ def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: st
     return by_locale[written], lookup(approval_map, block_key(town.code, stage), written)
 
 
-def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[str, ChannelText]:
-    """The delivered text per channel of the town; a channel error names the place."""
+def channel_texts(town: Town, delivered: str, place: Callable[[], str],
+                  registrants: Registrants | None = None) -> dict[str, ChannelText]:
+    """The delivered text per channel of the town; a channel error names the place. Registrant
+    placeholders are written as the channel's merge tags (``registrants.merge_tags``), and the
+    text must fit the channel with each placeholder at its longest (``registrants.fields``)."""
+    if registrants is not None and "{{" in delivered and placeholders_in(delivered):
+        return {ch: registrant_channel_text(ch, town, delivered, place, registrants) for ch in town.channels}
     try:
         return {ch: channel_text(ch, delivered, email_encoding=town.email_encoding) for ch in town.channels}
+    except ChannelError as exc:
+        raise ChannelError(exc.message, location=place()) from None
+
+
+def registrant_channel_text(channel: str, town: Town, delivered: str, place: Callable[[], str],
+                            registrants: Registrants) -> ChannelText:
+    """One channel's text of a message carrying registrant placeholders."""
+    lengths = {path: rule.max_length for path, rule in registrants.fields.items()}
+    try:
+        channel_text(channel, max_length_text(delivered, lengths), email_encoding=town.email_encoding)
+    except ChannelError as exc:
+        raise ChannelError(f"{exc.message} (counting each registrant field at its longest, "
+                           "registrants.fields in kizuna.yaml)", location=place()) from None
+    tagged = to_backend(delivered, registrants.merge_tags.get(channel, {}), backend=channel, where=place())
+    try:
+        return channel_text(channel, tagged, email_encoding=town.email_encoding)
     except ChannelError as exc:
         raise ChannelError(exc.message, location=place()) from None
 
@@ -179,7 +201,9 @@ def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval]
                                     message=message.id, locale=locale).full
     approved = kept.approval.approved and (block_approval is None or block_approval.approved)
     channels = channel_texts(town, mark_unapproved(text, approved),
-                             lambda: where(town.code, message.id, locale))
+                             lambda: where(town.code, message.id, locale), registrants)
+    if multiples is not None:
+        channel_texts(town, multiples, lambda: where(town.code, message.id, locale) + ", multiples", registrants)
     return Entry(
         message_id=message.id, source="local" if message.town else "national",
         stage=message.stage, text=text, text_locale=kept.text_locale,

@@ -24,6 +24,9 @@ TRACKS_CONFIG: dict[str, Any] = {**CONFIG, "registrants": {
     "events": {"loss": {"from": ["main", "nicu"], "to": "bereavement", "rest": "stop"},
                "preterm_birth": {"from": ["main"], "to": "nicu", "rest": "continue"}},
     "age": {"corrected": ["feeding", "development"], "chronological": ["vaccination", "legal"]},
+    "fields": {"reader.nickname": {"max_length": 12}},
+    "merge_tags": {"line": {"reader.nickname": "{nickname}"}, "email": {"reader.nickname": "%%nickname%%"},
+                   "sms": {"reader.nickname": "[name]"}},
 }}
 
 
@@ -153,3 +156,92 @@ def test_preview_cli_refuses_bad_options(tws: Workspace) -> None:
     assert run(tws.root, "--birth-weeks", "32", "--birth", "2026-07-01").exit_code == 2
     assert run(tws.root, "--birth-weeks", "3x").exit_code == 2
     assert run(tws.root, "--birth-weeks", "30", "--loss-date", "2026-07-01").exit_code == 2
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+def export_all(ws: Workspace, out: Path) -> Path:
+    from kizuna.exports.runner import ExportRequest, run_export
+    run_export(ws, ExportRequest(formats=("json", "line", "sms", "email", "rapidpro", "csv"), jobs=1), out)
+    return out
+
+
+def test_canonical_json_carries_tracks_windows_variants_and_placeholders(tws: Workspace, tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from kizuna.exports.runner import schema_bytes
+    out = export_all(tws, tmp_path / "out")
+    data = json.loads((out / "202029" / "ja" / "catalog.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(json.loads(schema_bytes("catalog-v1.schema.json"))).validate(data)
+    entries = {e["message_id"]: e for e in data["entries"]}
+    assert entries["b00d-loss"]["track"] == "bereavement"
+    assert entries["b02d-stillbirth-notice"]["gestation"] == {"from": "P12w"}
+    assert entries["b02m-feeding"]["age_basis"] == "corrected"
+    assert entries["b02m15d-shots"]["age_basis"] == "chronological"
+    assert entries["heat"]["dated"] == {"kind": "seasonal", "window": {"from": "07-15", "to": "08-31"},
+                                        "stages": {"from": "B0d", "until": "B3y"}}
+    assert entries["measles"]["dated"]["window"] == {"from": "2027-01-10", "to": "2027-01-20"}
+    born = entries["b00d-born"]
+    assert born["text"].startswith("{{ reader.nickname }}さん、") and born["placeholders"] == ["reader.nickname"]
+    assert born["multiples_text"].startswith("{{ reader.nickname }}さん、ふたり")
+    assert born["channels"]["line"]["text"].startswith("{nickname}さん、")
+    assert born["channels"]["email"]["text"].startswith("%%nickname%%さん、")
+    pushes = json.loads((out / "202029" / "ja" / "line-push.json").read_text(encoding="utf-8"))["pushes"]
+    assert any(p["body"]["messages"][0]["text"].startswith("{nickname}さん") for p in pushes)
+    assert "measles" not in (out / "131121" / "ja" / "catalog.json").read_text(encoding="utf-8")
+
+
+def test_rapidpro_maps_tracks_to_groups_and_nickname_to_contact_name(tws: Workspace, tmp_path: Path) -> None:
+    import json
+    out = export_all(tws, tmp_path / "out")
+    doc = json.loads((out / "202029" / "ja" / "rapidpro.json").read_text(encoding="utf-8"))
+    names = [c["name"] for c in doc["campaigns"]]
+    assert names == ["松本市(202029) 妊娠中 ja", "松本市(202029) 出生後 ja", "松本市(202029) 流産・死産のあと ja",
+                     "松本市(202029) NICU・早産 ja"]
+    events = {e["message"]["jpn"]: e for c in doc["campaigns"] for e in c["events"]}
+    assert "@contact.name さん、ご出産おめでとうございます。".replace(" ", "") in events
+    feeding = events["授乳のリズムができてくる頃です。"]
+    assert feeding["relative_to"]["key"] == "corrected_birth_date"
+    assert events["予防接種が始まります。"]["relative_to"]["key"] == "birth_date"
+    grief = events["つらい時期に、メッセージを送ります。"]
+    assert grief["relative_to"]["key"] == "bereavement_start_date" and grief["offset"] == 0
+    assert not any("暑い日" in text for text in events)  # dated messages are not campaign events
+    keys = {f["key"] for f in doc["fields"]}
+    assert {"due_date", "birth_date", "corrected_birth_date", "bereavement_start_date"} <= keys
+    assert {g["name"] for g in doc["groups"]} >= {"松本市(202029) 流産・死産のあと ja"}
+
+
+def test_placeholder_a_backend_cannot_express_writes_nothing(tmp_path: Path, signoff) -> None:
+    config = {**TRACKS_CONFIG, "registrants": {**TRACKS_CONFIG["registrants"], "merge_tags": {}}}
+    towns = [TOWNS[0]]
+    root = write_workspace(tmp_path / "ws", messages=MESSAGES, towns=towns, config=config)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["-w", str(root), "export", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "line cannot express the registrant field reader.nickname" in result.output
+    assert "registrants.merge_tags.line" in result.output and not out.exists()
+
+
+def test_condition_on_a_registrant_field_is_refused(tmp_path: Path, signoff) -> None:
+    messages = [msg("b00d-born", "B0d", "{% if reader.nickname %}{{ reader.nickname }}さん、{% endif %}おめでとう。")]
+    root = write_workspace(tmp_path / "ws", messages=messages, towns=[TOWNS[0]], config=TRACKS_CONFIG)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["-w", str(root), "export", "--out", str(out)])
+    assert result.exit_code == 2 and "can only be printed" in result.output and not out.exists()
+
+
+def test_placeholder_counts_at_its_longest_for_channel_limits(tmp_path: Path, signoff) -> None:
+    text = "{{ reader.nickname }}さん、" + "あ" * 640
+    config = {**TRACKS_CONFIG, "registrants": {**TRACKS_CONFIG["registrants"],
+                                               "fields": {"reader.nickname": {"max_length": 30}}}}
+    sms_town = {**TOWNS[3], "channels": ["sms"]}
+    root = write_workspace(tmp_path / "ws", messages=[msg("b00d-born", "B0d", text)], towns=[sms_town],
+                           config=config)
+    result = CliRunner().invoke(main, ["-w", str(root), "export", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "longest" in result.output
+    ok = root / "messages" / "b00d-born.yaml"
+    ok.write_text(ok.read_text(encoding="utf-8").replace("あ" * 640, "あ" * 600), encoding="utf-8")
+    result = CliRunner().invoke(main, ["-w", str(root), "export", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
