@@ -18,6 +18,11 @@ declares its tracks and events under ``registrants:`` in ``kizuna.yaml``::
         preterm_birth: {label: 妊娠37週未満の出生, from: [main], to: nicu, rest: continue}
         pause: {label: 一時停止, from: [main, nicu, bereavement], rest: pause}
         opt_out: {label: 配信停止, from: [main, nicu, bereavement], rest: stop}
+      fields:                  # registrant fields: longest value, what a reader without one reads
+        reader.nickname: {max_length: 10}
+        child.nickname: {max_length: 10, missing: 赤ちゃん}
+      merge_tags:              # LINE and e-mail vendors' merge tags (RapidPro needs none)
+        line: {reader.nickname: '{nickname}'}
       age:
         preterm_before: P37w            # births before this are preterm
         corrected: [development, feeding, nutrition, sleep]
@@ -107,6 +112,8 @@ class FieldRule:
     path: str
     max_length: int
     label: str = ""
+    #: what a reader without this value reads in its place (``""``: nothing; ``赤ちゃん``)
+    missing: str = ""
 
 
 #: registrant fields templates may print, and the length checks count them at
@@ -186,17 +193,26 @@ def registrants_from_data(data: Any, path: Any) -> Registrants:
         if name not in DEFAULT_FIELDS:
             raise f.error(f"fields.{name}", f"is not a registrant field; fields: {', '.join(DEFAULT_FIELDS)}")
         r = Fields(raw, path, f.name(f"fields.{name}"))
-        r.refuse_unknown({"max_length"})
-        length = r.data.get("max_length")
+        r.refuse_unknown({"max_length", "missing"})
+        length = r.data.get("max_length", DEFAULT_FIELDS[name].max_length)
         if type(length) is not int or not 1 <= length <= 100:
             raise r.error("max_length", "must be a whole number of characters from 1 to 100")
-        fields[name] = FieldRule(name, length, DEFAULT_FIELDS[name].label)
+        missing = r.str("missing", "")
+        if "{" in missing or '"' in missing or "@" in missing:
+            raise r.error("missing", "is plain text, without { } \" or @")
+        fields[name] = FieldRule(name, length, DEFAULT_FIELDS[name].label, missing)
     merge_tags: dict[str, dict[str, str]] = {}
     for backend, raw in f.mapping("merge_tags").items():
         m = Fields(raw, path, f.name(f"merge_tags.{backend}"))
         m.refuse_unknown(set(DEFAULT_FIELDS))
         merge_tags[str(backend)] = {k: m.text(k) for k in m.data}
     return Registrants(tracks, events, AgeRules(preterm, corrected, chrono), fields, merge_tags)
+
+
+def field_max_lengths(config: Any) -> dict[str, int]:
+    """Registrant field -> its longest value, from a workspace config (or the defaults)."""
+    registrants = getattr(config, "registrants", None) or Registrants()
+    return {path: rule.max_length for path, rule in registrants.fields.items()}
 
 
 def check_tracks(registrants: Registrants, policies: Iterable[str], path: Any) -> None:

@@ -10,7 +10,9 @@
   relative to ``corrected_birth_date``: the delivery team sets it to the due date for a birth
   before 37 weeks (``registrants.age.preterm_before``) and to the birth date otherwise.
 * **Registrant fields** become RapidPro expressions: ``@contact.name``, ``@fields.babies``,
-  ``@fields.child_nickname`` (:data:`exports.registrant.RAPIDPRO_TAGS`).
+  ``@fields.child_nickname`` (:data:`exports.registrant.RAPIDPRO_TAGS`); a field with a
+  ``missing`` value in ``registrants.fields`` falls back to it:
+  ``@(default(fields.child_nickname, "赤ちゃん"))``.
 * **Dated messages** (seasonal, urgent) are not campaign events — RapidPro campaigns count from
   a contact's date field, not the calendar — so they are left out of ``rapidpro.json``; the
   canonical JSON carries them with their window for a broadcast.
@@ -21,7 +23,7 @@ from typing import Any, Iterator
 
 from kizuna.catalog.tracks import CORRECTED, MAIN
 from kizuna.exports.model import Entry, TownCatalog
-from kizuna.exports.registrant import RAPIDPRO_TAGS, to_backend
+from kizuna.exports.registrant import RAPIDPRO_TAGS, rapidpro_tags, to_backend
 
 CORRECTED_FIELD = ("corrected_birth_date", "出生日（修正月齢の起点）")
 #: contact fields the registrant placeholders read (besides the contact's name)
@@ -31,7 +33,8 @@ REGISTRANT_FIELDS = [{"key": "babies", "name": "赤ちゃんの人数", "type": 
 
 def rapidpro_text(catalog: TownCatalog, entry: Entry) -> str:
     """The delivered text with registrant placeholders as RapidPro expressions."""
-    return to_backend(entry.delivered_text, RAPIDPRO_TAGS, backend="rapidpro", where=catalog.where(entry))
+    return to_backend(entry.delivered_text, rapidpro_tags(catalog.registrants.fields), backend="rapidpro",
+                      where=catalog.where(entry))
 
 
 def track_field(catalog: TownCatalog, track: str) -> tuple[str, str]:

@@ -22,27 +22,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from kizuna.catalog.dated import DAY_ORDER, send_day
 from kizuna.catalog.errors import TemplateError
+from kizuna.catalog.placeholders import (PLACEHOLDER_CONTEXT, PLACEHOLDER_RE, PLACEHOLDERS, fill,  # noqa: F401
+                                         max_length_text, placeholders_in)
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.tracks import (CORRECTED, MAIN, Registrants, corrected_anchor, gestational_days,
                                    gestational_stage, is_preterm)
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import Entry, mark_unapproved
 
-#: registrant field -> the placeholder the canonical export keeps
-PLACEHOLDERS = {"reader.nickname": "{{ reader.nickname }}", "reader.babies": "{{ reader.babies }}",
-                "child.nickname": "{{ child.nickname }}"}
-#: what templates see while rendering an export: each field prints its own placeholder
-PLACEHOLDER_CONTEXT = {"reader": {"nickname": PLACEHOLDERS["reader.nickname"],
-                                  "babies": PLACEHOLDERS["reader.babies"]},
-                       "child": {"nickname": PLACEHOLDERS["child.nickname"]}}
 #: RapidPro expressions for the registrant fields (contact name and contact fields)
 RAPIDPRO_TAGS = {"reader.nickname": "@contact.name", "reader.babies": "@fields.babies",
                  "child.nickname": "@fields.child_nickname"}
-_PLACEHOLDER_RE = re.compile(r"\{\{ (reader\.nickname|reader\.babies|child\.nickname) \}\}")
 _PRINT_RE = re.compile(r"\{\{-?\s*(?:reader|child)\.[A-Za-z_]+\s*-?\}\}")
 _USE_RE = re.compile(r"\b(?:reader|child)\.[A-Za-z_]+")
 
@@ -66,9 +60,14 @@ def check_registrant_use(source: str, where: str) -> None:
                                 f"{', '.join(PLACEHOLDERS)}")
 
 
-def placeholders_in(text: str) -> tuple[str, ...]:
-    """Registrant fields a rendered text carries as placeholders, in order, each once."""
-    return tuple(dict.fromkeys(m.group(1) for m in _PLACEHOLDER_RE.finditer(text)))
+def rapidpro_tags(fields: Mapping[str, Any]) -> dict[str, str]:
+    """RapidPro expressions for the registrant fields; a field with a ``missing`` value falls
+    back to it (``@(default(fields.child_nickname, "赤ちゃん"))``)."""
+    tags = {}
+    for path, tag in RAPIDPRO_TAGS.items():
+        missing = getattr(fields.get(path), "missing", "")
+        tags[path] = f'@(default({tag[1:]}, "{missing}"))' if missing else tag
+    return tags
 
 
 def to_backend(text: str, tags: Mapping[str, str], *, backend: str, where: str) -> str:
@@ -82,17 +81,7 @@ def to_backend(text: str, tags: Mapping[str, str], *, backend: str, where: str) 
                               "or leave it out of the text", location=where,
                               field=f"registrants.merge_tags.{backend}.{path}")
         return tags[path]
-    return _PLACEHOLDER_RE.sub(swap, text) if "{{" in text else text
-
-
-def fill(text: str, values: Mapping[str, str]) -> str:
-    """``text`` with each placeholder replaced by the registrant's value (missing: empty)."""
-    return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), ""), text) if "{{" in text else text
-
-
-def max_length_text(text: str, lengths: Mapping[str, int]) -> str:
-    """``text`` with each placeholder as long as its longest value (for length limits)."""
-    return _PLACEHOLDER_RE.sub(lambda m: "あ" * lengths.get(m.group(1), 10), text) if "{{" in text else text
+    return PLACEHOLDER_RE.sub(swap, text) if "{{" in text else text
 
 
 # --- one registrant ----------------------------------------------------------------------------
@@ -242,7 +231,6 @@ def timeline(entries: Iterable[Entry], send_time: str, reg: Registrant, config: 
     first = reg.due - timedelta(days=280)
     anchor = reg.live_birth or reg.pregnancy_end
     last = end_age.resolve(birth=anchor) - timedelta(days=1)
-    values = reg.values()
     out: list[Planned] = []
     for entry in entries:
         state = states.get(entry.track)
@@ -260,6 +248,8 @@ def timeline(entries: Iterable[Entry], send_time: str, reg: Registrant, config: 
             if found is not None:
                 chosen.append((found[0], found[1], "staged"))
         raw = entry.multiples_text if reg.babies >= 2 and entry.multiples_text else entry.text
+        values = {path: value or config.fields[path].missing if path in config.fields else value
+                  for path, value in reg.values().items()}
         text = mark_unapproved(fill(raw, values), entry.approved)
         out += [Planned(day, send_time, entry, entry.track, basis, kind, text) for day, basis, kind in chosen]
     out.sort(key=lambda p: (p.day, DAY_ORDER[p.kind], p.entry.stage.sort_key, p.entry.message_id))

@@ -24,9 +24,11 @@ from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.catalog.messages import Message
 from kizuna.catalog.templating import field_value, stage_context, variables_used
 from kizuna.catalog.towns import Town
+from kizuna.catalog.tracks import field_max_lengths
 from kizuna.review.checks import coverage as _coverage  # noqa: F401  (registers rules)
 from kizuna.review.checks import length as _length  # noqa: F401
 from kizuna.review.checks import readability as _readability  # noqa: F401
+from kizuna.review.checks import registrant as _registrant  # noqa: F401
 from kizuna.review.checks import templates as _templates  # noqa: F401
 from kizuna.review.checks import tone as _tone  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
@@ -123,7 +125,10 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
         return []
     path = message_path(ws, message)
     scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
-    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=field_lengths(text, scope, message))
+    lengths = field_lengths(text, scope, message)
+    if "{" in text:  # registrant fields count at their longest (registrants.fields)
+        lengths.update({p: n for p, n in field_max_lengths(getattr(ws, "config", None)).items() if p in text})
+    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=lengths)
     subject = Subject(message.id, locale, path, ignores=message)
     findings = list(run_text_rules(doc, cfg, subject))
     ctx = MessageContext(ws, message, locale, scope, doc)
