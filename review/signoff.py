@@ -422,7 +422,7 @@ def status(ws: Workspace, *, now: datetime | date | None = None) -> dict[Key, Me
     policy = load_policy(ws)
     moment = as_moment(now)
     index = _by_key(read_log(ws.root))
-    return {key: derive(item, index.get(key, []), period_days=policy.period_days, now=moment)
+    return {key: derive(item, index.get(key, []), period_days=policy.period_for(item.message), now=moment)
             for key, item in all_items(ws, policy).items()}
 
 
@@ -432,7 +432,7 @@ def item_status(ws: Workspace, message_id: str, locale: str, *, town: str | None
     policy = load_policy(ws)
     item = find_item(ws, message_id, locale, town=town, policy=policy)
     decisions = [d for d in read_log(ws.root) if d.key == (item.key, item.locale)]
-    return derive(item, decisions, period_days=policy.period_days, now=as_moment(now))
+    return derive(item, decisions, period_days=policy.period_for(item.message), now=as_moment(now))
 
 
 def has_item(ws: Workspace, message_id: str, locale: str, *, town: str | None = None) -> bool:
