@@ -29,6 +29,7 @@ from kizuna.review.checks import coverage as _coverage  # noqa: F401  (registers
 from kizuna.review.checks import length as _length  # noqa: F401
 from kizuna.review.checks import readability as _readability  # noqa: F401
 from kizuna.review.checks import registrant as _registrant  # noqa: F401
+from kizuna.review import track_coverage as _track_coverage  # noqa: F401
 from kizuna.review.checks import templates as _templates  # noqa: F401
 from kizuna.review.checks import tone as _tone  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
