@@ -5,7 +5,8 @@ pregnancy stages are dated from the due date and sent only *before* the birth da
 after birth are dated from the birth date (day of birth = day 0, months clamped to the month's
 end). So a birth before the due date drops the remaining pregnancy messages, and a birth after it
 keeps the late-pregnancy ones until the birth. With no birth date, the birth is assumed to be on
-the due date (and the list says so).
+the due date (and the list says so). This is the list of the main track's staged messages; other
+tracks, dated messages, twins and nicknames: :func:`exports.registrant.timeline`.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class Delivery:
 
 def delivery_date(entry: Entry, *, due: date, birth: date) -> date | None:
     """The date ``entry`` is sent to this registrant, or ``None`` when it is not sent."""
+    if entry.track != "main" or entry.dated is not None:
+        return None  # another track, or a dated message: see exports.registrant.timeline
     if entry.anchor == "due":
         day = entry.stage.resolve(due=due)
         return day if day < birth else None

@@ -261,7 +261,7 @@ def timeline(entries: Iterable[Entry], send_time: str, reg: Registrant, config: 
 
 
 BASIS_JA = {"gestational": "妊娠週数", "chronological": "暦月齢", "corrected": "修正月齢",
-            "since-event": "届出日から", "dated": "日付指定"}
+            "since-event": "起点の日から", "dated": "日付指定"}
 KIND_JA = {"staged": "", "seasonal": "季節", "urgent": "緊急"}
 
 
@@ -288,8 +288,12 @@ def render_timeline(head: str, planned: list[Planned], config: Registrants) -> s
     for p in planned:
         label = config.tracks[p.track].label if p.track in config.tracks else ""
         kind = f"・{KIND_JA[p.kind]}" if KIND_JA[p.kind] else ""
-        what = (f"{p.entry.stage} {p.entry.stage.label_ja}" if p.entry.dated is None
-                else f"{p.entry.dated.stage_from}〜{p.entry.dated.stage_until}")
+        if p.entry.dated is not None:
+            what = f"{p.entry.dated.stage_from}〜{p.entry.dated.stage_until}"
+        elif p.basis == "since-event":  # day 0 is the day of the event, not a birth
+            what = f"{p.entry.stage} 起点から{p.entry.stage.label_ja.removeprefix('生後')}"
+        else:
+            what = f"{p.entry.stage} {p.entry.stage.label_ja}"
         lines += ["", f"{p.day.isoformat()} {p.time}  {what}  {p.entry.message_id}  "
                       f"[{p.track}{' ' + label if label else ''}・{BASIS_JA[p.basis]}{kind}]"]
         lines.extend("    " + line for line in p.text.split("\n"))

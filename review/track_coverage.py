@@ -58,6 +58,14 @@ def coverage_by_track(ws: Any, towns: Sequence[Town] | None = None,
     return out
 
 
+def town_file(ws: Any, code: str) -> str:
+    path = ws.town_path(code)
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)
+
+
 @rule("coverage/track", "トラックの配信日", level="error", scope="workspace",
       description="main 以外のトラック（流産・死産のあと、NICU など）の配信日の抜けと重なり")
 def track_gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
@@ -67,17 +75,18 @@ def track_gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             if not ctx.ws.town_messages(town, track=track.name):
                 continue  # the town sends nothing of this track: nothing to cover
             label = track.label or track.name
+            path = town_file(ctx.ws, town.code)
             for (locale, status), run in groupby(track_coverage(ctx.ws, town, track.name, ctx.locales),
                                                   key=lambda s: (s.locale, s.status)):
                 run = list(run)
                 if status == STATUS_GAP:
                     span = run[0].stage.label_ja + ("" if len(run) == 1 else f"〜{run[-1].stage.label_ja}")
                     yield Hit(f"{town.name}（{locale}）: トラック「{label}」の{span}の{len(run)}回分の配信日に"
-                              "メッセージがありません。", town=town.code, locale=locale, stage=str(run[0].stage),
+                              "メッセージがありません。", town=town.code, locale=locale, stage=str(run[0].stage), path=path,
                               suggestion=f"track: {track.name} のメッセージを書くか、トラックの policy を見直しましょう")
                 elif status == STATUS_COLLISION:
                     for slot in run:
                         yield Hit(f"{town.name}（{locale}）: トラック「{label}」の{slot.stage.label_ja}に"
                                   f"{len(slot.message_ids)}件のメッセージがあります（{', '.join(slot.message_ids)}）。",
-                                  town=town.code, locale=locale, stage=str(slot.stage),
+                                  town=town.code, locale=locale, stage=str(slot.stage), path=path,
                                   suggestion="一つにまとめるか、別の配信日に移しましょう")

@@ -146,7 +146,7 @@ def test_preview_cli_shows_track_and_age(tws: Workspace) -> None:
     assert "はなさん、ふたりの赤ちゃん" in out.output and "出生日 2026-07-07（妊娠32週0日）" in out.output
     loss = run(tws.root, "--loss-date", str(date_at_gestation(DUE, 30)), "--track", "bereavement")
     assert loss.exit_code == 0, loss.output
-    assert "b00d-loss  [bereavement 流産・死産のあと・届出日から]" in loss.output
+    assert "B0d 起点から0日  b00d-loss  [bereavement 流産・死産のあと・起点の日から]" in loss.output
     assert "p29w-week" not in loss.output
     assert "2027-01-10 08:00  P4w〜B1y  measles  [main 通常・日付指定・緊急]" in run(tws.root).output
 
