@@ -241,6 +241,16 @@ def check_message_track(message: Message, config: Config, path: Path, prefix: st
                              f"{', '.join(tracks)})", path=path, field=f"{prefix}track")
 
 
+def check_dated_towns(message: Message, towns: Mapping[str, Town], path: Path) -> None:
+    """An urgent notice goes to towns of this workspace."""
+    if message.dated is None:
+        return
+    for i, code in enumerate(message.dated.towns):
+        if code not in towns:
+            raise WorkspaceError(f"town {code} has no file in {TOWNS_DIR}/; towns: {', '.join(towns) or 'none'}",
+                                 path=path, field=f"dated.towns[{i}]")
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding ``kizuna.yaml`` (as git finds .git)."""
     start = start.resolve()
@@ -291,6 +301,8 @@ def load_workspace(root: Path) -> Workspace:
             local_ids[local.id] = path
         towns[town.code] = town
         paths[f"town:{town.code}"] = path
+    for message in messages.values():
+        check_dated_towns(message, towns, paths[f"message:{message.id}"])
     roster_path = root / ROSTER_FILE
     reviewers = roster_from_data(yamlio.read(roster_path), roster_path) if roster_path.is_file() else {}
     for r in reviewers.values():

@@ -152,3 +152,13 @@ def test_seasonal_message_once_per_summer_while_in_range(birth: date) -> None:
         summer = [date(year, 7, 1) + timedelta(days=i) for i in range(62)]
         if any(span[0] <= d <= span[1] for d in summer):
             assert any(d.year == year for d in got)
+
+
+def test_urgent_notice_to_an_unknown_town_is_refused(make_workspace: Callable[..., Path]) -> None:
+    raw = {"id": "measles", "dated": {"kind": "urgent", "window": {"from": "2026-12-01", "to": "2026-12-14"},
+                                      "stages": {"from": "P4w", "until": "B3y"}, "towns": ["131121"],
+                                      "expires": "2026-12-14"},
+           "texts": {"ja": {"text": "麻しんのお知らせです。"}}}
+    with pytest.raises(WorkspaceError) as err:
+        load_workspace(make_workspace(messages=[raw]))
+    assert err.value.field == "dated.towns[0]" and err.value.path.endswith("measles.yaml")
