@@ -137,7 +137,22 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
         if rule_obj.message is not None:
             findings.extend(hits_to_findings(rule_obj, cfg.setting(rule_obj.id),
                                              rule_obj.message(ctx, cfg.setting(rule_obj.id).options), subject))
+    findings.extend(variant_findings(ws, message, locale, cfg, towns))
     return sort_findings(findings)
+
+
+def variant_findings(ws: Any, message: Message, locale: str, cfg: CheckConfig,
+                     towns: Sequence[Town] | None) -> list[Finding]:
+    """The findings of the twins variant (``texts.<locale>.multiples``), checked like the text
+    and marked 「双子以上の文」 (without a position: the variant is its own block of the file)."""
+    from dataclasses import replace as _replace
+
+    entry = message.texts.get(locale)
+    if entry is None or not entry.multiples:
+        return []
+    variant = _replace(message, texts={**message.texts, locale: type(entry)(entry.multiples, entry.source_hash)})
+    return [_replace(f, message="（双子以上の文）" + f.message, line=None, column=None, span=None)
+            for f in check_message(ws, variant, locale, config=cfg, towns=towns)]
 
 
 def field_lengths(text: str, towns: Sequence[Town], message: Message) -> dict[str, int]:

@@ -25,7 +25,7 @@ PROBLEMS = (
     (re.compile(r"([、。，．,！？!?]{2})"), "句読点「{0}」が続きます"),
     (re.compile(r"(  |　　)"), "空白が続きます"),
 )
-#: what a text looks like before it is checked: registrant fields with their values
+#: the same for English texts: punctuation left with no word before it
 ENGLISH_PROBLEMS = (re.compile(r"(?:^|(?<=[\n.!?]))\s*([,;:])"), re.compile(r"(\s[,.!?])"))
 
 
@@ -58,10 +58,10 @@ def missing_value(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     if entry is None:
         return
     registrants = getattr(ctx.ws.config, "registrants", None) or Registrants()
-    for label, source in (("", entry.text), ("（双子以上の文）", entry.multiples or "")):
-        for path, problem in missing_value_problems(source, registrants):
-            missing = registrants.fields[path].missing
-            yield Hit(f"{label}{{{{ {path} }}}} がない読者には、{problem}"
-                      f"（ないときの値: 「{missing}」）。", max(source.find(path), 0), text=source or None,
-                      suggestion="名前がなくても自然に読める文にするか、kizuna.yaml の "
-                                 f"registrants.fields.{path}.missing にないときの言葉を書きましょう")
+    source = entry.text  # the twins variant is checked as a text of its own (checks.variant_findings)
+    for path, problem in missing_value_problems(source, registrants):
+        missing = registrants.fields[path].missing
+        yield Hit(f"{{{{ {path} }}}} がない読者には、{problem}"
+                  f"（ないときの値: 「{missing}」）。", max(source.find(path), 0), text=source,
+                  suggestion="名前がなくても自然に読める文にするか、kizuna.yaml の "
+                             f"registrants.fields.{path}.missing にないときの言葉を書きましょう")

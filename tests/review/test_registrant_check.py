@@ -44,3 +44,11 @@ def test_check_runs_on_messages_and_template_variables_know_registrant_fields(ma
                      registrants={"fields": {"child.nickname": {"missing": "赤ちゃん"}}})
     assert "registrant/missing-value" not in good and "template/variables" not in good
     assert "template/variables" in rules_for(make_workspace, "{{ reader.age }}歳のあなたへ。")
+
+
+def test_twins_variant_is_checked_like_the_text(make_workspace) -> None:
+    raw = small_message("b00d-x", "B0d", "ご出産おめでとうございます。")
+    raw["texts"]["ja"]["multiples"] = "{{ reader.nickname }}さん、ふたりのご誕生おめでとうございます。"
+    ws = load_workspace(make_workspace(messages=[raw], config=SMALL_CONFIG, name="twins"))
+    found = [f for f in check_message(ws, ws.messages["b00d-x"], "ja") if f.rule == "registrant/missing-value"]
+    assert len(found) == 1 and found[0].message.startswith("（双子以上の文）") and found[0].line is None
