@@ -44,7 +44,7 @@ from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.templating import render_for_town, stage_context
 from kizuna.catalog.towns import Town
-from kizuna.catalog.tracks import MAIN, Registrants
+from kizuna.catalog.tracks import MAIN, AgeRules, Registrants
 from kizuna.exports.approval import ApprovalMap, block_key, lookup
 from kizuna.exports.channels import channel_text
 from kizuna.exports.errors import ChannelError
@@ -69,6 +69,16 @@ def _stage_context(stage: Stage) -> dict[str, str]:
 @lru_cache(maxsize=65536)
 def _content_hash(stage: Stage, locale: str, text: str) -> str:
     return content_hash(str(stage), locale, text)  # the same for every town: computed once
+
+
+DEFAULT_AGE = AgeRules()
+
+
+@lru_cache(maxsize=4096)
+def age_basis(rules: AgeRules, topics: tuple[str, ...], phase: str) -> str:
+    """The age an after-birth message with ``topics`` follows after a preterm birth (computed
+    once per topic set); pregnancy messages follow the gestational age: ``chronological``."""
+    return rules.basis(topics) if phase == "B" else "chronological"
 
 
 def text_locale(message: Message, chain: Sequence[str]) -> str | None:
@@ -211,7 +221,7 @@ def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval]
         content_hash=_content_hash(message.stage, kept.text_locale, entry_text.reviewed_text),
         approval=kept.approval, block_approval=block_approval, channels=channels,
         track=message.track,
-        basis=(registrants or Registrants()).age.basis(message.topics) if message.stage.phase == "B" else "chronological",
+        basis=age_basis(registrants.age if registrants else DEFAULT_AGE, message.topics, message.stage.phase),
         gestation=message.gestation, dated=message.dated, multiples_text=multiples,
         placeholders=placeholders_in(text + (multiples or "")))
 
