@@ -84,6 +84,20 @@ def to_backend(text: str, tags: Mapping[str, str], *, backend: str, where: str) 
     return PLACEHOLDER_RE.sub(swap, text) if "{{" in text else text
 
 
+def withdraw_expired_notices(workspace: Any, approval_map: Mapping[tuple[str, str], Any],
+                             today: date) -> Mapping[tuple[str, str], Any]:
+    """The approvals with every urgent notice past its ``expires`` day withdrawn (status
+    ``expired_notice``): an export made after the expiry does not carry it."""
+    from kizuna.exports.model import Approval
+
+    messages = [*workspace.messages.values(), *(m for t in workspace.towns.values() for m in t.local_messages)]
+    gone = {m.id for m in messages
+            if m.dated is not None and m.dated.expires is not None and m.dated.expires < today}
+    if not gone:
+        return approval_map
+    return {key: Approval("expired_notice") if key[0] in gone else value for key, value in approval_map.items()}
+
+
 # --- one registrant ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

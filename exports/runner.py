@@ -32,6 +32,7 @@ from kizuna.exports.approval import ApprovalMap, approvals, decisions_anchor
 from kizuna.exports.atomic import MANIFEST, staged
 from kizuna.exports.errors import ExportError
 from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
+from kizuna.exports.registrant import withdraw_expired_notices
 from kizuna.exports.render import build_catalog
 from kizuna.exports.revision import catalog_revision
 
@@ -259,6 +260,7 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     options, warnings = export_options(workspace, known)
     anchor = decisions_anchor(workspace)
     approval_map = approvals(workspace, now=request.as_of, check_log=False)
+    approval_map = withdraw_expired_notices(workspace, approval_map, request.as_of or date.today())
     revision = catalog_revision(workspace.root, exclude=[out])
     with staged(out) as staging:
         job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)

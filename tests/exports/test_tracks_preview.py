@@ -162,7 +162,8 @@ def test_preview_cli_refuses_bad_options(tws: Workspace) -> None:
 
 def export_all(ws: Workspace, out: Path) -> Path:
     from kizuna.exports.runner import ExportRequest, run_export
-    run_export(ws, ExportRequest(formats=("json", "line", "sms", "email", "rapidpro", "csv"), jobs=1), out)
+    run_export(ws, ExportRequest(formats=("json", "line", "sms", "email", "rapidpro", "csv"), jobs=1,
+                                 as_of=date(2026, 12, 1)), out)
     return out
 
 
@@ -245,3 +246,16 @@ def test_placeholder_counts_at_its_longest_for_channel_limits(tmp_path: Path, si
     ok.write_text(ok.read_text(encoding="utf-8").replace("あ" * 640, "あ" * 600), encoding="utf-8")
     result = CliRunner().invoke(main, ["-w", str(root), "export", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
+
+
+def test_export_after_expiry_leaves_the_urgent_notice_out(tws: Workspace, tmp_path: Path) -> None:
+    import json
+
+    from kizuna.exports.runner import ExportRequest, run_export
+    before = run_export(tws, ExportRequest(formats=("json",), towns=("202029",), jobs=1, as_of=date(2027, 1, 20)),
+                        tmp_path / "a").out
+    after = run_export(tws, ExportRequest(formats=("json",), towns=("202029",), jobs=1, as_of=date(2027, 1, 21)),
+                       tmp_path / "b").out
+    ids = lambda out: {e["message_id"] for e in json.loads((out / "202029" / "ja" / "catalog.json")
+                                                           .read_text(encoding="utf-8"))["entries"]}
+    assert "measles" in ids(before) and "measles" not in ids(after) and "heat" in ids(after)
