@@ -23,8 +23,8 @@ from kizuna.exports import registry
 from kizuna.exports.approval import approvals
 from kizuna.exports.diff import diff_exports, format_text, load_export, to_data
 from kizuna.catalog.errors import KizunaError
-from kizuna.catalog.stages import Stage
-from kizuna.catalog.tracks import date_at_gestation
+from kizuna.catalog.stages import MAX_GESTATIONAL_DAYS, Stage
+from kizuna.catalog.tracks import date_at_gestation, gestational_days
 from kizuna.exports.registrant import Registrant, header, render_timeline, timeline
 from kizuna.exports.render import town_catalog
 from kizuna.exports.runner import ExportRequest, ExportResult, Progress, run_export
@@ -197,6 +197,8 @@ def preview(app: App, code: str, due: date, birth: date | None, days: int | None
     born = registrant_birth(due, birth, birth_weeks)
     if loss_date is not None and born is not None:
         fail("--loss-date is a pregnancy loss: give it without --birth or --birth-weeks")
+    if loss_date is not None and not 0 <= gestational_days(loss_date, due) <= MAX_GESTATIONAL_DAYS:
+        fail(f"--loss-date {loss_date} is not during the pregnancy of due date {due}")
     reg = Registrant(due=due, birth=born, babies=babies, nickname=nickname, child_nickname=child_nickname,
                      loss=loss_date)
     catalog = town_catalog(ws, town, chosen, approvals(ws, now=as_of),

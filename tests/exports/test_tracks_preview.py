@@ -156,6 +156,7 @@ def test_preview_cli_refuses_bad_options(tws: Workspace) -> None:
     assert run(tws.root, "--birth-weeks", "32", "--birth", "2026-07-01").exit_code == 2
     assert run(tws.root, "--birth-weeks", "3x").exit_code == 2
     assert run(tws.root, "--birth-weeks", "30", "--loss-date", "2026-07-01").exit_code == 2
+    assert run(tws.root, "--loss-date", "2024-01-01").exit_code == 2
 
 
 # --- exports ------------------------------------------------------------------------------------
