@@ -177,13 +177,16 @@ def formats_command() -> None:
 @click.option("--child-nickname", help="The child's nickname ({{ child.nickname }}).")
 @click.option("--loss-date", type=DATE, callback=_day, metavar="DATE",
               help="Day of a pregnancy loss (流産・死産): pregnancy messages stop, the loss event's track starts.")
+@click.option("--pause", metavar="FROM:TO", help="Messages paused from one day to another (inclusive), "
+              "e.g. 2026-10-01:2026-10-14.")
+@click.option("--opt-out", type=DATE, callback=_day, metavar="DATE", help="The registrant stops the service on DATE.")
 @pass_app
 @handle_errors
 def preview(app: App, code: str, due: date, birth: date | None, days: int | None,
             start: date | None, locale: str | None, include_unapproved: bool,
             as_of: date | None, track: str | None = None, birth_weeks: str | None = None, babies: int = 1,
             nickname: str | None = None, child_nickname: str | None = None,
-            loss_date: date | None = None) -> None:
+            loss_date: date | None = None, pause: str | None = None, opt_out: date | None = None) -> None:
     """The dated list of messages one registrant of a town would get, with the track and the
     age (gestational, chronological, corrected) that chose each."""
     ws = app.workspace()
@@ -200,13 +203,26 @@ def preview(app: App, code: str, due: date, birth: date | None, days: int | None
     if loss_date is not None and not 0 <= gestational_days(loss_date, due) <= MAX_GESTATIONAL_DAYS:
         fail(f"--loss-date {loss_date} is not during the pregnancy of due date {due}")
     reg = Registrant(due=due, birth=born, babies=babies, nickname=nickname, child_nickname=child_nickname,
-                     loss=loss_date)
+                     loss=loss_date, pause=pause_span(pause), opt_out=opt_out)
     catalog = town_catalog(ws, town, chosen, approvals(ws, now=as_of),
                            include_unapproved=include_unapproved)
     planned = timeline(catalog.entries, catalog.send_time, reg, config, end_age=town.end_age,
                        start=start, days=days, track=track)
     head = header(town.name, town.code, chosen, reg, birth_given=born is not None)
     click.echo(render_timeline(head, planned, config), nl=False)
+
+
+def pause_span(text: str | None) -> tuple[date, date] | None:
+    """``--pause 2026-10-01:2026-10-14`` as two dates (the first not after the second)."""
+    if text is None:
+        return None
+    try:
+        first, last = (date.fromisoformat(part.strip()) for part in text.split(":"))
+    except ValueError:
+        fail(f"--pause: '{text}' is not FROM:TO, like 2026-10-01:2026-10-14")
+    if last < first:
+        fail(f"--pause: the pause ends ({last}) before it starts ({first})")
+    return first, last
 
 
 def registrant_birth(due: date, birth: date | None, birth_weeks: str | None) -> date | None:

@@ -157,6 +157,17 @@ def test_preview_cli_refuses_bad_options(tws: Workspace) -> None:
     assert run(tws.root, "--birth-weeks", "3x").exit_code == 2
     assert run(tws.root, "--birth-weeks", "30", "--loss-date", "2026-07-01").exit_code == 2
     assert run(tws.root, "--loss-date", "2024-01-01").exit_code == 2
+    assert run(tws.root, "--pause", "2026-10-10:2026-10-01").exit_code == 2
+    assert run(tws.root, "--pause", "soon").exit_code == 2
+
+
+def test_preview_cli_pause_and_opt_out(tws: Workspace) -> None:
+    full = run(tws.root, "--birth", "2026-09-01").output
+    assert "2026-11-01 08:00  B2m" in full
+    paused = run(tws.root, "--birth", "2026-09-01", "--pause", "2026-10-25:2026-11-05")
+    assert paused.exit_code == 0 and "2026-11-01 08:00  B2m" not in paused.output
+    out = run(tws.root, "--birth", "2026-09-01", "--opt-out", "2026-09-02")
+    assert out.exit_code == 0 and "2026-09-01 08:00  B0d" in out.output and "2026-11-01" not in out.output
 
 
 # --- exports ------------------------------------------------------------------------------------
