@@ -36,3 +36,16 @@ def test_bereavement_track_has_its_own_cadence(make_workspace) -> None:
     assert any("b00d-grief-2" in f.message for f in track)
     # the main track's B0d slot holds only the birth message: no collision with the grief one
     assert not [f for f in findings if f.rule == "coverage/collision" and "b00d-grief" in f.message]
+
+
+def test_coverage_command_reports_per_track(sample_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from kizuna.cli import main
+    result = CliRunner().invoke(main, ["-w", str(sample_path), "coverage", "--format", "json", "--town", "202029"])
+    tracks = json.loads(result.output)["tracks"]
+    assert set(tracks) == {"main", "bereavement", "nicu"} and tracks["bereavement"]["gap"] == 0
+    text = CliRunner().invoke(main, ["-w", str(sample_path), "coverage", "--town", "202029"]).output
+    assert "track bereavement: 12 slots, 0 gaps, 0 collisions" in text
