@@ -271,3 +271,18 @@ def test_export_after_expiry_leaves_the_urgent_notice_out(tws: Workspace, tmp_pa
     ids = lambda out: {e["message_id"] for e in json.loads((out / "202029" / "ja" / "catalog.json")
                                                            .read_text(encoding="utf-8"))["entries"]}
     assert "measles" in ids(before) and "measles" not in ids(after) and "heat" in ids(after)
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda c, m: c["registrants"]["events"]["loss"].update(to="grief"), "registrants.events.loss.to"),
+    (lambda c, m: m[0].update(track=["main", "nicu"]), "track"),
+    (lambda c, m: m[-2]["dated"]["window"].update({"from": "09-01"}), "dated.window.to"),
+])
+def test_bad_track_input_exits_2_and_writes_nothing(tmp_path: Path, signoff, change: Any, field: str) -> None:
+    import copy
+    config, messages = copy.deepcopy(TRACKS_CONFIG), copy.deepcopy(MESSAGES)
+    change(config, messages)
+    root = write_workspace(tmp_path / "ws", messages=messages, towns=[TOWNS[0]], config=config)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["-w", str(root), "export", "--out", str(out)])
+    assert result.exit_code == 2 and field in result.output and not out.exists()
