@@ -239,7 +239,7 @@ def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable
                             town=town.code, message=k.message.id, locale=locale)
     for stage, text, name in blocks:
         if "{" in text:
-            render_for_town("", text, {"town": town_context, "stage": _stage_context(stage)},
+            render_for_town("", text, {"town": town_context, "stage": _stage_context(stage), **PLACEHOLDER_CONTEXT},
                             town=town.code, message=name, locale=locale)
 
 
