@@ -44,8 +44,9 @@ def test_coverage_command_reports_per_track(sample_path) -> None:
     from click.testing import CliRunner
 
     from kizuna.cli import main
-    result = CliRunner().invoke(main, ["-w", str(sample_path), "coverage", "--format", "json", "--town", "202029"])
+    result = CliRunner().invoke(main, ["-w", str(sample_path), "coverage", "--format", "json", "--town", "202029",
+                                         "--locale", "ja"])
     tracks = json.loads(result.output)["tracks"]
     assert set(tracks) == {"main", "bereavement", "nicu"} and tracks["bereavement"]["gap"] == 0
-    text = CliRunner().invoke(main, ["-w", str(sample_path), "coverage", "--town", "202029"]).output
-    assert "track bereavement: 12 slots, 0 gaps, 0 collisions" in text
+    text = CliRunner().invoke(main, ["-w", str(sample_path), "coverage", "--town", "202029", "--locale", "ja"]).output
+    assert "track bereavement: 6 slots, 0 gaps, 0 collisions" in text
