@@ -26,6 +26,7 @@ from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
+from kizuna.catalog.tracks import SECTION as REGISTRANTS, Registrants, check_tracks, registrants_from_data
 
 CONFIG_FILE = "kizuna.yaml"
 MESSAGES_DIR = "messages"
@@ -37,7 +38,7 @@ FORMAT_VERSION = 1
 GITIGNORE = ("# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
              "# local state: the write lock, caches, the workbook seal key (see docs)\n.kizuna/\n")
 CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "fallbacks", "policies", "checks", "review",
-                 "exports", "plain_language"}
+                 "exports", "plain_language", "registrants"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Config:
         if self.plain_language is not None:
             return self.plain_language
         return tuple(loc for loc in self.locales if loc.endswith("-easy"))
+    #: tracks, track events, age rules and registrant fields (``registrants:``, catalog.tracks)
+    registrants: Registrants = field(default_factory=Registrants)
+    #: the ``registrants:`` section as written (saved back unchanged)
+    raw_registrants: Mapping[str, Any] = field(default_factory=dict)
 
     def locale_chain(self, locale: str) -> list[str]:
         """``locale`` followed by its fallbacks, in the order they are tried."""
@@ -123,7 +128,10 @@ def config_from_data(data: Any, path: str | Path) -> Config:
         for loc in plain:
             if loc not in locales:
                 raise f.error("plain_language", f"'{loc}' is not one of the locales ({', '.join(locales)})")
-    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections, plain)
+    registrants = registrants_from_data(f.data.get(REGISTRANTS), path)
+    check_tracks(registrants, policies, path)
+    return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections,
+                  plain_language=plain, registrants=registrants, raw_registrants=dict(f.mapping(REGISTRANTS)))
 
 
 def config_to_data(config: Config) -> dict[str, Any]:
@@ -140,6 +148,8 @@ def config_to_data(config: Config) -> dict[str, Any]:
     if config.plain_language is not None:
         data["plain_language"] = list(config.plain_language)
     data.update(config.sections)
+    if config.raw_registrants:
+        data[REGISTRANTS] = config.raw_registrants
     return data
 
 
@@ -166,10 +176,16 @@ class Workspace:
         """The slots of the town's cadence up to its end age."""
         return self.policy(town.policy).expand(town.end_age)
 
-    def town_messages(self, town: Town) -> list[Message]:
-        """What the town sends: national messages minus its suppressions, plus its own."""
+    def town_messages(self, town: Town, track: str | None = None) -> list[Message]:
+        """What the town sends: national messages minus its suppressions, plus its own
+        (``track``: only the staged messages of that track; ``None``: every message)."""
         kept = [m for m in self.messages.values() if m.id not in town.suppress]
-        return sorted(kept + list(town.local_messages), key=message_sort_key)
+        found = kept + list(town.local_messages)
+        if track is not None:
+            found = [m for m in found if m.track == track and m.dated is None]
+        elif any(m.dated is not None and not m.dated.for_town(town.code) for m in found):
+            found = [m for m in found if m.dated is None or m.dated.for_town(town.code)]
+        return sorted(found, key=message_sort_key)
 
     def town(self, code: str) -> Town:
         if code not in self.towns:
@@ -235,6 +251,24 @@ class Workspace:
             self.save_town(t)
 
 
+def check_message_track(message: Message, config: Config, path: Path, prefix: str = "") -> None:
+    """A message's track must be declared under ``registrants.tracks`` in ``kizuna.yaml``."""
+    tracks = config.registrants.tracks
+    if message.track not in tracks:
+        raise WorkspaceError(f"'{message.track}' is not a track of {CONFIG_FILE} (registrants.tracks: "
+                             f"{', '.join(tracks)})", path=path, field=f"{prefix}track")
+
+
+def check_dated_towns(message: Message, towns: Mapping[str, Town], path: Path) -> None:
+    """An urgent notice goes to towns of this workspace."""
+    if message.dated is None:
+        return
+    for i, code in enumerate(message.dated.towns):
+        if code not in towns:
+            raise WorkspaceError(f"town {code} has no file in {TOWNS_DIR}/; towns: {', '.join(towns) or 'none'}",
+                                 path=path, field=f"dated.towns[{i}]")
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding ``kizuna.yaml`` (as git finds .git)."""
     start = start.resolve()
@@ -259,6 +293,7 @@ def load_workspace(root: Path) -> Workspace:
         if message.id in messages:
             raise WorkspaceError(f"duplicate message id '{message.id}', also in {paths['message:' + message.id]}",
                                  path=path, field="id")
+        check_message_track(message, config, path)
         for locale in message.texts:
             if locale not in config.locales:
                 raise WorkspaceError(f"locale '{locale}' is not in the workspace's locales "
@@ -276,6 +311,7 @@ def load_workspace(root: Path) -> Workspace:
         check_town_refs(town, path, policies=set(config.policies), locales=set(config.locales),
                         message_ids=set(messages))
         for i, local in enumerate(town.local_messages):
+            check_message_track(local, config, path, f"local_messages[{i}].")
             if local.id in messages or local.id in local_ids:
                 other = paths.get(f"message:{local.id}", local_ids.get(local.id))
                 raise WorkspaceError(f"duplicate message id '{local.id}', also in {other}",
@@ -283,6 +319,8 @@ def load_workspace(root: Path) -> Workspace:
             local_ids[local.id] = path
         towns[town.code] = town
         paths[f"town:{town.code}"] = path
+    for message in messages.values():
+        check_dated_towns(message, towns, paths[f"message:{message.id}"])
     roster_path = root / ROSTER_FILE
     reviewers = roster_from_data(yamlio.read(roster_path), roster_path) if roster_path.is_file() else {}
     for r in reviewers.values():

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
+from kizuna.catalog.dated import DatedRule
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town
+from kizuna.catalog.tracks import Registrants
 
 #: Version of the export contract (canonical JSON, NDJSON, CSV/XLSX columns, manifest).
 #: Major: a field removed or changed in meaning; minor: a field added.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 #: Marker put in front of every delivered text that is not signed off (previews only).
 UNAPPROVED_MARK = "【未承認】"
 APPROVED = "approved"
@@ -67,6 +69,19 @@ class Entry:
     block_approval: Approval | None
     #: per channel of the town: the delivered text (marked when unapproved) and its facts
     channels: Mapping[str, ChannelText]
+    #: the track the message belongs to (``main`` unless the workspace declares others)
+    track: str = "main"
+    #: the age an after-birth message follows after a preterm birth: ``chronological`` or
+    #: ``corrected`` (from the due date; :mod:`catalog.tracks`)
+    basis: str = "chronological"
+    #: gestational range the pregnancy ended in for the message to apply (``None``: open)
+    gestation: tuple[Stage | None, Stage | None] = (None, None)
+    #: the calendar window of a dated message (``None``: a staged message)
+    dated: DatedRule | None = None
+    #: the rendered variant for twins and more (``None``: ``text`` suits them too)
+    multiples_text: str | None = None
+    #: registrant fields the text (or its variant) carries as placeholders
+    placeholders: tuple[str, ...] = ()
 
     @property
     def anchor(self) -> str:
@@ -102,6 +117,8 @@ class TownCatalog:
     left_out: Mapping[str, int] = field(default_factory=dict)
     #: things a town editor should know that do not stop the export (e.g. an unused block)
     warnings: tuple[str, ...] = ()
+    #: the workspace's tracks, age rules, registrant fields and merge tags (catalog.tracks)
+    registrants: Registrants = field(default_factory=Registrants)
 
     @property
     def send_time(self) -> str:

@@ -7,6 +7,8 @@ end). So a birth before the due date drops the remaining pregnancy messages, and
 keeps the late-pregnancy ones until the birth. With no birth date, the birth is assumed to be on
 the due date (and the list says so). With a birth date and no due date (a parent who registers
 after the birth), the list starts at the birth: there is no pregnancy to date.
+This is the list of the main track's staged messages; other tracks, dated messages, twins and
+nicknames: :func:`exports.registrant.timeline`.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ class Delivery:
 def delivery_date(entry: Entry, *, due: date | None, birth: date) -> date | None:
     """The date ``entry`` is sent to this registrant, or ``None`` when it is not sent (a
     pregnancy message on or after the birth, or with no due date)."""
+    if entry.track != "main" or entry.dated is not None:
+        return None  # another track, or a dated message: see exports.registrant.timeline
     if entry.anchor == "due":
         if due is None:
             return None

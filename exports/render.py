@@ -32,7 +32,11 @@ Rules, in order:
    block not signed off, a block with no message at its stage — so a broken town block is found
    when it is written, not on the day it is approved (nothing is written; exit 2);
 7. each channel of the town gets its delivered text and facts (:mod:`exports.channels`); a text
-   a channel cannot carry is an error naming town and message.
+   a channel cannot carry is an error naming town and message;
+8. every track's messages and the dated ones are in the catalog, each entry with its track, the
+   age it follows after a preterm birth, its dated window and its twins variant; town blocks
+   attach to staged messages of the main track only. Registrant fields (``{{ reader.nickname }}``)
+   stay placeholders (:mod:`exports.registrant`).
 """
 from __future__ import annotations
 
@@ -47,11 +51,14 @@ from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.templating import BLOCK_SEPARATOR, render_for_town, stage_context
 from kizuna.catalog.towns import Town
+from kizuna.catalog.tracks import MAIN, AgeRules, Registrants
 from kizuna.exports.approval import ApprovalMap, block_key, lookup
 from kizuna.exports.channels import channel_text
 from kizuna.exports.errors import ChannelError
 from kizuna.exports.model import Approval, ChannelText, Entry, TownCatalog, mark_unapproved, where
 from kizuna.review.selection import Approved, Selection, select_block, select_text
+from kizuna.exports.registrant import (PLACEHOLDER_CONTEXT, check_registrant_use, max_length_text,
+                                      placeholders_in, to_backend, uses_registrant)
 
 
 class Kept(NamedTuple):
@@ -70,6 +77,16 @@ def _stage_context(stage: Stage) -> dict[str, str]:
 @lru_cache(maxsize=65536)
 def _content_hash(stage: Stage, locale: str, text: str) -> str:
     return content_hash(str(stage), locale, text)  # the same for every town: computed once
+
+
+DEFAULT_AGE = AgeRules()
+
+
+@lru_cache(maxsize=4096)
+def age_basis(rules: AgeRules, topics: tuple[str, ...], phase: str) -> str:
+    """The age an after-birth message with ``topics`` follows after a preterm birth (computed
+    once per topic set); pregnancy messages follow the gestational age: ``chronological``."""
+    return rules.basis(topics) if phase == "B" else "chronological"
 
 
 def text_locale(message: Message, chain: Sequence[str]) -> str | None:
@@ -138,6 +155,8 @@ def block_owners(kept: Iterable[Kept], town: Town) -> dict[str, Stage]:
     taken: set[Stage] = set()
     for k in kept:
         stage = k.message.stage
+        if k.message.track != MAIN or k.message.dated is not None:
+            continue
         if stage in town.blocks and stage not in taken:
             owners[k.message.id] = stage
             taken.add(stage)
@@ -180,44 +199,79 @@ def town_block(town: Town, stage: Stage, chain: Sequence[str], source_locale: st
     return None if found is None else (found[0], found[1])
 
 
-def channel_texts(town: Town, delivered: str, place: Callable[[], str]) -> dict[str, ChannelText]:
-    """The delivered text per channel of the town; a channel error names the place."""
+def channel_texts(town: Town, delivered: str, place: Callable[[], str],
+                  registrants: Registrants | None = None) -> dict[str, ChannelText]:
+    """The delivered text per channel of the town; a channel error names the place. Registrant
+    placeholders are written as the channel's merge tags (``registrants.merge_tags``), and the
+    text must fit the channel with each placeholder at its longest (``registrants.fields``)."""
+    if registrants is not None and "{{" in delivered and placeholders_in(delivered):
+        return {ch: registrant_channel_text(ch, town, delivered, place, registrants) for ch in town.channels}
     try:
         return {ch: channel_text(ch, delivered, email_encoding=town.email_encoding) for ch in town.channels}
     except ChannelError as exc:
         raise ChannelError(exc.message, location=place()) from None
 
 
+def registrant_channel_text(channel: str, town: Town, delivered: str, place: Callable[[], str],
+                            registrants: Registrants) -> ChannelText:
+    """One channel's text of a message carrying registrant placeholders."""
+    lengths = {path: rule.max_length for path, rule in registrants.fields.items()}
+    try:
+        channel_text(channel, max_length_text(delivered, lengths), email_encoding=town.email_encoding)
+    except ChannelError as exc:
+        raise ChannelError(f"{exc.message} (counting each registrant field at its longest, "
+                           "registrants.fields in kizuna.yaml)", location=place()) from None
+    tagged = to_backend(delivered, registrants.merge_tags.get(channel, {}), backend=channel, where=place())
+    try:
+        return channel_text(channel, tagged, email_encoding=town.email_encoding)
+    except ChannelError as exc:
+        raise ChannelError(exc.message, location=place()) from None
+
+
 def build_entry(kept: Kept, town: Town, locale: str, block: tuple[str, Approval] | None,
-                town_context: Mapping[str, Any], block_context: Mapping[str, Any] | None = None) -> Entry:
+                town_context: Mapping[str, Any], block_context: Mapping[str, Any] | None = None,
+                registrants: Registrants | None = None) -> Entry:
     """Render one message (and the block it carries) for one town and locale, with its
     per-channel texts. ``town_context`` is the town profile in the language of the message's
     text, ``block_context`` (default: the same) in the language of the block's."""
     message = kept.message
-    source = message.texts[kept.text_locale].text
+    entry_text = message.texts[kept.text_locale]
+    source = entry_text.text
     block_text, block_approval = block if block else (None, None)
+    context = {"town": town_context, "stage": _stage_context(message.stage), **PLACEHOLDER_CONTEXT}
+    for template in (source, entry_text.multiples or ""):
+        if uses_registrant(template):
+            check_registrant_use(template, where(town.code, message.id, locale))
     if block_text is None and "{" not in source:
         text = source  # nothing to render: no template syntax, no block
     elif block_context is None or block_context is town_context or block_text is None:
-        context = {"town": town_context, "stage": _stage_context(message.stage)}
         text = render_for_town(source, block_text, context, town=town.code, message=message.id,
                                locale=locale).full
     else:  # the block is written in another language than the text: each gets its own profile
-        stage = _stage_context(message.stage)
-        national = render_for_town(source, None, {"town": town_context, "stage": stage}, town=town.code,
-                                   message=message.id, locale=locale).national
-        rendered = render_for_town("", block_text, {"town": block_context, "stage": stage}, town=town.code,
+        national = render_for_town(source, None, context, town=town.code, message=message.id,
+                                   locale=locale).national
+        rendered = render_for_town("", block_text, {**context, "town": block_context}, town=town.code,
                                    message=message.id, locale=locale).block
         text = national + (BLOCK_SEPARATOR + rendered if rendered else "")
+    multiples = None
+    if entry_text.multiples:
+        multiples = render_for_town(entry_text.multiples, block_text, context, town=town.code,
+                                    message=message.id, locale=locale).full
     approved = kept.approval.approved and (block_approval is None or block_approval.approved)
     channels = channel_texts(town, mark_unapproved(text, approved),
-                             lambda: where(town.code, message.id, locale))
+                             lambda: where(town.code, message.id, locale), registrants)
+    if multiples is not None:
+        channel_texts(town, multiples, lambda: where(town.code, message.id, locale) + ", multiples", registrants)
     return Entry(
         message_id=message.id, source="local" if message.town else "national",
         stage=message.stage, text=text, text_locale=kept.text_locale,
         has_block=block_text is not None,
-        content_hash=_content_hash(message.stage, kept.text_locale, source),
-        approval=kept.approval, block_approval=block_approval, channels=channels)
+        content_hash=_content_hash(message.stage, kept.text_locale, entry_text.reviewed_text),
+        approval=kept.approval, block_approval=block_approval, channels=channels,
+        track=message.track,
+        basis=age_basis(registrants.age if registrants else DEFAULT_AGE, message.topics, message.stage.phase),
+        gestation=message.gestation, dated=message.dated, multiples_text=multiples,
+        placeholders=placeholders_in(text + (multiples or "")))
 
 
 def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable[tuple[Stage, str, str]],
@@ -228,17 +282,18 @@ def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable
     for k in held:
         source = k.message.texts[k.text_locale].text
         if "{" in source:
-            render_for_town(source, None, {"town": town_context, "stage": _stage_context(k.message.stage)},
+            render_for_town(source, None, {"town": town_context, "stage": _stage_context(k.message.stage),
+                                           **PLACEHOLDER_CONTEXT},
                             town=town.code, message=k.message.id, locale=locale)
     for stage, text, name in blocks:
         if "{" in text:
-            render_for_town("", text, {"town": town_context, "stage": _stage_context(stage)},
+            render_for_town("", text, {"town": town_context, "stage": _stage_context(stage), **PLACEHOLDER_CONTEXT},
                             town=town.code, message=name, locale=locale)
 
 
 def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval_map: ApprovalMap,
                   *, include_unapproved: bool = False, source_locale: str = "ja",
-                  fallbacks: Sequence[str] = ()) -> TownCatalog:
+                  fallbacks: Sequence[str] = (), registrants: Registrants | None = None) -> TownCatalog:
     """The :class:`TownCatalog` of ``town`` in ``locale`` (``messages``: the town's messages in
     stage order, as :meth:`Workspace.town_messages` gives them; ``fallbacks``: the locales
     whose text is sent when a message has none in ``locale``, in order)."""
@@ -270,7 +325,7 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
                 left_out["unapproved_block"] += 1
                 unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
-        entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context))
+        entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context, registrants))
     first_at: dict[Stage, str] = {}
     for m in messages:
         first_at.setdefault(m.stage, m.id)
@@ -281,7 +336,8 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
     check_unsent(held, town, locale, unsent_blocks, town_context)
     return TownCatalog(town=town, locale=locale, entries=tuple(entries),
                        include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
-                       warnings=unused_block_warnings(town, locale, owners.values(), held))
+                       warnings=unused_block_warnings(town, locale, owners.values(), held),
+                       registrants=registrants or Registrants())
 
 
 def town_catalog(workspace: Any, town: Town, locale: str, approval_map: ApprovalMap, *,
@@ -290,4 +346,5 @@ def town_catalog(workspace: Any, town: Town, locale: str, approval_map: Approval
     return build_catalog(workspace.town_messages(town), town, locale, approval_map,
                          include_unapproved=include_unapproved,
                          source_locale=workspace.config.source_locale,
-                         fallbacks=workspace.config.locale_chain(locale)[1:])
+                         fallbacks=workspace.config.locale_chain(locale)[1:],
+                         registrants=workspace.config.registrants)

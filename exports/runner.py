@@ -32,6 +32,7 @@ from kizuna.exports.approval import ApprovalMap, approvals, decisions_anchor
 from kizuna.exports.atomic import MANIFEST, staged
 from kizuna.exports.errors import ExportError
 from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
+from kizuna.exports.registrant import withdraw_expired_notices
 from kizuna.exports.render import build_catalog
 from kizuna.exports.revision import catalog_revision
 
@@ -166,7 +167,8 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
         catalog = build_catalog(messages, town, locale, job.approvals,
                                 include_unapproved=job.include_unapproved,
                                 source_locale=ws.config.source_locale,
-                                fallbacks=ws.config.locale_chain(locale)[1:])
+                                fallbacks=ws.config.locale_chain(locale)[1:],
+                                registrants=ws.config.registrants)
         result.locales[locale] = {"entries": len(catalog.entries), "left_out": dict(catalog.left_out)}
         result.warnings.extend(catalog.warnings)
         for name in plan.formats:
@@ -260,6 +262,7 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
         options["email"] = {**options.get("email", {}), "send_date": request.as_of}  # e-mail Date
     anchor = decisions_anchor(workspace)
     approval_map = approvals(workspace, now=request.as_of, check_log=False)
+    approval_map = withdraw_expired_notices(workspace, approval_map, request.as_of or date.today())
     revision = catalog_revision(workspace.root, exclude=[out])
     with staged(out) as staging:
         job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)

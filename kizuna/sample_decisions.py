@@ -26,6 +26,11 @@ The output depends only on the workspace, ``--today`` and ``--seed``. Current ap
 to 200 days before ``--today`` (the expired ones 400 to 470), so with the yearly re-review
 period the first of them expire about 165 days after generation, as they would in a real
 service: regenerate the log before a demo that must show "most approved".
+Messages of a track other than ``main`` (the bereavement and NICU tracks) and dated messages
+were added after the first log; they are all approved — the bereavement track is reviewed
+before it is sent — each with a random stream of its own, so adding them leaves every other
+item's history as it was. An urgent notice is approved by the one role of ``review.urgent``
+2 to 6 days before ``--today``, inside its short validity.
 The log is replaced as a whole — the one place where kizuna ever rewrites a decisions log: it
 is generated sample data, not a record of real decisions.
 
@@ -196,6 +201,12 @@ def with_every_state(chosen: list[tuple[Item, str]], safety: SafetyData) -> list
     return out
 
 
+def recent_approval(item: Item, people: list[Reviewer], today: date, rng: random.Random) -> list[Event]:
+    """An urgent notice's expedited approval, a few days before ``today``."""
+    return [Event(moment(today, rng.uniform(2, 6), rng), item, who.id, "approve",
+                  "緊急のお知らせとして、内容と対象を確認しました。") for who in people]
+
+
 def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
     """Every event of the sample log, in time order: sources first, then translations (see the
     module docstring)."""
@@ -211,6 +222,14 @@ def plan(ws: Workspace, today: date, seed: int) -> list[Event]:
     for item in items.values():
         if item.message is not None and SURVEY_TOPIC in item.message.topics:
             invitations.append(item)  # planned apart, so adding them leaves every other item's history as it was
+            continue
+        message = item.message
+        if message is not None and (message.track != "main" or message.dated is not None):
+            # other tracks and dated messages: their own random stream, approved (urgent: expedited)
+            own = random.Random(f"{seed}/{item.key}/{item.locale}")
+            urgent = message.dated is not None and message.dated.kind == "urgent"
+            events += recent_approval(item, signers(item, reviewers, own), today, own) if urgent else \
+                events_for(item, "approved", signers(item, reviewers, own), today, own)
             continue
         if item.locale != source_locale:
             continue

@@ -246,7 +246,7 @@ def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None
     """Every slot of the town's cadence in each of its locales (see the module docstring);
     ``approved`` (default: the workspace's sign-off status now) decides what ships."""
     slots = cadence_slots(ws, town)
-    sent = ws.town_messages(town)
+    sent = ws.town_messages(town, track="main")  # other tracks: review.track_coverage
     suppressed = [ws.messages[mid] for mid in town.suppress if mid in ws.messages]
     approved = approved or workspace_approved(ws)
     out = []
@@ -270,7 +270,7 @@ def off_cadence(ws: "Workspace", town: Town) -> list[Message]:
     """Messages the town sends whose stage is not one of its slots (delivered outside its
     rhythm), leaving out those at or past the town's end age (a town may simply stop earlier)."""
     slots = set(cadence_slots(ws, town))
-    return [m for m in ws.town_messages(town)
+    return [m for m in ws.town_messages(town, track="main")
             if m.stage not in slots and (m.stage.phase == "P" or m.stage < town.end_age)]
 
 

@@ -16,6 +16,8 @@ The policy lives in the ``review:`` section of ``kizuna.yaml``::
                                   # topic roles (``always`` still applies) — but not their
                                   # clinical review (see below)
       town: {town_editor: 1}      # town blocks; added to a town's own local messages
+      urgent: {role: public_health_nurse, valid_days: 14}   # expedited path of urgent notices:
+                                  # one approval by this role, expiring after valid_days
 
 A role count may also be written as a list (``[obstetrician, midwife]`` = one of each).
 
@@ -50,7 +52,7 @@ from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import CONFIG_FILE, Workspace
 
 DEFAULT_PERIOD_DAYS = 365
-POLICY_FIELDS = {"period_days", "always", "default", "topics", "translations", "town"}
+POLICY_FIELDS = {"period_days", "always", "default", "topics", "translations", "town", "urgent"}
 PHASE_KEYS = {"pregnancy": "P", "after_birth": "B"}
 TOWN_ROLE = "town_editor"
 #: what a message needs when the policy would require nobody
@@ -79,6 +81,48 @@ class Policy:
     topics: Mapping[str, PhasedRule] = field(default_factory=dict)
     translations: Requirement | None = None
     town: Requirement = field(default_factory=lambda: {TOWN_ROLE: 1})
+    #: the expedited path of urgent notices: one named role, and how long its approval lasts
+    urgent: "UrgentRule | None" = None
+
+    def period_for(self, message: Message | None) -> int:
+        """Days an approval of ``message`` lasts (an urgent notice's: ``urgent.valid_days``)."""
+        if self.urgent is not None and is_urgent(message):
+            return self.urgent.valid_days
+        return self.period_days
+
+
+@dataclass(frozen=True)
+class UrgentRule:
+    """``review.urgent: {role: public_health_nurse, valid_days: 14}``: an urgent notice (a dated
+    message of kind ``urgent``) needs one approval by ``role`` instead of the topic rules, and
+    that approval expires after ``valid_days``."""
+
+    role: str
+    valid_days: int
+
+
+def is_urgent(message: Message | None) -> bool:
+    dated = getattr(message, "dated", None)
+    return dated is not None and dated.kind == "urgent"
+
+
+def _urgent_rule(raw: Any) -> UrgentRule | None:
+    if raw is None:
+        return None
+    where = _where("urgent")
+    if not isinstance(raw, Mapping) or set(raw) - {"role", "valid_days"}:
+        raise WorkspaceError("write urgent: {role: public_health_nurse, valid_days: 14}", path=CONFIG_FILE,
+                             field=where)
+    role = raw.get("role")
+    if role not in ROLES or role == TOWN_ROLE:
+        raise WorkspaceError(f"'{role}' is not a role that can approve an urgent notice; roles: "
+                             f"{', '.join(r for r in ROLES if r != TOWN_ROLE)}", path=CONFIG_FILE,
+                             field=f"{where}.role")
+    days = raw.get("valid_days")
+    if type(days) is not int or not 1 <= days <= 365:
+        raise WorkspaceError("must be a whole number of days from 1 to 365, like 14", path=CONFIG_FILE,
+                             field=f"{where}.valid_days")
+    return UrgentRule(str(role), days)
 
 
 def merge(*requirements: Mapping[str, int]) -> Requirement:
@@ -148,6 +192,7 @@ def policy_from_data(data: Mapping[str, Any]) -> Policy:
         topics={str(t): _topic_rule(r, _where("topics", str(t))) for t, r in raw_topics.items()},
         translations=None if translations is None else _requirement(translations, _where("translations")),
         town=_requirement(data.get("town", {TOWN_ROLE: 1}), _where("town"), allow_town=True),
+        urgent=_urgent_rule(data.get("urgent")),
     )
 
 
@@ -158,6 +203,8 @@ def load_policy(ws: Workspace) -> Policy:
 
 def message_requirement(policy: Policy, message: Message, locale: str, source_locale: str) -> Requirement:
     """Roles that must approve ``locale`` of ``message`` (see the module docstring)."""
+    if policy.urgent is not None and is_urgent(message):
+        return {policy.urgent.role: 1}  # the expedited path: one named role
     rules = [policy.topics[t].for_stage(message.stage) for t in message.topics if t in policy.topics]
     rules = [r for r in rules if r]  # a topic ruled for the other phase only has no rule here
     if locale != source_locale and policy.translations is not None:

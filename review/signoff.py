@@ -130,7 +130,7 @@ class Item:
 
 
 def _message_items(message: Message, policy: Policy, source_locale: str) -> list[Item]:
-    return [Item(message.id, loc, message.stage, entry.text,
+    return [Item(message.id, loc, message.stage, entry.reviewed_text,
                  message_requirement(policy, message, loc, source_locale), message.town, message)
             for loc, entry in message.texts.items()]
 
@@ -427,7 +427,7 @@ def status(ws: Workspace, *, now: datetime | date | None = None) -> dict[Key, Me
     moment = as_moment(now)
     index = _by_key(read_log(ws.root))
     items = all_items(ws, policy)
-    found = {key: derive(item, index.get(key, []), period_days=policy.period_days, now=moment)
+    found = {key: derive(item, index.get(key, []), period_days=policy.period_for(item.message), now=moment)
              for key, item in items.items()}
     return with_shipping_reasons(found, items, ws.config.source_locale)
 
@@ -460,7 +460,7 @@ def item_status(ws: Workspace, message_id: str, locale: str, *, town: str | None
     policy = load_policy(ws)
     item = find_item(ws, message_id, locale, town=town, policy=policy)
     decisions = [d for d in read_log(ws.root) if d.key == (item.key, item.locale)]
-    return derive(item, decisions, period_days=policy.period_days, now=as_moment(now))
+    return derive(item, decisions, period_days=policy.period_for(item.message), now=as_moment(now))
 
 
 def has_item(ws: Workspace, message_id: str, locale: str, *, town: str | None = None) -> bool:

@@ -7,7 +7,9 @@ anchor (``due`` or ``birth``) and offset (months and days), send time, the rende
 the locale it is written in (a fallback when the message has no text in the locale), per
 channel its facts and — when it differs from ``text`` (an unapproved marker, e-mail
 replacements) — the text that channel delivers, the content hash the approval is bound to, and
-the approval (status and reference).
+the approval (status and reference). Since 1.1: the track, the age basis after a preterm birth,
+and when present the gestation range, the dated window, the twins variant and the registrant
+placeholders (``{{ reader.nickname }}``, kept as written).
 """
 from __future__ import annotations
 
@@ -63,7 +65,24 @@ def entry_data(entry: Entry, catalog: TownCatalog) -> dict[str, Any]:
         "text": entry.text, "text_locale": entry.text_locale, "has_block": entry.has_block,
         "channels": channel_data(entry),
         "content_hash": entry.content_hash, "approval": approval_data(entry),
+        **track_data(entry),
     }
+
+
+def track_data(entry: Entry) -> dict[str, Any]:
+    """(1.1) Track, age basis, and when present the gestation range, dated window, twins variant
+    and registrant placeholders of an entry."""
+    data: dict[str, Any] = {"track": entry.track, "age_basis": entry.basis}
+    lo, hi = entry.gestation
+    if lo is not None or hi is not None:
+        data["gestation"] = {**({"from": str(lo)} if lo else {}), **({"until": str(hi)} if hi else {})}
+    if entry.dated is not None:
+        data["dated"] = entry.dated.to_data()
+    if entry.multiples_text is not None:
+        data["multiples_text"] = entry.multiples_text
+    if entry.placeholders:
+        data["placeholders"] = list(entry.placeholders)
+    return data
 
 
 def town_data(catalog: TownCatalog) -> dict[str, Any]:

@@ -39,6 +39,9 @@ Re-import: RapidPro matches a campaign and its group by UUID only when the file'
 the importing RapidPro's own host (``exports.rapidpro.site``); otherwise it matches them by
 **name**. Either way it deletes the campaign's events and creates them again from the file.
 UUIDs here are UUID5 of town, locale and message, so the same export is the same file.
+
+Tracks, corrected age, registrant fields (``@contact.name``) and dated messages: see
+:mod:`exports.rapidpro_tracks`.
 """
 from __future__ import annotations
 
@@ -50,6 +53,8 @@ from kizuna.catalog.stages import MEAN_MONTH_DAYS
 from kizuna.exports import jsonio
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import Entry, OutputFile, TownCatalog
+from kizuna.exports.rapidpro_tracks import (extra_fields, other_tracks, rapidpro_text, relative_field, staged,
+                                            track_group)
 from kizuna.exports.registry import FunctionExporter
 
 FILENAME = "rapidpro.json"
@@ -103,9 +108,10 @@ def max_length(options: Mapping[str, Any]) -> int:
 
 def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str,
           limit: int = MAX_LENGTH) -> dict[str, Any]:
-    key, label = FIELDS[entry.anchor]
-    if len(entry.delivered_text) > limit:
-        raise ExportError(f"the text is {len(entry.delivered_text)} characters; a RapidPro message event "
+    key, label = relative_field(catalog, entry, FIELDS[entry.anchor])
+    text = rapidpro_text(catalog, entry)
+    if len(text) > limit:
+        raise ExportError(f"the text is {len(text)} characters; a RapidPro message event "
                           f"holds at most {limit} (exports.rapidpro.max_length): shorten the message or "
                           "the town block", location=catalog.where(entry))
     return {
@@ -115,7 +121,7 @@ def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str,
         "offset": offset_days(entry),
         "unit": "D",
         "delivery_hour": int(catalog.send_time[:2]),
-        "message": {lang: entry.delivered_text},
+        "message": {lang: text},
         "base_language": lang,
         "start_mode": start_mode,
     }
@@ -156,13 +162,20 @@ def document(catalog: TownCatalog, options: Mapping[str, Any]) -> dict[str, Any]
         campaigns.append({
             "uuid": stable_uuid(catalog.town.code, catalog.locale, "campaign", anchor),
             "name": grp["name"], "group": grp,
-            "events": [event(catalog, e, lang, start_mode, limit) for e in catalog.entries
-                       if e.anchor == anchor],
+            "events": [event(catalog, e, lang, start_mode, limit) for e in staged(catalog, "main", anchor)],
+        })
+    for track in other_tracks(catalog):
+        grp = track_group(catalog, track, stable_uuid)
+        groups.append({**grp, "query": None})
+        campaigns.append({
+            "uuid": stable_uuid(catalog.town.code, catalog.locale, "campaign", "track", track),
+            "name": grp["name"], "group": grp,
+            "events": [event(catalog, e, lang, start_mode, limit) for e in staged(catalog, track)],
         })
     return {
         "version": EXPORT_VERSION, "site": str(options.get("site", DEFAULT_SITE)),
         "flows": [], "campaigns": campaigns, "triggers": [],
-        "fields": [{"key": k, "name": n, "type": "datetime"} for k, n in FIELDS.values()],
+        "fields": [{"key": k, "name": n, "type": "datetime"} for k, n in FIELDS.values()] + extra_fields(catalog),
         "groups": groups,
     }
 

@@ -190,14 +190,20 @@ def coverage(app: App, towns: tuple[str, ...], locales: tuple[str, ...], png: Pa
                      "unsent": int(group["unsent"].map(bool).sum())})
     if png is not None:
         coverage_heatmap(ws, png, codes, locs)
+    from kizuna.review.track_coverage import coverage_by_track  # per track (issue 12)
+
+    per_track = coverage_by_track(ws, [ws.town(c) for c in codes] if codes else None, locs)
     if fmt == "json":
-        click.echo(json.dumps({"towns": rows, "findings": [f.to_dict() for f in findings]},
+        click.echo(json.dumps({"towns": rows, "tracks": per_track, "findings": [f.to_dict() for f in findings]},
                               ensure_ascii=False, indent=2))
     else:
         for r in rows:
             click.echo(f"{r['town']} {r['name']} [{r['locale']}]: {r['slots']} slots, {r['ok']} ok "
                        f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions"
                        + (f"; {r['unsent']} not signed off yet (nothing ships there)" if r["unsent"] else ""))
+        for name, t in per_track.items():
+            if name != "main":
+                click.echo(f"track {name}: {t['slots']} slots, {t['gap']} gaps, {t['collision']} collisions")
         for f in findings:
             click.echo(format_text(f))
         click.echo(summary(findings) + (f"; heatmap written to {png}" if png else ""))

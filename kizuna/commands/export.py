@@ -25,6 +25,10 @@ from kizuna.exports.approval import approvals
 from kizuna.exports.changeset import write_html, write_json, write_text
 from kizuna.exports.diff import DiffTally, check_comparable, iter_diffs, open_export
 from kizuna.exports.preview import render_text, schedule
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.stages import MAX_GESTATIONAL_DAYS, Stage
+from kizuna.catalog.tracks import date_at_gestation, gestational_days
+from kizuna.exports.registrant import Registrant, header, render_timeline, timeline
 from kizuna.exports.render import town_catalog
 from kizuna.exports.runner import ExportRequest, ExportResult, Progress, run_export
 from kizuna.app import App, fail, handle_errors, pass_app
@@ -191,24 +195,87 @@ def formats_command() -> None:
 @click.option("--include-unapproved", is_flag=True,
               help="Include text not signed off (marked 【未承認】).")
 @click.option("--as-of", type=DATE, callback=_day, metavar="DATE", help="Judge approvals as of this date.")
+@click.option("--track", metavar="NAME", help="Only the messages of this track (default: every track "
+              "the registrant is on).")
+@click.option("--birth-weeks", metavar="W[dD]", help="Born at this gestational age (32 or 32w3d) instead "
+              "of --birth: a birth before 37w is preterm (corrected age for some topics).")
+@click.option("--babies", type=click.IntRange(1, 9), default=1, show_default=True,
+              help="Number of babies (2 or more: twins variants).")
+@click.option("--nickname", help="The reader's nickname ({{ reader.nickname }}); default: none.")
+@click.option("--child-nickname", help="The child's nickname ({{ child.nickname }}).")
+@click.option("--loss-date", type=DATE, callback=_day, metavar="DATE",
+              help="Day of a pregnancy loss (流産・死産): pregnancy messages stop, the loss event's track starts.")
+@click.option("--pause", metavar="FROM:TO", help="Messages paused from one day to another (inclusive), "
+              "e.g. 2026-10-01:2026-10-14.")
+@click.option("--opt-out", type=DATE, callback=_day, metavar="DATE", help="The registrant stops the service on DATE.")
 @pass_app
 @handle_errors
 def preview(app: App, code: str, due: date | None, birth: date | None, days: int | None,
             start: date | None, locale: str | None, include_unapproved: bool,
-            as_of: date | None) -> None:
-    """The dated list of messages one registrant of a town would get (from a due date, a
-    birth date, or both)."""
-    if due is None and birth is None:
+            as_of: date | None, track: str | None = None, birth_weeks: str | None = None, babies: int = 1,
+            nickname: str | None = None, child_nickname: str | None = None,
+            loss_date: date | None = None, pause: str | None = None, opt_out: date | None = None) -> None:
+    """The dated list of messages one registrant of a town would get, with the track and the
+    age (gestational, chronological, corrected) that chose each."""
+    if due is None and birth is None and birth_weeks is None:
         fail("give --due DATE (出産予定日), --birth DATE (生年月日), or both")
+    due_given = due is not None
+    if due is None:
+        if birth is None or loss_date is not None:
+            fail("--birth-weeks and --loss-date count from the due date: give --due DATE (出産予定日)")
+        # a registrant who gave only a birth date: the list starts at the birth, with no
+        # pregnancy to date and chronological age (no due date to correct from)
+        due, start = birth, max(start or birth, birth)
     ws = app.workspace()
     town = ws.town(code)
     chosen = locale or town.locales[0]
     if chosen not in town.locales:
         fail(f"town {code} sends in {', '.join(town.locales)}, not '{chosen}'")
+    config = ws.config.registrants
+    if track is not None and track not in config.tracks:
+        fail(f"--track: '{track}' is not a track of kizuna.yaml ({', '.join(config.tracks)})")
+    born = registrant_birth(due, birth, birth_weeks)
+    if loss_date is not None and born is not None:
+        fail("--loss-date is a pregnancy loss: give it without --birth or --birth-weeks")
+    if loss_date is not None and not 0 <= gestational_days(loss_date, due) <= MAX_GESTATIONAL_DAYS:
+        fail(f"--loss-date {loss_date} is not during the pregnancy of due date {due}")
+    reg = Registrant(due=due, birth=born, babies=babies, nickname=nickname, child_nickname=child_nickname,
+                     loss=loss_date, pause=pause_span(pause), opt_out=opt_out)
     catalog = town_catalog(ws, town, chosen, approvals(ws, now=as_of),
                            include_unapproved=include_unapproved)
-    deliveries = schedule(catalog.entries, catalog.send_time, due=due, birth=birth, start=start, days=days)
-    click.echo(render_text(catalog, deliveries, due=due, birth=birth), nl=False)
+    planned = timeline(catalog.entries, catalog.send_time, reg, config, end_age=town.end_age,
+                       start=start, days=days, track=track)
+    head = header(town.name, town.code, chosen, reg, birth_given=born is not None, due_given=due_given)
+    click.echo(render_timeline(head, planned, config, chosen), nl=False)
+
+
+def pause_span(text: str | None) -> tuple[date, date] | None:
+    """``--pause 2026-10-01:2026-10-14`` as two dates (the first not after the second)."""
+    if text is None:
+        return None
+    try:
+        first, last = (date.fromisoformat(part.strip()) for part in text.split(":"))
+    except ValueError:
+        fail(f"--pause: '{text}' is not FROM:TO, like 2026-10-01:2026-10-14")
+    if last < first:
+        fail(f"--pause: the pause ends ({last}) before it starts ({first})")
+    return first, last
+
+
+def registrant_birth(due: date, birth: date | None, birth_weeks: str | None) -> date | None:
+    """The birth date from ``--birth`` or ``--birth-weeks`` (``32``, ``32w``, ``32w3d``)."""
+    if birth_weeks is None:
+        return birth
+    if birth is not None:
+        fail("give --birth or --birth-weeks, not both")
+    raw = birth_weeks.strip()
+    try:
+        stage = Stage.parse("P" + (raw if "w" in raw else raw + "w"))
+    except KizunaError:
+        fail(f"--birth-weeks: '{birth_weeks}' is not a gestational age; write 32 or 32w3d")
+    if not 22 * 7 <= stage.days <= 44 * 7 + 6:
+        fail(f"--birth-weeks: {stage.label_ja} is outside 22w0d–44w6d")
+    return date_at_gestation(due, 0, stage.days)
 
 
 def demo_step(root: Path) -> list[str]:

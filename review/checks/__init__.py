@@ -26,11 +26,14 @@ from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.catalog.messages import Message
 from kizuna.catalog.templating import field_value, stage_context, variables_used
 from kizuna.catalog.towns import Town
+from kizuna.catalog.tracks import field_max_lengths
 from kizuna.review.checks import coverage as _coverage  # noqa: F401  (registers rules)
 from kizuna.review.checks import easy as _easy  # noqa: F401
 from kizuna.review.checks import length as _length  # noqa: F401
 from kizuna.review.checks import readability as _readability  # noqa: F401
 from kizuna.review.checks import safety as _safety  # noqa: F401
+from kizuna.review.checks import registrant as _registrant  # noqa: F401
+from kizuna.review import track_coverage as _track_coverage  # noqa: F401
 from kizuna.review.checks import templates as _templates  # noqa: F401
 from kizuna.review.checks import tone as _tone  # noqa: F401
 from kizuna.review.checks import towns as _towns  # noqa: F401
@@ -135,8 +138,10 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
         return []
     path = message_path(ws, message)
     scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
-    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=field_lengths(text, scope, message),
-               topics=message.topics)
+    lengths = field_lengths(text, scope, message)
+    if "{" in text:  # registrant fields count at their longest (registrants.fields)
+        lengths.update({p: n for p, n in field_max_lengths(getattr(ws, "config", None)).items() if p in text})
+    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=lengths, topics=message.topics)
     subject = Subject(message.id, locale, path, ignores=message)
     findings = list(run_text_rules(doc, cfg, subject))
     ctx = MessageContext(ws, message, locale, scope, doc)
@@ -144,7 +149,22 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
         if rule_obj.message is not None:
             findings.extend(hits_to_findings(rule_obj, cfg.setting(rule_obj.id),
                                              rule_obj.message(ctx, cfg.setting(rule_obj.id).options), subject))
+    findings.extend(variant_findings(ws, message, locale, cfg, towns))
     return sort_findings(findings)
+
+
+def variant_findings(ws: Any, message: Message, locale: str, cfg: CheckConfig,
+                     towns: Sequence[Town] | None) -> list[Finding]:
+    """The findings of the twins variant (``texts.<locale>.multiples``), checked like the text
+    and marked 「双子以上の文」 (without a position: the variant is its own block of the file)."""
+    from dataclasses import replace as _replace
+
+    entry = message.texts.get(locale)
+    if entry is None or not entry.multiples:
+        return []
+    variant = _replace(message, texts={**message.texts, locale: type(entry)(entry.multiples, entry.source_hash)})
+    return [_replace(f, message="（双子以上の文）" + f.message, line=None, column=None, span=None)
+            for f in check_message(ws, variant, locale, config=cfg, towns=towns)]
 
 
 def field_lengths(text: str, towns: Sequence[Town], message: Message) -> dict[str, int]:

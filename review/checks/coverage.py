@@ -130,7 +130,7 @@ def milestones(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                           suggestion=f"milestones.yaml の id（{', '.join(sorted(ids))}）から選びましょう")
     for town in ctx.towns:
         path = _town_path(ctx, town.code)
-        sent = [m for m in ctx.ws.town_messages(town) if m.milestones]
+        sent = [m for m in ctx.ws.town_messages(town, track="main") if m.milestones]
         for milestone in known:
             if milestone.start.phase == "B" and milestone.start >= town.end_age:
                 continue  # the window is past the town's end age

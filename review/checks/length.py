@@ -29,6 +29,8 @@ from kizuna.catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_su
                               jis_replacement, sms_size, utf16_units)
 from kizuna.catalog.errors import KizunaError, TemplateError
 from kizuna.catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
+from kizuna.catalog.tracks import field_max_lengths
+from kizuna.catalog.placeholders import PLACEHOLDER_CONTEXT, max_length_text
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.checks.wordlists import compile_pattern
@@ -187,6 +189,8 @@ def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
         if rendered is None:
             continue  # template/variables reports it
         national, block = rendered
+        if "{{" in national:  # registrant placeholders count at their longest (registrants.fields)
+            national = max_length_text(national, field_max_lengths(ctx.ws.config))
         full = national + (BLOCK_SEPARATOR + block if block else "")
         for hit in _channel_hits(full, national, town, opts, ja):
             if hit.start is not None:  # a position in the rendered text is one in the source only
@@ -212,7 +216,7 @@ def email_subject(ws: Any, town: Any, stage: Any, locale: str) -> str | None:
 def render_or_none(text: str, block: str | None, town: Any, message: Any, locale: str) -> tuple[str, str | None] | None:
     """The national text and block rendered for ``town``, or ``None`` when a template fails
     (``template/variables`` reports it)."""
-    context = {"town": town.template_context(), "stage": stage_context(message.stage)}
+    context = {"town": town.template_context(), "stage": stage_context(message.stage), **PLACEHOLDER_CONTEXT}
     try:
         rendered = render_for_town(text, block, context, town=town.code, message=message.id, locale=locale)
     except TemplateError:

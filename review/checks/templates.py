@@ -24,7 +24,9 @@ from kizuna.catalog.errors import TemplateError
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.templating import has_path, stage_context, variables_used
 from kizuna.catalog.towns import CONTACT_FIELDS, Town
+from kizuna.catalog.tracks import DEFAULT_FIELDS as REGISTRANT_FIELDS
 from kizuna.review.checks.engine import Hit, rule
+from kizuna.catalog.placeholders import PLACEHOLDER_CONTEXT
 
 TOWN_FIELDS = frozenset(Town("000000", "", "", {}).template_context())
 STAGE_FIELDS = frozenset(stage_context(Stage.after_birth()))
@@ -47,8 +49,10 @@ def schema_problem(path: str) -> str | None:
     if root == "stage":
         return None if len(parts) == 2 and parts[1] in STAGE_FIELDS else \
             f"stage has only {', '.join(sorted(STAGE_FIELDS))}"
+    if root in ("reader", "child"):
+        return None if path in REGISTRANT_FIELDS else f"registrant fields are {', '.join(REGISTRANT_FIELDS)}"
     if root != "town":
-        return "templates may use town.* and stage.* only"
+        return "templates may use town.*, stage.* and the registrant fields reader.* and child.* only"
     if len(parts) < 2 or parts[1] not in TOWN_FIELDS:
         return f"the town profile has {', '.join(sorted(TOWN_FIELDS))}"
     field = parts[1]
@@ -89,7 +93,7 @@ def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str
             yield Hit(f"{what}変数 {{{{ {path} }}}} は町のプロフィールにありません（{problem}）。",
                       max(source.find(path), 0), text=source)
     for town in towns:
-        context = {"town": town.template_context(), "stage": stage_context(stage)}
+        context = {"town": town.template_context(), "stage": stage_context(stage), **PLACEHOLDER_CONTEXT}
         for path in sorted(found):
             if schema_problem(path) is None and not has_path(context, path):
                 yield Hit(f"{what}{town.name}（{town.code}）のプロフィールに {path} がありません。",

@@ -1,0 +1,67 @@
+"""``registrant/missing-value``: a text must read well for a reader without a nickname.
+
+A registrant field (``{{ reader.nickname }}``, ``{{ child.nickname }}``) may be empty: the
+reader did not give one. The text (and its twins variant) is read with each field replaced by
+what such a reader gets — the field's ``missing`` value of ``registrants.fields`` in
+``kizuna.yaml``, empty by default — and reported when that leaves
+
+* an honorific with no name before it (``さん、おはようございます``),
+* a line or sentence starting with a comma or a particle (``、ご出産…``, ``の成長…``),
+* two punctuation marks in a row (``こんにちは、。``), or a doubled space.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Mapping
+
+from kizuna.catalog.placeholders import PLACEHOLDER_RE, fill
+from kizuna.catalog.tracks import Registrants
+from kizuna.review.checks.engine import Hit, rule
+
+_BREAK = r"(?:^|(?<=[\n。！？!?「」（）()、\s]))"
+PROBLEMS = (
+    (re.compile(_BREAK + r"(さん|ちゃん|くん|君|様|さま|殿)"), "名前のない「{0}」が残ります"),
+    (re.compile(r"(?:^|(?<=[\n。！？!?]))([、，,．。]|[のにへとがはを](?=[^\s]))"), "文が「{0}」で始まります"),
+    (re.compile(r"([、。，．,！？!?]{2})"), "句読点「{0}」が続きます"),
+    (re.compile(r"(  |　　)"), "空白が続きます"),
+)
+#: the same for English texts: punctuation left with no word before it
+ENGLISH_PROBLEMS = (re.compile(r"(?:^|(?<=[\n.!?]))\s*([,;:])"), re.compile(r"(\s[,.!?])"))
+
+
+def missing_value_problems(source: str, registrants: Registrants) -> list[tuple[str, str]]:
+    """``(field, problem)`` for each way ``source`` reads badly without the registrant values."""
+    if "{{" not in source or not PLACEHOLDER_RE.search(source):
+        return []
+    out: list[tuple[str, str]] = []
+    for m in dict.fromkeys(x.group(1) for x in PLACEHOLDER_RE.finditer(source)):
+        values = {path: rule.missing if path == m else "x" for path, rule in registrants.fields.items()}
+        text = fill(source, values)
+        for pattern, what in PROBLEMS:
+            found = pattern.search(text)
+            if found:
+                out.append((m, what.format(found.group(1))))
+                break
+        else:
+            for pattern in ENGLISH_PROBLEMS:
+                found = pattern.search(text)
+                if found:
+                    out.append((m, f"\"{found.group(1).strip()}\" is left without a word before it"))
+                    break
+    return out
+
+
+@rule("registrant/missing-value", "ニックネームがないとき", level="error", scope="message",
+      description="ニックネームなど登録者の項目がない読者に、文が不自然に届く（「さん、」で始まるなど）")
+def missing_value(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    entry = ctx.message.texts.get(ctx.locale)
+    if entry is None:
+        return
+    registrants = getattr(ctx.ws.config, "registrants", None) or Registrants()
+    source = entry.text  # the twins variant is checked as a text of its own (checks.variant_findings)
+    for path, problem in missing_value_problems(source, registrants):
+        missing = registrants.fields[path].missing
+        yield Hit(f"{{{{ {path} }}}} がない読者には、{problem}"
+                  f"（ないときの値: 「{missing}」）。", max(source.find(path), 0), text=source,
+                  suggestion="名前がなくても自然に読める文にするか、kizuna.yaml の "
+                             f"registrants.fields.{path}.missing にないときの言葉を書きましょう")
