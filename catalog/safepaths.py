@@ -6,6 +6,7 @@ the path and refuses one that leaves ``root`` or passes through a symbolic link 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kizuna.catalog.errors import KizunaError
@@ -36,3 +37,28 @@ def write_target(root: Path, path: Path) -> Path:
         if current.is_symlink():
             raise UnsafePathError(f"refused to write through the symbolic link {current}", path=path)
     return current
+
+
+def _inside(root: Path, path: Path) -> bool:
+    given = Path(path).absolute()
+    for start in (Path(root).absolute(), Path(root).resolve()):
+        if given == start or start in given.parents:
+            return True
+    try:
+        return Path(root).resolve() in given.resolve().parents
+    except OSError:
+        return False
+
+
+def output_target(root: Path, path: Path) -> Path:
+    """A file a person named with ``--out``: inside the workspace at ``root`` it is checked as
+    :func:`write_target` checks (no symlink below the workspace); elsewhere it is theirs to choose,
+    but the file itself must not be a symbolic link (kizuna writes a new file, never through a link)."""
+    path = Path(os.path.normpath(Path(path).absolute()))
+    if _inside(root, path):
+        return write_target(root, path)
+    if path.is_symlink():
+        raise UnsafePathError(f"refused to write through the symbolic link {path}", path=path)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise UnsafePathError(f"{path.parent} is a file, not a folder", path=path)
+    return path
