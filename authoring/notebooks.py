@@ -44,6 +44,7 @@ from nbformat import NotebookNode
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.hashing import content_hash, normalise_text
 from kizuna.catalog.messages import Message
+from kizuna.catalog.safepaths import output_target
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
 from kizuna.authoring.merge import ImportReport, Proposal, Target, clean_text
@@ -236,6 +237,7 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
         raise KizunaError(f"no {group_by} named {', '.join(unknown)}; known: {', '.join(groups)}")
     pending = _pending_lines(ws, locale)
     stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    output_target(ws.root, out_dir / "x")  # the folder is checked before it is made
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (title, messages) in groups.items():
@@ -245,7 +247,7 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
         lines = {m.id: _findings_lines(ws, m, locale) for m in messages if locale in m.texts} if findings else {}
         nb = build_notebook(messages, title=title, locale=locale, group=f"{group_by}:{name}",
                             filename=filename, findings=lines, pending=pending, generated_at=stamp)
-        path = out_dir / filename
+        path = output_target(ws.root, out_dir / filename)
         nbformat.write(nb, str(path))
         written.append(path)
     return written
