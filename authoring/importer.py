@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kizuna.authoring import suggestions
+from kizuna.authoring.apply import preflight
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import holds_lock, workspace_lock
 from kizuna.catalog.workspace import Workspace, load_workspace
@@ -44,7 +44,7 @@ def import_file(ws: Workspace, path: Path, *, now: datetime | None = None,
 
 def _import_locked(ws: Workspace, path: Path, suffix: str, *, now: datetime | None,
                    check: bool) -> ImportReport:
-    suggestions.check_all(ws.root)  # a broken suggestions file stops the import before any write
+    preflight(ws)  # a broken suggestions file or a symlink stops the import before any write
     before = _copy(ws) if check else None
     if suffix == ".ipynb":
         from kizuna.authoring.notebooks import import_notebook  # noqa: PLC0415

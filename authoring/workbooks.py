@@ -888,7 +888,7 @@ def import_workbook(ws: Workspace, path: Path, *, now: datetime | None = None) -
 
 def _import_checked(ws: Workspace, path: Path, data: WorkbookData, *, now: datetime | None) -> ImportReport:
     from kizuna.authoring.apply import apply_decisions, apply_proposals, seen_hashes  # noqa: PLC0415
-    from kizuna.authoring.suggestions import check_all  # noqa: PLC0415
+    from kizuna.authoring.apply import preflight  # noqa: PLC0415
 
     town = data.meta.get("town") or ""
     locales = ws.towns[town].locales if town in ws.towns else ws.config.locales
@@ -901,7 +901,7 @@ def _import_checked(ws: Workspace, path: Path, data: WorkbookData, *, now: datet
         changes = workbook_changes(data, path.name, town_locales=locales)
     except WorkbookError as exc:
         raise WorkbookError(exc.message, path=path) from None
-    check_all(ws.root)  # every suggestions file readable before the first write
+    preflight(ws)  # every suggestions file readable, nothing to write is a link: before any write
     report = ImportReport(path.name, notes=changes.notes)
     apply_proposals(ws, changes.proposals, report, by=holder, now=now)
     apply_decisions(ws, changes.decisions, seen_hashes(changes.proposals), report, now=now)
