@@ -39,7 +39,8 @@ def write_target(root: Path, path: Path) -> Path:
     return current
 
 
-def _inside(root: Path, path: Path) -> bool:
+def is_inside(root: Path, path: Path) -> bool:
+    """True when ``path`` is ``root`` or below it, as written or once symbolic links are resolved."""
     given = Path(path).absolute()
     for start in (Path(root).absolute(), Path(root).resolve()):
         if given == start or start in given.parents:
@@ -55,7 +56,7 @@ def output_target(root: Path, path: Path) -> Path:
     :func:`write_target` checks (no symlink below the workspace); elsewhere it is theirs to choose,
     but the file itself must not be a symbolic link (kizuna writes a new file, never through a link)."""
     path = Path(os.path.normpath(Path(path).absolute()))
-    if _inside(root, path):
+    if is_inside(root, path):
         return write_target(root, path)
     if path.is_symlink():
         raise UnsafePathError(f"refused to write through the symbolic link {path}", path=path)
