@@ -114,9 +114,14 @@ def _open_lock(path: Path) -> tuple[int, bool]:
     while True:
         if path.parent.is_symlink() or path.is_symlink():
             raise LockError("is a symbolic link; kizuna keeps its lock only in a real folder", path=path)
-        made_dir = not path.parent.exists()
         try:
-            path.parent.mkdir(exist_ok=True)
+            os.mkdir(path.parent)
+            made_dir = True
+        except FileExistsError:
+            made_dir = False
+        except OSError as exc:
+            raise LockError(f"cannot take the workspace lock: {exc.strerror}", path=path) from None
+        try:
             return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644), made_dir
         except FileNotFoundError:  # another command removed an empty .kizuna/ just now: again
             continue

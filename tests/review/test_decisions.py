@@ -169,3 +169,22 @@ def test_cli_verify_exit_codes(make_workspace: Callable[..., Path]) -> None:
     broken = CliRunner().invoke(main, ["-w", str(root), "review", "verify"])
     assert broken.exit_code == 1
     assert "broken at decisions.jsonl line 1 (entry #2)" in broken.stderr
+
+
+@pytest.mark.parametrize("damage", ["malformed line", "edited entry"])
+def test_decide_on_a_damaged_log_exits_2_and_appends_nothing(sample_path: Path, damage: str) -> None:
+    log = log_path(sample_path)
+    rows = lines(sample_path)
+    if damage == "malformed line":
+        rows[2] = "{broken"
+    else:
+        entry = json.loads(rows[2])
+        entry["comment"] = "あとから書き換え"
+        rows[2] = json.dumps(entry, ensure_ascii=False)
+    write_lines(sample_path, rows)
+    before = log.read_bytes()
+    result = CliRunner().invoke(main, ["-w", str(sample_path), "review", "decide", "b00d-congratulations",
+                                       "--by", "sato", "--decision", "comment", "--comment", "追加"])
+    assert result.exit_code == 2
+    assert "line 3" in result.output and "nothing was recorded" in result.output
+    assert log.read_bytes() == before
