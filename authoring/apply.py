@@ -37,11 +37,12 @@ from kizuna.authoring.merge import (DECISION_NAMES, DecisionRequest, ImportRepor
 
 
 # --- before the first write ---------------------------------------------------------------------
-def preflight(ws: Workspace) -> None:
+def preflight(ws: Workspace, *, log: bool = False) -> None:
     """Everything an import could write, checked before it writes anything: every suggestions
-    file reads (a mapping holding a list of well-formed entries), and no folder or file an import
-    writes (messages, towns, suggestions, the decisions log) is a symbolic link."""
-    from kizuna.review.decisions import DECISIONS_FILE  # noqa: PLC0415 - review is imported lazily
+    file reads (a mapping holding a list of well-formed entries), no folder or file an import
+    writes (messages, towns, suggestions, the decisions log) is a symbolic link, and, with
+    ``log`` (the file carries decisions), the decisions log is well formed and its chain whole."""
+    from kizuna.review.decisions import DECISIONS_FILE, verify_log  # noqa: PLC0415 - review is imported lazily
 
     root = ws.root
     for name in (MESSAGES_DIR, TOWNS_DIR, suggestions.SUGGESTIONS_DIR, DECISIONS_FILE):
@@ -53,6 +54,11 @@ def preflight(ws: Workspace) -> None:
             for path in (root / folder).glob("*.yaml"):
                 write_target(root, path)
     suggestions.check_all(root)
+    problems = verify_log(root) if log else []
+    if problems:
+        raise KizunaError(f"the decisions log is broken at {problems[0]}, so the decisions in this file "
+                          "cannot be recorded; nothing was applied. Run 'kizuna review verify' and restore "
+                          "the log from version control", path=root / DECISIONS_FILE)
 
 
 # --- current state ----------------------------------------------------------------------------

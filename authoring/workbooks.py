@@ -901,7 +901,7 @@ def _import_checked(ws: Workspace, path: Path, data: WorkbookData, *, now: datet
         changes = workbook_changes(data, path.name, town_locales=locales)
     except WorkbookError as exc:
         raise WorkbookError(exc.message, path=path) from None
-    preflight(ws)  # every suggestions file readable, nothing to write is a link: before any write
+    preflight(ws, log=bool(changes.decisions))  # suggestions, links and the log: before any write
     report = ImportReport(path.name, notes=changes.notes)
     apply_proposals(ws, changes.proposals, report, by=holder, now=now)
     apply_decisions(ws, changes.decisions, seen_hashes(changes.proposals), report, now=now)

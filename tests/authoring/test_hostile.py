@@ -250,3 +250,18 @@ def test_a_suggestion_whose_json_target_kind_is_unknown_is_named(ws_root: Path) 
                    encoding="utf-8")
     result = CliRunner().invoke(main, ["-w", str(ws_root), "author", "suggestions"])
     assert result.exit_code == 2 and "kind 'file' is not one of" in result.output
+
+
+def test_a_workbook_with_decisions_and_a_broken_log_applies_nothing(
+        ws_root: Path, ws: Workspace, tmp_path: Path, files_of: Callable[[Path], dict[str, bytes]]) -> None:
+    path = _review_book(ws, tmp_path)
+    (ws_root / "decisions.jsonl").write_text('{"v": 1, "seq": 1, "broken\n', encoding="utf-8")
+    book = openpyxl.load_workbook(path)
+    sheet = book[REVIEW.sheet]
+    sheet.cell(row=2, column=_col("text")).value = "直した本文です。"
+    sheet.cell(row=2, column=_col("decision")).value = "承認"
+    book.save(path)
+    before = files_of(ws_root)
+    result = CliRunner().invoke(main, ["-w", str(ws_root), "author", "import", str(path)])
+    assert result.exit_code == 2 and "decisions log is broken" in result.output
+    assert files_of(ws_root) == before
