@@ -252,9 +252,9 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
     if unknown:
         raise KizunaError(f"no {group_by} named {', '.join(unknown)}; known: {', '.join(groups)}")
     pending = _pending_lines(ws, locale)
-    key = seal_key(ws.root)
     stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     output_target(ws.root, out_dir / "x")  # the folder is checked before it is made
+    key = seal_key(ws.root)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (title, messages) in groups.items():

@@ -42,7 +42,7 @@ def test_a_second_writer_waits_and_is_told_who_holds_the_lock(tmp_path: Path) ->
 
 
 def test_a_writer_gives_up_after_the_timeout_naming_the_holder(tmp_path: Path) -> None:
-    proc = _holder(tmp_path, 2.0)
+    proc = _holder(tmp_path, 0.8)
     try:
         with pytest.raises(LockError, match=f"still writing this workspace \\(pid {proc.pid} "):
             with workspace_lock(tmp_path, "second", timeout=0.2, notify=lambda _: None):
