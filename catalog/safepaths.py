@@ -36,6 +36,7 @@ def write_target(root: Path, path: Path) -> Path:
         current = current / part
         if current.is_symlink():
             raise UnsafePathError(f"refused to write through the symbolic link {current}", path=path)
+    check_writable_folder(current)
     return current
 
 
@@ -60,6 +61,17 @@ def output_target(root: Path, path: Path) -> Path:
         return write_target(root, path)
     if path.is_symlink():
         raise UnsafePathError(f"refused to write through the symbolic link {path}", path=path)
-    if path.parent.exists() and not path.parent.is_dir():
-        raise UnsafePathError(f"{path.parent} is a file, not a folder", path=path)
+    check_writable_folder(path)
     return path
+
+
+def check_writable_folder(path: Path) -> None:
+    """Refuse ``path`` when the nearest existing folder above it is a file or cannot be written
+    (a named error instead of a traceback halfway through a command)."""
+    ancestor = Path(path).absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UnsafePathError(f"cannot write here: {ancestor} is a file, not a folder", path=path)
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UnsafePathError(f"cannot write here: the folder {ancestor} is not writable", path=path)

@@ -265,3 +265,11 @@ def test_a_workbook_with_decisions_and_a_broken_log_applies_nothing(
     result = CliRunner().invoke(main, ["-w", str(ws_root), "author", "import", str(path)])
     assert result.exit_code == 2 and "decisions log is broken" in result.output
     assert files_of(ws_root) == before
+
+
+def test_a_view_under_a_file_is_a_named_error(ws_root: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    for args in (["author", "notebook", "--out", str(tmp_path / "afile" / "nb")],
+                 ["author", "workbook", "--by", "aoki", "--out", str(tmp_path / "afile" / "a.xlsx")]):
+        result = CliRunner().invoke(main, ["-w", str(ws_root), *args, "--no-findings"])
+        assert result.exit_code == 2 and "afile is a file, not a folder" in result.output, result.output
