@@ -3,6 +3,9 @@
 Names read from files (message ids, town codes, locales, stages) are validated against their grammar
 where they are parsed; this module is the second wall: before any write, :func:`write_target` resolves
 the path and refuses one that leaves ``root`` or passes through a symbolic link inside it.
+:func:`output_target` checks a file a person named with ``--out``: inside the workspace as
+:func:`write_target` does; elsewhere the file itself may not be a symbolic link. Both refuse a path
+under a file or in a folder that cannot be written, by name, before anything is written.
 """
 from __future__ import annotations
 
