@@ -273,3 +273,24 @@ def test_a_view_under_a_file_is_a_named_error(ws_root: Path, tmp_path: Path) -> 
                  ["author", "workbook", "--by", "aoki", "--out", str(tmp_path / "afile" / "a.xlsx")]):
         result = CliRunner().invoke(main, ["-w", str(ws_root), *args, "--no-findings"])
         assert result.exit_code == 2 and "afile is a file, not a folder" in result.output, result.output
+
+
+def test_a_town_code_that_is_a_path_is_refused_even_when_sealed(
+        ws_root: Path, ws: Workspace, tmp_path: Path, files_of: Callable[[Path], dict[str, bytes]]) -> None:
+    from kizuna.authoring.workbooks import BLOCKS
+
+    path = write_workbook(ws, tmp_path / "town.xlsx", town="202029", findings=False)
+    key = read_key(ws_root)
+    assert key is not None
+    book = openpyxl.load_workbook(path)
+    sheet = book[BLOCKS.sheet]
+    col = {c.key: i for i, c in enumerate(BLOCKS.columns, start=1)}
+    sheet.cell(row=2, column=col["town"]).value = "../../../../tmp/x"
+    sheet.cell(row=2, column=col["text"]).value = "書き換え"
+    row = {c.key: sheet.cell(row=2, column=col[c.key]).value for c in BLOCKS.columns}
+    sheet.cell(row=2, column=col["seal"]).value = row_seal(BLOCKS, row, key=key)
+    book.save(path)
+    before = files_of(ws_root)
+    with pytest.raises(WorkbookError, match=r"town code '\.\./\.\./\.\./\.\./tmp/x' is not valid"):
+        import_file(load_workspace(ws_root), path)
+    assert files_of(ws_root) == before and not Path("/tmp/x.yaml").exists()
