@@ -28,11 +28,37 @@ from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town, town_from_data, town_to_data
-from kizuna.catalog.workspace import Workspace
+from kizuna.catalog.safepaths import write_target
+from kizuna.catalog.workspace import MESSAGES_DIR, TOWNS_DIR, Workspace
 from kizuna.authoring import suggestions
 from kizuna.authoring.merge import (DECISION_NAMES, DecisionRequest, ImportReport, Proposal, Target,
                              Verdict, edit_message, edit_town, three_way, unit_hash,
                              with_local_message)
+
+
+# --- before the first write ---------------------------------------------------------------------
+def preflight(ws: Workspace, *, log: bool = False) -> None:
+    """Everything an import could write, checked before it writes anything: every suggestions
+    file reads (a mapping holding a list of well-formed entries), no folder or file an import
+    writes (messages, towns, suggestions, the decisions log) is a symbolic link, and, with
+    ``log`` (the file carries decisions), the decisions log is well formed and its chain whole."""
+    from kizuna.review.decisions import DECISIONS_FILE, verify_log  # noqa: PLC0415 - review is imported lazily
+
+    root = ws.root
+    for name in (MESSAGES_DIR, TOWNS_DIR, suggestions.SUGGESTIONS_DIR, DECISIONS_FILE):
+        write_target(root, root / name)
+    for folder in (MESSAGES_DIR, TOWNS_DIR, f"{suggestions.SUGGESTIONS_DIR}/messages",
+                   f"{suggestions.SUGGESTIONS_DIR}/towns"):
+        if (root / folder).is_dir():
+            write_target(root, root / folder)
+            for path in (root / folder).glob("*.yaml"):
+                write_target(root, path)
+    suggestions.check_all(root)
+    problems = verify_log(root) if log else []
+    if problems:
+        raise KizunaError(f"the decisions log is broken at {problems[0]}, so the decisions in this file "
+                          "cannot be recorded; nothing was applied. Run 'kizuna review verify' and restore "
+                          "the log from version control", path=root / DECISIONS_FILE)
 
 
 # --- current state ----------------------------------------------------------------------------

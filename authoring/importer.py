@@ -12,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kizuna.authoring.apply import preflight
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.lock import holds_lock, workspace_lock
 from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.authoring.merge import ImportReport, Verdict
 
@@ -23,13 +25,26 @@ MAX_ERRORS_SHOWN = 20
 def import_file(ws: Workspace, path: Path, *, now: datetime | None = None,
                 check: bool = True) -> ImportReport:
     """Check ``path`` completely (nothing is applied from a broken file), then merge it; with
-    ``check``, report the check errors the applied changes brought in (see the module doc)."""
+    ``check``, report the check errors the applied changes brought in (see the module doc).
+
+    The whole import holds the workspace lock: the workspace is read again under it, the
+    suggestions files are checked, and only then is anything written."""
     path = Path(path)
     if not path.is_file():
         raise KizunaError("file not found", path=path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise KizunaError(f"cannot import a '{suffix}' file; kizuna imports {' and '.join(SUFFIXES)}", path=path)
+    if holds_lock(ws.root):  # the caller took the lock and loaded ``ws`` under it
+        return _import_locked(ws, path, suffix, now=now, check=check)
+    with workspace_lock(ws.root, "author import"):
+        ws.reload()  # what another command wrote before we held the lock
+        return _import_locked(ws, path, suffix, now=now, check=check)
+
+
+def _import_locked(ws: Workspace, path: Path, suffix: str, *, now: datetime | None,
+                   check: bool) -> ImportReport:
+    preflight(ws)  # a broken suggestions file or a symlink stops the import before any write
     before = _copy(ws) if check else None
     if suffix == ".ipynb":
         from kizuna.authoring.notebooks import import_notebook  # noqa: PLC0415

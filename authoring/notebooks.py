@@ -17,7 +17,10 @@ What a writer can do in JupyterLab, and what import makes of it:
 * edit a cell's text, or its ``stage`` in the cell metadata → an edit of that message;
 * add a Markdown cell with ``{"kizuna": {"id": "new-id", "stage": "P13w"}}`` (``locale`` and
   ``topics`` optional) → a new message (in the source locale) or a new translation;
-* delete a message cell → the message is deleted (a translation notebook: the translation).
+* delete a message cell → the message is deleted (a translation notebook: the translation), but
+  only a message the notebook was made with: the notebook's record of its cells carries a seal
+  keyed with the workspace's seal key (:mod:`catalog.sealkey`), and a deletion from a record that
+  does not verify (edited, copied from another notebook, made elsewhere) is refused and reported.
 
 A notebook nbformat rejects, or a cell whose ``kizuna`` metadata fails the schema, is an error
 naming the cell (counted from 1 at the top, with its cell id); nothing is applied.
@@ -44,9 +47,12 @@ from nbformat import NotebookNode
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.hashing import content_hash, normalise_text
 from kizuna.catalog.messages import Message
+from kizuna.catalog.lock import workspace_lock
+from kizuna.catalog.safepaths import output_target
+from kizuna.catalog.sealkey import mac, read_key, same, seal_key
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
-from kizuna.authoring.merge import ImportReport, Proposal, Target, clean_text
+from kizuna.authoring.merge import ImportReport, Proposal, Target, Verdict, clean_text
 
 METADATA_KEY = "kizuna"
 CELL_SCHEMA = "cell-metadata-v1.schema.json"
@@ -190,13 +196,21 @@ kizuna のワークスペースのメッセージです（言語: `{locale}`）�
 """
 
 
+def scope_seal(key: bytes, locale: str, group: str, cells: Mapping[str, str]) -> str:
+    """Keyed seal of what a notebook was made for: its locale, group and message cells (id and
+    base hash). Only the workspace's seal key makes it, so a ``cells`` record someone edited (say,
+    to list another notebook's message) does not verify."""
+    return mac(key, "kizuna-notebook-v1", locale, group, *(f"{k}={cells[k]}" for k in sorted(cells)))
+
+
 def build_notebook(messages: list[Message], *, title: str, locale: str, group: str, filename: str,
                    findings: Mapping[str, list[str]] | None = None,
                    pending: Mapping[str, list[str]] | None = None,
-                   generated_at: str = "", lab: bool = False) -> NotebookNode:
-    """A notebook for ``messages`` in ``locale`` (messages without that locale are skipped).
-    ``lab``: the view ``kizuna lab`` serves (saved straight back; it holds no code and ``kizuna
-    lab`` starts no kernel when a notebook opens)."""
+                   generated_at: str = "", key: bytes | None = None, lab: bool = False) -> NotebookNode:
+    """A notebook for ``messages`` in ``locale`` (messages without that locale are skipped);
+    with the workspace's seal ``key``, its record of cells is sealed (deleting a cell then deletes
+    the message on import). ``lab``: the view ``kizuna lab`` serves (saved straight back; it holds
+    no code and ``kizuna lab`` starts no kernel when a notebook opens)."""
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_markdown_cell(
         (INTRO_LAB if lab else INTRO).format(title=title, locale=locale, filename=filename), id="kizuna_intro",
@@ -214,6 +228,8 @@ def build_notebook(messages: list[Message], *, title: str, locale: str, group: s
                                                       metadata={METADATA_KEY: meta}))
     nb.metadata[METADATA_KEY] = {"version": SCHEMA_VERSION, "kind": "messages", "locale": locale,
                                  "group": group, "generated_at": generated_at, "cells": record}
+    if key is not None:
+        nb.metadata[METADATA_KEY]["seal"] = scope_seal(key, locale, group, record)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     if lab:
         # JupyterLab fills these two in when they are missing and so marks a notebook it has just
@@ -255,6 +271,8 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
         raise KizunaError(f"no {group_by} named {', '.join(unknown)}; known: {', '.join(groups)}")
     pending = _pending_lines(ws, locale)
     stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    output_target(ws.root, out_dir / "x")  # the folder is checked before it is made
+    key = seal_key(ws.root)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (title, messages) in groups.items():
@@ -263,8 +281,8 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
         filename = f"{name}.{locale}.ipynb"
         lines = {m.id: _findings_lines(ws, m, locale) for m in messages if locale in m.texts} if findings else {}
         nb = build_notebook(messages, title=title, locale=locale, group=f"{group_by}:{name}",
-                            filename=filename, findings=lines, pending=pending, generated_at=stamp)
-        path = out_dir / filename
+                            filename=filename, findings=lines, pending=pending, generated_at=stamp, key=key)
+        path = output_target(ws.root, out_dir / filename)
         nbformat.write(nb, str(path))
         written.append(path)
     return written
@@ -510,12 +528,56 @@ def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None)
     return proposals, notes
 
 
-def import_notebook(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
-    """Validate ``path`` completely, then merge its edits into ``ws``."""
-    from kizuna.authoring.apply import apply_proposals  # noqa: PLC0415
+def _in_group(message: Message, group: str) -> bool:
+    kind, _, name = group.partition(":")
+    if kind == "band":
+        return band_of(message.stage).name == name
+    if kind == "topic":
+        return (message.topics[0] if message.topics else "other") == name
+    return False
 
-    nb = read_notebook(path)
-    proposals, notes = notebook_proposals(nb, path.name, path=path)
-    report = ImportReport(path.name, notes=notes)
-    apply_proposals(ws, proposals, report, now=now)
+
+def scoped_deletions(ws: Workspace, nb: NotebookNode, proposals: list[Proposal],
+                     report: ImportReport) -> list[Proposal]:
+    """``proposals`` without the deletions the notebook may not make (each reported as refused).
+
+    A deleted cell deletes a message only when the notebook really was made with that message:
+    its record of cells must carry a seal made with this workspace's seal key (an edited record,
+    one copied from another notebook, or a notebook made in another copy of the workspace does
+    not verify), and the message must belong to the notebook's group (its stage band or topic)."""
+    deletions = [p for p in proposals if p.text is None and p.target.kind == "message"]
+    if not deletions:
+        return proposals
+    meta = dict(nb.metadata.get(METADATA_KEY) or {})
+    key = read_key(ws.root)
+    sealed = key is not None and isinstance(meta.get("seal"), str) and same(
+        meta["seal"], scope_seal(key, meta["locale"], str(meta.get("group", "")), dict(meta["cells"])))
+    refused: set[int] = set()
+    for p in deletions:
+        why = None
+        current = ws.messages.get(p.target.key)
+        if not sealed:
+            why = ("this notebook's record of the cells it was made with is not sealed by this workspace "
+                   "(it was edited, or the notebook was made in another copy of the workspace or by an "
+                   "older kizuna); delete the message from a fresh notebook")
+        elif current is not None and not _in_group(current, str(meta.get("group", ""))):
+            why = f"the message is not in this notebook's group ({meta.get('group')})"
+        if why:
+            report.add(Verdict.REFUSED, p.where, f"{p.target.describe()}: not deleted: {why}")
+            refused.add(id(p))
+    return [p for p in proposals if id(p) not in refused]
+
+
+def import_notebook(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
+    """Validate ``path`` completely, then merge its edits into ``ws`` (holding the workspace lock)."""
+    from kizuna.authoring.apply import apply_proposals  # noqa: PLC0415
+    from kizuna.authoring.apply import preflight  # noqa: PLC0415
+
+    with workspace_lock(ws.root, "author import"):
+        nb = read_notebook(path)
+        proposals, notes = notebook_proposals(nb, path.name, path=path)
+        report = ImportReport(path.name, notes=notes)
+        proposals = scoped_deletions(ws, nb, proposals, report)
+        preflight(ws)  # every suggestions file readable, nothing to write is a link: before any write
+        apply_proposals(ws, proposals, report, now=now)
     return report

@@ -27,14 +27,18 @@ holds counts as adopted and is no longer pending; removing an entry is deleting 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from kizuna.catalog import yamlio
+from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.workspace import Workspace
 from kizuna.authoring.merge import Proposal, Target
+from kizuna.authoring.targets import key_problem, target_problem
 
 SUGGESTIONS_DIR = "suggestions"
 
@@ -68,14 +72,51 @@ class Suggestion:
         return data
 
 
-def suggestion_from_data(data: dict[str, Any]) -> Suggestion:
-    t = data.get("target") or {}
+class SuggestionsError(KizunaError):
+    """A suggestions file kizuna cannot read (nothing is written while one is broken)."""
+
+
+SUGGESTION_FIELDS = {"id", "target", "change", "stage", "text", "base_hash", "current_hash", "from", "by", "at"}
+_HASH_RE = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _opt_str(data: Mapping[str, Any], key: str, path: Path | str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SuggestionsError("must be text", path=path, field=f"{where}.{key}")
+    return value
+
+
+def suggestion_from_data(data: Any, path: Path | str = SUGGESTIONS_DIR, where: str = "suggestions[0]") -> Suggestion:
+    """One entry of a suggestions file, every name checked against its grammar."""
+    if not isinstance(data, Mapping):
+        raise SuggestionsError("must be a mapping (id, target, change, text, ...)", path=path, field=where)
+    unknown = sorted(str(k) for k in data if k not in SUGGESTION_FIELDS)
+    if unknown:
+        raise SuggestionsError(f"unknown field(s) {', '.join(unknown)}", path=path, field=where)
+    t = data.get("target")
+    if not isinstance(t, Mapping) or not set(t) <= {"kind", "key", "locale", "part"}:
+        raise SuggestionsError("must be a mapping of kind, key, locale and part", path=path,
+                               field=f"{where}.target")
+    target = Target(t.get("kind", "message"), t.get("key", ""), t.get("locale"), t.get("part", ""))
+    bad = target_problem(target)
+    if bad:
+        raise SuggestionsError(bad, path=path, field=f"{where}.target")
+    sid = data.get("id")
+    if not isinstance(sid, str) or not _HASH_RE.match(sid):
+        raise SuggestionsError("must be 16 hexadecimal digits", path=path, field=f"{where}.id")
+    change = data.get("change", "edit")
+    if change not in ("edit", "new", "delete"):
+        raise SuggestionsError(f"{change!r} is not edit, new or delete", path=path, field=f"{where}.change")
+    for key in ("base_hash", "current_hash"):
+        value = _opt_str(data, key, path, where)
+        if value is not None and not _HASH_RE.match(value):
+            raise SuggestionsError("must be 16 hexadecimal digits", path=path, field=f"{where}.{key}")
     return Suggestion(
-        id=str(data["id"]),
-        target=Target(t.get("kind", "message"), str(t.get("key", "")), t.get("locale"), t.get("part", "")),
-        change=str(data.get("change", "edit")), text=data.get("text"), stage=data.get("stage"),
-        base_hash=data.get("base_hash"), current_hash=data.get("current_hash"),
-        source=str(data.get("from", "")), by=data.get("by"), at=str(data.get("at", "")),
+        id=sid, target=target, change=change, text=_opt_str(data, "text", path, where),
+        stage=_opt_str(data, "stage", path, where), base_hash=data.get("base_hash"),
+        current_hash=data.get("current_hash"), source=str(data.get("from") or ""),
+        by=_opt_str(data, "by", path, where), at=str(data.get("at") or ""),
     )
 
 
@@ -94,15 +135,45 @@ def change_kind(proposal: Proposal) -> str:
 
 
 def suggestion_path(root: Path, target: Target) -> Path:
+    """``suggestions/messages/<id>.yaml`` or ``suggestions/towns/<code>.yaml``; the key is checked
+    against its grammar first (it came from a file a person edited)."""
+    bad = key_problem(target.kind, target.key)
+    if bad:
+        raise SuggestionsError(f"{bad}; nothing was written", path=Path(root) / SUGGESTIONS_DIR)
     folder = "messages" if target.kind == "message" else "towns"
-    return root / SUGGESTIONS_DIR / folder / f"{target.key}.yaml"
+    return Path(root) / SUGGESTIONS_DIR / folder / f"{target.key}.yaml"
 
 
 def read_suggestions(path: Path) -> list[Suggestion]:
-    if not path.is_file():
+    """The entries of one suggestions file (none when it does not exist); a file that is not a
+    mapping with a ``suggestions`` list, or an entry that belongs to another file, raises
+    :class:`SuggestionsError`."""
+    if not path.exists():
         return []
-    data = yamlio.read(path) or {}
-    return [suggestion_from_data(item) for item in data.get("suggestions") or []]
+    if not path.is_file():
+        raise SuggestionsError("is not a file; a suggestions file is YAML", path=path)
+    data = yamlio.read(path)
+    if data is None:
+        return []
+    if not isinstance(data, Mapping) or set(data) - {"suggestions"}:
+        raise SuggestionsError("must be a mapping with one key, 'suggestions', holding a list", path=path)
+    items = data.get("suggestions") or []
+    if not isinstance(items, list):
+        raise SuggestionsError("must be a list of suggestions", path=path, field="suggestions")
+    found = [suggestion_from_data(item, path, f"suggestions[{i}]") for i, item in enumerate(items)]
+    folder = path.parent.name
+    for i, s in enumerate(found):
+        expected = ("messages" if s.target.kind == "message" else "towns", s.target.key)
+        if (folder, path.stem) != expected:
+            raise SuggestionsError(f"belongs in {SUGGESTIONS_DIR}/{expected[0]}/{expected[1]}.yaml, not in "
+                                   "this file (the file name must match the target's key)",
+                                   path=path, field=f"suggestions[{i}].target")
+    return found
+
+
+def _write(root: Path, path: Path, entries: list[Suggestion]) -> None:
+    target = write_target(root, path)
+    yamlio.write(target, {"suggestions": [s.to_data() for s in entries]})
 
 
 def keep(root: Path, proposal: Proposal, *, current_hash: str | None, by: str | None,
@@ -116,14 +187,25 @@ def keep(root: Path, proposal: Proposal, *, current_hash: str | None, by: str | 
         return path, False
     entry = Suggestion(sid, proposal.target, change_kind(proposal), proposal.text, proposal.stage,
                        proposal.base_hash, current_hash, proposal.where, by, now.isoformat(timespec="seconds"))
-    yamlio.write(path, {"suggestions": [s.to_data() for s in existing] + [entry.to_data()]})
+    _write(root, path, existing + [entry])
     return path, True
 
 
+def suggestion_files(root: Path) -> list[Path]:
+    """Every file under ``suggestions/`` that should be a suggestions file."""
+    folder = Path(root) / SUGGESTIONS_DIR
+    return sorted(p for p in folder.glob("*/*.yaml")) if folder.is_dir() else []
+
+
+def check_all(root: Path) -> None:
+    """Read every suggestions file; the first broken one raises (call before any write)."""
+    for path in suggestion_files(root):
+        read_suggestions(path)
+
+
 def all_suggestions(root: Path) -> list[Suggestion]:
-    folder = root / SUGGESTIONS_DIR
     found: list[Suggestion] = []
-    for path in sorted(folder.glob("*/*.yaml")):
+    for path in suggestion_files(root):
         found.extend(read_suggestions(path))
     return found
 
@@ -146,13 +228,14 @@ def pending(ws: Workspace, target: Target | None = None) -> list[Suggestion]:
 
 def drop(root: Path, suggestion_id_: str) -> Path | None:
     """Remove one suggestion by id; returns the file it was in, or ``None`` when not found."""
-    for path in sorted((root / SUGGESTIONS_DIR).glob("*/*.yaml")):
+    check_all(root)
+    for path in suggestion_files(root):
         kept = read_suggestions(path)
         left = [s for s in kept if s.id != suggestion_id_]
         if len(left) != len(kept):
             if left:
-                yamlio.write(path, {"suggestions": [s.to_data() for s in left]})
+                _write(root, path, left)
             else:
-                path.unlink()
+                write_target(root, path).unlink()
             return path
     return None

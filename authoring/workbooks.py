@@ -47,13 +47,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kizuna.catalog.errors import KizunaError, StageError, TemplateError
+from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.hashing import normalise_text, text_hash
 from kizuna.catalog.messages import Message
 from kizuna.catalog.roster import find_reviewer
+from kizuna.catalog.safepaths import output_target
+from kizuna.catalog.sealkey import KEY_ENV, mac, read_key, same, seal_key
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.templating import render_for_town, stage_context
 from kizuna.catalog.towns import CONTACT_FIELDS, Town
 from kizuna.catalog.workspace import Workspace, message_sort_key
+from kizuna.authoring.targets import target_problem
 from kizuna.authoring.merge import (DECISION_LABELS, DecisionRequest, ImportReport,
                              Proposal, Target, clean_text, control_characters, formula_like, strip_controls,
                              unit_hash)
@@ -61,7 +65,7 @@ from kizuna.authoring.merge import (DECISION_LABELS, DecisionRequest, ImportRepo
 FORMAT = "kizuna-workbook"
 VERSION = "1"
 META_SHEET = "_kizuna"
-SEAL_VERSION = "v1"
+SEAL_VERSION = "v2"
 SMS_LIMIT = 70
 LINE_LIMIT = 5000
 MAX_PROBLEMS_SHOWN = 40
@@ -145,19 +149,30 @@ def seal_part(value: Any) -> str:
     return hashlib.sha256(normalise_text("" if value is None else str(value)).encode("utf-8")).hexdigest()[:6]
 
 
-def row_seal(layout: Layout, values: Mapping[str, Any]) -> str:
-    """``v1:`` and six hex digits per sealed column, in column order."""
-    return SEAL_VERSION + ":" + ".".join(seal_part(values.get(c.key)) for c in layout.sealed)
+def _row_mac(layout: Layout, values: Mapping[str, Any], key: bytes) -> str:
+    cells = [normalise_text("" if values.get(c.key) is None else str(values.get(c.key))) for c in layout.sealed]
+    return mac(key, "kizuna-row-v2", layout.sheet, *cells)
 
 
-def seal_mismatches(layout: Layout, values: Mapping[str, Any], seal: str) -> list[Column] | None:
-    """The sealed columns whose value differs from the seal; ``None`` when the seal itself is
-    not a seal of this layout (the hidden column was edited)."""
-    m = re.fullmatch(rf"{SEAL_VERSION}:([0-9a-f]{{6}}(?:\.[0-9a-f]{{6}})*)", seal or "")
-    parts = m.group(1).split(".") if m else []
-    if len(parts) != len(layout.sealed):
+def row_seal(layout: Layout, values: Mapping[str, Any], *, key: bytes) -> str:
+    """``v2:``, six hex digits per sealed column (which cell changed: a hint, anyone can compute
+    it), then ``:`` and a keyed HMAC-SHA256 of the sheet and every sealed cell (what proves the
+    locked cells are as kizuna wrote them: only the workspace's seal key makes it)."""
+    parts = ".".join(seal_part(values.get(c.key)) for c in layout.sealed)
+    return f"{SEAL_VERSION}:{parts}:{_row_mac(layout, values, key)}"
+
+
+def seal_mismatches(layout: Layout, values: Mapping[str, Any], seal: str, *, key: bytes) -> list[Column] | None:
+    """The sealed columns whose value differs from the seal (empty: the row is as written);
+    ``None`` when the seal itself is not a seal of this layout made with ``key`` (the hidden column
+    was edited or recomputed, or the seal is of an older, unkeyed kind)."""
+    m = re.fullmatch(rf"{SEAL_VERSION}:([0-9a-f]{{6}}(?:\.[0-9a-f]{{6}})*):([0-9a-f]{{32}})", seal or "")
+    if m is None or len(m.group(1).split(".")) != len(layout.sealed):
         return None
-    return [c for c, p in zip(layout.sealed, parts) if seal_part(values.get(c.key)) != p]
+    if same(m.group(2), _row_mac(layout, values, key)):
+        return []
+    bad = [c for c, p in zip(layout.sealed, m.group(1).split(".")) if seal_part(values.get(c.key)) != p]
+    return bad or None
 
 
 def length_limit(towns: Iterable[Town]) -> int:
@@ -351,7 +366,7 @@ def _describe_row(values: Mapping[str, Any]) -> str:
     return f"block {values.get('stage')} ({values.get('locale')}) of town {values.get('town')}"
 
 
-def write_sheet(book: Workbook, layout: Layout, rows: list[dict[str, Any]], *, limit: int,
+def write_sheet(book: Workbook, layout: Layout, rows: list[dict[str, Any]], *, limit: int, key: bytes,
                 locales: Iterable[str] = (), new_rows: int = 0) -> Worksheet:
     """One protected data sheet: headers, rows, validation, formatting, hidden columns."""
     sheet = book.create_sheet(layout.sheet)
@@ -364,7 +379,7 @@ def write_sheet(book: Workbook, layout: Layout, rows: list[dict[str, Any]], *, l
         sheet.column_dimensions[letter].width = col.width
         sheet.column_dimensions[letter].hidden = col.hidden
     for i, values in enumerate(rows, start=2):
-        values = {**values, "seal": row_seal(layout, values)}
+        values = {**values, "seal": row_seal(layout, values, key=key)}
         for j, col in enumerate(layout.columns, start=1):
             _put(sheet, i, j, values.get(col.key, ""), _describe_row(values))
             _style(sheet.cell(row=i, column=j), col, editable=col.editable)
@@ -421,8 +436,10 @@ GUIDE = [
 
 
 def build_workbook(kind: str, sheets: Mapping[str, list[dict[str, Any]]], *, meta: Mapping[str, str],
-                   limit: int, locales: Iterable[str] = (), preview: list[list[Any]] | None = None) -> Workbook:
-    """The whole workbook, from rows already gathered (no workspace access)."""
+                   limit: int, key: bytes, locales: Iterable[str] = (),
+                   preview: list[list[Any]] | None = None) -> Workbook:
+    """The whole workbook, from rows already gathered (no workspace access); ``key`` is the
+    workspace's seal key (:mod:`catalog.sealkey`)."""
     book = Workbook()
     guide = book.active
     guide.title = GUIDE_SHEET
@@ -431,7 +448,7 @@ def build_workbook(kind: str, sheets: Mapping[str, list[dict[str, Any]]], *, met
         guide.cell(row=i, column=1, value=line)
     guide.protection.sheet = True
     for name, rows in sheets.items():
-        write_sheet(book, LAYOUTS[name], rows, limit=limit, locales=locales,
+        write_sheet(book, LAYOUTS[name], rows, limit=limit, key=key, locales=locales,
                     new_rows=NEW_BLOCK_ROWS if kind == "town" and name == BLOCKS.sheet else 0)
     if preview is not None:
         sheet = book.create_sheet(PREVIEW_SHEET)
@@ -447,19 +464,19 @@ def build_workbook(kind: str, sheets: Mapping[str, list[dict[str, Any]]], *, met
         sheet.protection.sheet = True
     info = book.create_sheet(META_SHEET)
     full = {"format": FORMAT, "version": VERSION, "kind": kind, **meta, "sheets": ",".join(sheets)}
-    for i, (key, value) in enumerate(full.items(), start=1):
-        info.cell(row=i, column=1, value=key)
-        _put(info, i, 2, value, f"workbook setting {key}")
+    for i, (name, value) in enumerate(full.items(), start=1):
+        info.cell(row=i, column=1, value=name)
+        _put(info, i, 2, value, f"workbook setting {name}")
     info.cell(row=len(full) + 1, column=1, value="seal")
-    info.cell(row=len(full) + 1, column=2, value=meta_seal(full))
+    info.cell(row=len(full) + 1, column=2, value=meta_seal(full, key=key))
     info.sheet_state = "hidden"
     info.protection.sheet = True
     return book
 
 
-def meta_seal(meta: Mapping[str, str]) -> str:
-    payload = "\n".join(f"{k}={v}" for k, v in meta.items() if k != "seal")
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+def meta_seal(meta: Mapping[str, str], *, key: bytes) -> str:
+    """Keyed seal of the workbook's settings (kind, holder, town, locale, sheets...)."""
+    return mac(key, "kizuna-meta-v2", *(f"{k}={v}" for k, v in meta.items() if k != "seal"))
 
 
 def town_holder_problem(ws: Workspace, holder: str, code: str) -> str | None:
@@ -505,9 +522,11 @@ def write_workbook(ws: Workspace, out: Path, *, reviewer: str | None = None, tow
         kind, sheets, towns, locales = "review", review_rows(src, holder), list(ws.towns.values()), ws.config.locales
     else:
         raise WorkbookError("say whose workbook: --by REVIEWER, --town CODE or --locale L")
-    book = build_workbook(kind, sheets, meta=meta, limit=length_limit(towns), locales=locales, preview=preview)
+    out = output_target(ws.root, out)
+    book = build_workbook(kind, sheets, meta=meta, limit=length_limit(towns), key=seal_key(ws.root),
+                          locales=locales, preview=preview)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = output_target(ws.root, out.with_name(f".{out.name}.tmp"))
     book.save(tmp)
     tmp.replace(out)
     return out
@@ -543,6 +562,8 @@ class Row:
 class WorkbookData:
     meta: dict[str, str]
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    #: the seal key the workbook was checked with (its rows are checked with it too)
+    key: bytes = b""
 
 
 def _open(path: Path) -> Workbook:
@@ -553,7 +574,7 @@ def _open(path: Path) -> Workbook:
                             path=path) from None
 
 
-def read_meta(book: Workbook, path: Path) -> dict[str, str]:
+def read_meta(book: Workbook, path: Path, key: bytes | None = None) -> dict[str, str]:
     if META_SHEET not in book.sheetnames:
         raise WorkbookError(f"not a kizuna workbook: the hidden sheet {META_SHEET} is missing "
                             "(make one with 'kizuna author workbook')", path=path)
@@ -563,9 +584,14 @@ def read_meta(book: Workbook, path: Path) -> dict[str, str]:
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise WorkbookError(f"not a kizuna workbook of version {VERSION} (sheet {META_SHEET} says "
                             f"{meta.get('format')!r} {meta.get('version')!r})", path=path)
-    if meta.get("seal") != meta_seal(meta):
-        raise WorkbookError(f"the hidden sheet {META_SHEET} was edited; make a new workbook", path=path,
-                            location=f"sheet {META_SHEET}")
+    if key is None:
+        raise WorkbookError(f"this workspace has no seal key, so the workbook's seals cannot be checked: "
+                            f"it was made in another copy of the workspace; copy that copy's "
+                            f".kizuna/seal.key here (or set {KEY_ENV}), or make a new workbook", path=path)
+    if not same(meta.get("seal", ""), meta_seal(meta, key=key)):
+        raise WorkbookError(f"the hidden sheet {META_SHEET} was edited, or the workbook was made with another "
+                            f"seal key (another copy of the workspace: copy its .kizuna/seal.key here or set "
+                            f"{KEY_ENV}); make a new workbook", path=path, location=f"sheet {META_SHEET}")
     return meta
 
 
@@ -626,12 +652,13 @@ def read_sheet(sheet: Worksheet, layout: Layout, problems: list[Problem]) -> lis
     return rows
 
 
-def read_workbook(path: Path) -> WorkbookData:
-    """Open ``path`` and read every data sheet its settings name; raises on a broken workbook."""
+def read_workbook(path: Path, key: bytes | None = None) -> WorkbookData:
+    """Open ``path`` and read every data sheet its settings name; raises on a broken workbook, or
+    when its settings are not sealed with ``key`` (the workspace's seal key)."""
     book = _open(path)
-    meta = read_meta(book, path)
+    meta = read_meta(book, path, key)
     problems: list[Problem] = []
-    data = WorkbookData(meta)
+    data = WorkbookData(meta, key=key or b"")
     for name in filter(None, meta.get("sheets", "").split(",")):
         if name not in LAYOUTS:
             raise WorkbookError(f"unknown sheet {name!r} in the workbook settings", path=path)
@@ -663,6 +690,16 @@ class Changes:
     decisions: list[DecisionRequest] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: the workspace's seal key, which the rows' seals are checked with
+    key: bytes = b""
+
+    def names_ok(self, row: Row, layout: Layout, target: Target) -> bool:
+        """True when the target's id, town code, locale and stage fit their grammar (they become
+        file names); else the problem is recorded against the row."""
+        bad = target_problem(target)
+        if bad:
+            self.problems.append(Problem(layout.sheet, row.number, None, f"{bad}; nothing was applied"))
+        return bad is None
 
 
 _OOXML_CONTROL_RE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff]|008[0-9A-Fa-f]|009[0-9A-Fa-f])_")
@@ -688,7 +725,7 @@ def _edited(row: Row, layout: Layout, changes: Changes, where: str) -> str:
 
 def _identity_ok(row: Row, layout: Layout, changes: Changes) -> bool:
     """True when the locked cells are as generated (else the problems are recorded)."""
-    bad = seal_mismatches(layout, row.values, _s(row.values["seal"]))
+    bad = seal_mismatches(layout, row.values, _s(row.values["seal"]), key=changes.key)
     if bad is None:
         changes.problems.append(Problem(layout.sheet, row.number, row.at("seal", layout),
                                         "the hidden seal column was edited; make a new workbook"))
@@ -732,6 +769,8 @@ def _message_changes(row: Row, layout: Layout, holder: str | None, file: str, ch
     if not _identity_ok(row, layout, changes):
         return
     target = Target("message", _s(row.values["id"]), _s(row.values["locale"]))
+    if not changes.names_ok(row, layout, target):
+        return
     base = _s(row.values["base_hash"]) or None
     text = _edited(row, layout, changes, where)
     if base is None and not text:
@@ -764,7 +803,8 @@ def _new_block(row: Row, layout: Layout, town: str, locales: Iterable[str], wher
                                         f"'{locale}' is not one of the town's locales ({', '.join(locales)})"))
     if len(changes.problems) > problems_before:
         return None
-    return Target("block", town, locale, stage)
+    target = Target("block", town, locale, stage)
+    return target if changes.names_ok(row, layout, target) else None
 
 
 def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_locales: Iterable[str],
@@ -781,6 +821,8 @@ def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_local
         if not _identity_ok(row, layout, changes):
             return
         target = Target("block", _s(row.values["town"]), _s(row.values["locale"]), _s(row.values["stage"]))
+        if not changes.names_ok(row, layout, target):
+            return
         base = _s(row.values["base_hash"])
         if meta.get("kind") == "town" and target.key != meta.get("town"):
             changes.problems.append(Problem(layout.sheet, row.number, row.at("town", layout),
@@ -799,17 +841,19 @@ def _profile_changes(row: Row, layout: Layout, town: str, file: str, changes: Ch
     where = f"{file}: sheet {layout.sheet}, row {row.number}"
     if not _identity_ok(row, layout, changes):
         return
+    target = Target("profile", town, None, _s(row.values["field"]))
+    if not changes.names_ok(row, layout, target):
+        return
     text = _edited(row, layout, changes, where)
     base = _s(row.values["base_hash"]) or None
-    changes.proposals.append(Proposal(Target("profile", town, None, _s(row.values["field"])), base,
-                                      text or None, where))
+    changes.proposals.append(Proposal(target, base, text or None, where))
 
 
 def workbook_changes(data: WorkbookData, file: str, *, town_locales: Iterable[str] = ()) -> Changes:
     """Proposals and decisions of a read workbook; broken rows raise ``WorkbookError``."""
     meta = data.meta
     holder = meta.get("holder") or None
-    changes = Changes()
+    changes = Changes(key=data.key)
     seen: dict[tuple[str, Target], int] = {}
     for sheet, rows in data.rows.items():
         layout = LAYOUTS[sheet]
@@ -835,10 +879,17 @@ def workbook_changes(data: WorkbookData, file: str, *, town_locales: Iterable[st
 
 
 def import_workbook(ws: Workspace, path: Path, *, now: datetime | None = None) -> ImportReport:
-    """Check ``path`` completely, then merge its edits and decisions into ``ws``."""
-    from kizuna.authoring.apply import apply_decisions, apply_proposals, seen_hashes  # noqa: PLC0415
+    """Check ``path`` completely (its seals with the workspace's seal key), then merge its edits and
+    decisions into ``ws``, holding the workspace lock."""
+    with workspace_lock(ws.root, "author import"):
+        data = read_workbook(path, read_key(ws.root))
+        return _import_checked(ws, path, data, now=now)
 
-    data = read_workbook(path)
+
+def _import_checked(ws: Workspace, path: Path, data: WorkbookData, *, now: datetime | None) -> ImportReport:
+    from kizuna.authoring.apply import apply_decisions, apply_proposals, seen_hashes  # noqa: PLC0415
+    from kizuna.authoring.apply import preflight  # noqa: PLC0415
+
     town = data.meta.get("town") or ""
     locales = ws.towns[town].locales if town in ws.towns else ws.config.locales
     holder = data.meta.get("holder") or None
@@ -850,6 +901,7 @@ def import_workbook(ws: Workspace, path: Path, *, now: datetime | None = None) -
         changes = workbook_changes(data, path.name, town_locales=locales)
     except WorkbookError as exc:
         raise WorkbookError(exc.message, path=path) from None
+    preflight(ws, log=bool(changes.decisions))  # suggestions, links and the log: before any write
     report = ImportReport(path.name, notes=changes.notes)
     apply_proposals(ws, changes.proposals, report, by=holder, now=now)
     apply_decisions(ws, changes.decisions, seen_hashes(changes.proposals), report, now=now)

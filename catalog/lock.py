@@ -5,6 +5,9 @@ committed state). A second writer prints who holds it ("another kizuna command i
 workspace: pid …") and waits; after ``timeout`` seconds it gives up with a :class:`LockError`. The lock
 is re-entrant within one process, so a command may call helpers that take it again. The operating
 system releases it when the holder exits, even on a crash, so a stale lock never blocks anyone.
+The holder removes the file as it finishes (and ``.kizuna/`` if it made it and it stayed empty), so a
+command that changed nothing leaves the folder as it found it; a waiter that then holds the lock of a
+removed file opens the new one and waits again.
 """
 from __future__ import annotations
 
@@ -64,37 +67,33 @@ def workspace_lock(root: Path, command: str = "kizuna", *, timeout: float | None
     """Hold the workspace's write lock for the ``with`` body; wait (and say so) while another holds it."""
     key = Path(root).resolve()
     with _guard:
-        if key in _held:
+        nested = key in _held
+        if nested:
             _held[key] += 1
-            try:
-                yield
-            finally:
+    if nested:
+        try:
+            yield
+        finally:
+            with _guard:
                 _held[key] -= 1
-            return
+        return
     path = lock_path(key)
-    if path.parent.is_symlink() or path.is_symlink():
-        raise LockError("is a symbolic link; kizuna keeps its lock only in a real folder", path=path)
-    path.parent.mkdir(exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    limit = _timeout(timeout)
+    deadline = time.monotonic() + limit
+    told = False
+    while True:
+        fd, made_dir = _open_lock(path)
+        try:
+            told = _wait(fd, key, command, limit, deadline, told, notify)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, path):
+            break
+        # the holder before us removed the file as it finished: lock the file that is there now
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
     try:
-        limit = _timeout(timeout)
-        deadline = time.monotonic() + limit
-        told = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = _holder(fd)
-                if not told:
-                    notify(f"another kizuna command is writing this workspace: {holder}; waiting "
-                           f"(up to {limit:g} s)")
-                    told = True
-                if time.monotonic() >= deadline:
-                    raise LockError(f"another kizuna command is still writing this workspace ({holder}) "
-                                    f"after {limit:g} s; run again when it has finished "
-                                    f"(or raise {TIMEOUT_ENV})", path=key) from None
-                time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} ({command})".encode(), 0)
         with _guard:
@@ -104,10 +103,68 @@ def workspace_lock(root: Path, command: str = "kizuna", *, timeout: float | None
         finally:
             with _guard:
                 del _held[key]
-            os.ftruncate(fd, 0)
+            _remove(path, made_dir)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _open_lock(path: Path) -> tuple[int, bool]:
+    """Open (creating) the lock file; returns its descriptor and whether ``.kizuna/`` was made now."""
+    while True:
+        if path.parent.is_symlink() or path.is_symlink():
+            raise LockError("is a symbolic link; kizuna keeps its lock only in a real folder", path=path)
+        try:
+            os.mkdir(path.parent)
+            made_dir = True
+        except FileExistsError:
+            made_dir = False
+        except OSError as exc:
+            raise LockError(f"cannot take the workspace lock: {exc.strerror}", path=path) from None
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644), made_dir
+        except FileNotFoundError:  # another command removed an empty .kizuna/ just now: again
+            continue
+        except OSError as exc:
+            raise LockError(f"cannot take the workspace lock: {exc.strerror}", path=path) from None
+
+
+def _wait(fd: int, key: Path, command: str, limit: float, deadline: float, told: bool,
+          notify: Callable[[str], None]) -> bool:
+    """Block until ``fd`` is locked (saying once who holds it); ``LockError`` after the deadline."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return told
+        except BlockingIOError:
+            holder = _holder(fd)
+            if not told:
+                notify(f"another kizuna command is writing this workspace: {holder}; waiting "
+                       f"(up to {limit:g} s)")
+                told = True
+            if time.monotonic() >= deadline:
+                raise LockError(f"another kizuna command is still writing this workspace ({holder}) "
+                                f"after {limit:g} s; run again when it has finished "
+                                f"(or raise {TIMEOUT_ENV})", path=key) from None
+            time.sleep(0.02)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def _remove(path: Path, made_dir: bool) -> None:
+    """Remove the lock file (still holding it), and ``.kizuna/`` when this command made it and it
+    stayed empty, so a command leaves no trace in a workspace it did not change."""
+    path.unlink(missing_ok=True)
+    if made_dir:
+        try:
+            path.parent.rmdir()
+        except OSError:
+            pass
 
 
 def holds_lock(root: Path) -> bool:

@@ -3,9 +3,13 @@
 Names read from files (message ids, town codes, locales, stages) are validated against their grammar
 where they are parsed; this module is the second wall: before any write, :func:`write_target` resolves
 the path and refuses one that leaves ``root`` or passes through a symbolic link inside it.
+:func:`output_target` checks a file a person named with ``--out``: inside the workspace as
+:func:`write_target` does; elsewhere the file itself may not be a symbolic link. Both refuse a path
+under a file or in a folder that cannot be written, by name, before anything is written.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kizuna.catalog.errors import KizunaError
@@ -35,4 +39,42 @@ def write_target(root: Path, path: Path) -> Path:
         current = current / part
         if current.is_symlink():
             raise UnsafePathError(f"refused to write through the symbolic link {current}", path=path)
+    check_writable_folder(current)
     return current
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """True when ``path`` is ``root`` or below it, as written or once symbolic links are resolved."""
+    given = Path(path).absolute()
+    for start in (Path(root).absolute(), Path(root).resolve()):
+        if given == start or start in given.parents:
+            return True
+    try:
+        return Path(root).resolve() in given.resolve().parents
+    except OSError:
+        return False
+
+
+def output_target(root: Path, path: Path) -> Path:
+    """A file a person named with ``--out``: inside the workspace at ``root`` it is checked as
+    :func:`write_target` checks (no symlink below the workspace); elsewhere it is theirs to choose,
+    but the file itself must not be a symbolic link (kizuna writes a new file, never through a link)."""
+    path = Path(os.path.normpath(Path(path).absolute()))
+    if is_inside(root, path):
+        return write_target(root, path)
+    if path.is_symlink():
+        raise UnsafePathError(f"refused to write through the symbolic link {path}", path=path)
+    check_writable_folder(path)
+    return path
+
+
+def check_writable_folder(path: Path) -> None:
+    """Refuse ``path`` when the nearest existing folder above it is a file or cannot be written
+    (a named error instead of a traceback halfway through a command)."""
+    ancestor = Path(path).absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UnsafePathError(f"cannot write here: {ancestor} is a file, not a folder", path=path)
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UnsafePathError(f"cannot write here: the folder {ancestor} is not writable", path=path)

@@ -13,6 +13,7 @@ stable (fixed key order, no wrapping) and atomic, so a one-word edit is a one-li
 """
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,10 @@ from typing import Any, Mapping
 from kizuna.catalog import yamlio
 from kizuna.catalog.cadence import BUILTIN_POLICIES, CadencePolicy, policy_from_data
 from kizuna.catalog.errors import KizunaError, WorkspaceError
-from kizuna.catalog.fields import LOCALE_RE, Fields
+from kizuna.catalog.fields import ID_RE, LOCALE_RE, Fields
+from kizuna.catalog.lock import LOCAL_DIR
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
+from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
@@ -37,6 +40,7 @@ FORMAT_VERSION = 1
 #: workspace stays clean (and its git commit names the catalog revision) after kizuna runs.
 GITIGNORE = ("# derived from the workspace by kizuna (views, packets, exports)\nout/\n.ipynb_checkpoints/\n"
              "# local state: the write lock, caches, the workbook seal key (see docs)\n.kizuna/\n")
+TOWN_CODE_RE = re.compile(r"^[0-9]{6}$")
 CONFIG_FIELDS = {"kizuna", "title", "source_locale", "locales", "fallbacks", "policies", "checks", "review",
                  "exports", "plain_language", "registrants"}
 
@@ -203,42 +207,61 @@ class Workspace:
         raise WorkspaceError(f"no message '{message_id}' in this workspace", path=self.root / MESSAGES_DIR)
 
     def message_path(self, message_id: str) -> Path:
+        """``messages/<id>.yaml``; an id that is not a message id (it may come from a file a person
+        edited) is refused before it becomes a path."""
+        if not isinstance(message_id, str) or not ID_RE.match(message_id):
+            raise WorkspaceError(f"{_short(message_id)} is not a message id (lowercase letters, digits "
+                                 "and hyphens); refused as a file name", path=self.root / MESSAGES_DIR)
         return self.paths.get(f"message:{message_id}", self.root / MESSAGES_DIR / f"{message_id}.yaml")
 
     def town_path(self, code: str) -> Path:
+        """``towns/<code>.yaml``; a code that is not six digits is refused before it becomes a path."""
+        if not isinstance(code, str) or not TOWN_CODE_RE.match(code):
+            raise WorkspaceError(f"{_short(code)} is not a municipality code (six digits); refused as a "
+                                 "file name", path=self.root / TOWNS_DIR)
         return self.paths.get(f"town:{code}", self.root / TOWNS_DIR / f"{code}.yaml")
+
+    def _target(self, path: Path) -> Path:
+        return write_target(self.root, path)
+
+    def reload(self) -> None:
+        """Read every file again (say, once the workspace lock is held: what another command wrote
+        meanwhile is what a merge must be judged against)."""
+        fresh = load_workspace(self.root)
+        self.config, self.messages, self.towns = fresh.config, fresh.messages, fresh.towns
+        self.reviewers, self.paths = fresh.reviewers, fresh.paths
 
     # saving ------------------------------------------------------------------------------------
     def save_message(self, message: Message) -> Path:
         """Write one national message file (and keep it in memory)."""
         if message.town is not None:
             raise WorkspaceError("a local message is saved with its town", field=message.id)
-        path = self.message_path(message.id)
+        path = self._target(self.message_path(message.id))
         yamlio.write(path, message_to_data(message))
         self.messages[message.id] = message
         self.paths[f"message:{message.id}"] = path
         return path
 
     def delete_message(self, message_id: str) -> None:
-        path = self.message_path(message_id)
+        path = self._target(self.message_path(message_id))
         path.unlink(missing_ok=True)
         self.messages.pop(message_id, None)
         self.paths.pop(f"message:{message_id}", None)
 
     def save_town(self, town: Town) -> Path:
-        path = self.town_path(town.code)
+        path = self._target(self.town_path(town.code))
         yamlio.write(path, town_to_data(town, self.config.source_locale))
         self.towns[town.code] = town
         self.paths[f"town:{town.code}"] = path
         return path
 
     def save_config(self) -> Path:
-        path = self.root / CONFIG_FILE
+        path = self._target(self.root / CONFIG_FILE)
         yamlio.write(path, config_to_data(self.config))
         return path
 
     def save_roster(self) -> Path:
-        path = self.root / ROSTER_FILE
+        path = self._target(self.root / ROSTER_FILE)
         yamlio.write(path, roster_to_data(self.reviewers))
         return path
 
@@ -269,6 +292,29 @@ def check_dated_towns(message: Message, towns: Mapping[str, Town], path: Path) -
                                  path=path, field=f"dated.towns[{i}]")
 
 
+def _short(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+def _workspace_files(root: Path, folder: str) -> list[Path]:
+    """The ``*.yaml`` files of ``messages/`` or ``towns/``; a folder named so is an error."""
+    found = []
+    for path in sorted((root / folder).glob("*.yaml")):
+        if not path.is_file():
+            raise WorkspaceError(f"is a folder, not a file; {folder}/ holds one YAML file per "
+                                 f"{'message' if folder == MESSAGES_DIR else 'town'}", path=path)
+        found.append(path)
+    return found
+
+
+def _name_matches(path: Path, key: str, what: str) -> None:
+    if path.stem != key:
+        raise WorkspaceError(f"holds {what} '{key}' but is named {path.name}; a file is named after "
+                             f"its {what}: rename it to {key}.yaml", path=path,
+                             field="id" if what == "message id" else "code")
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` holding ``kizuna.yaml`` (as git finds .git)."""
     start = start.resolve()
@@ -288,7 +334,7 @@ def load_workspace(root: Path) -> Workspace:
     config = config_from_data(yamlio.read(config_path), config_path)
     messages: dict[str, Message] = {}
     paths: dict[str, Path] = {}
-    for path in sorted((root / MESSAGES_DIR).glob("*.yaml")):
+    for path in _workspace_files(root, MESSAGES_DIR):
         message = message_from_data(yamlio.read(path), path)
         if message.id in messages:
             raise WorkspaceError(f"duplicate message id '{message.id}', also in {paths['message:' + message.id]}",
@@ -299,15 +345,17 @@ def load_workspace(root: Path) -> Workspace:
                 raise WorkspaceError(f"locale '{locale}' is not in the workspace's locales "
                                      f"({', '.join(config.locales)}) in {CONFIG_FILE}", path=path,
                                      field=f"texts.{locale}")
+        _name_matches(path, message.id, "message id")
         messages[message.id] = message
         paths[f"message:{message.id}"] = path
     towns: dict[str, Town] = {}
     local_ids: dict[str, Path] = {}
-    for path in sorted((root / TOWNS_DIR).glob("*.yaml")):
+    for path in _workspace_files(root, TOWNS_DIR):
         town = town_from_data(yamlio.read(path), path, config.source_locale)
         if town.code in towns:
             raise WorkspaceError(f"town {town.code} is defined twice, also in {paths['town:' + town.code]}",
                                  path=path, field="code")
+        _name_matches(path, town.code, "municipality code")
         check_town_refs(town, path, policies=set(config.policies), locales=set(config.locales),
                         message_ids=set(messages))
         for i, local in enumerate(town.local_messages):
@@ -332,13 +380,31 @@ def load_workspace(root: Path) -> Workspace:
     return Workspace(root, config, ordered, dict(sorted(towns.items())), reviewers, paths)
 
 
-def init_workspace(root: Path, *, title: str = "", git: bool = True) -> Workspace:
-    """Create an empty workspace that loads, and make it a git repository."""
+def is_empty_folder(root: Path) -> bool:
+    """True when ``root`` is missing or holds nothing but kizuna's local state (``.kizuna/``)."""
+    root = Path(root)
+    if not root.exists():
+        return True
+    if not root.is_dir():
+        return False
+    return all(p.name == LOCAL_DIR for p in root.iterdir())
+
+
+def check_new_workspace(root: Path) -> None:
+    """Refuse to make a workspace in ``root`` unless it is a new or empty folder (nothing written)."""
     root = Path(root)
     if (root / CONFIG_FILE).exists():
         raise WorkspaceError(f"{CONFIG_FILE} already exists; this is already a workspace", path=root)
-    if root.exists() and any(root.iterdir()):
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError("is a file; choose a new or empty folder", path=root)
+    if not is_empty_folder(root):
         raise WorkspaceError("the folder is not empty; choose a new or empty folder", path=root)
+
+
+def init_workspace(root: Path, *, title: str = "", git: bool = True) -> Workspace:
+    """Create an empty workspace that loads, and make it a git repository."""
+    root = Path(root)
+    check_new_workspace(root)
     (root / MESSAGES_DIR).mkdir(parents=True, exist_ok=True)
     (root / TOWNS_DIR).mkdir(exist_ok=True)
     for folder in (MESSAGES_DIR, TOWNS_DIR):

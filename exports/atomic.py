@@ -7,8 +7,11 @@ staging folder and leaves the previous export as it was. If the process dies bet
 renames, the next export finds the target missing and ``.<name>.old-*`` present, and puts the
 previous export back first (:func:`recover`).
 
-A target that exists, is not empty and holds no kizuna manifest is refused: kizuna never
-replaces a folder it did not write.
+An export owns only what it wrote. The target may not be the workspace or a folder holding it;
+a target that exists and is not empty must be a previous kizuna export whose manifest verifies
+(every listed file there with its SHA-256) and that holds no file the manifest does not list.
+Anything else is refused, naming the file in the way, and nothing is touched: kizuna never
+replaces a folder it did not write, and never deletes a file it did not write.
 
 On POSIX an export holds an exclusive ``flock`` on the target's parent folder from start to
 swap, so two exports into the same place run one after the other, and the next export removes
@@ -17,14 +20,16 @@ lock, so the workspace's content does not change).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
+from kizuna.catalog.safepaths import is_inside, write_target
 from kizuna.exports.errors import ExportError
 
 try:  # POSIX: one export at a time per folder, and leftovers of killed exports are removed
@@ -45,13 +50,70 @@ def is_export(folder: Path) -> bool:
     return isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT
 
 
-def check_target(target: Path) -> None:
-    """Refuse a target that is a file, or a non-empty folder that is not a kizuna export."""
+def _listed_files(folder: Path) -> dict[str, Any] | str:
+    """The ``files`` of the folder's manifest, or why the folder is not an export kizuna made."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except OSError:
+        return f"it holds no {MANIFEST}"
+    except ValueError:
+        return f"its {MANIFEST} is not JSON"
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        return f"its {MANIFEST} is not a kizuna export manifest"
+    files = data.get("files")
+    if not isinstance(files, dict) or not files or not all(
+            isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("sha256"), str) for k, v in files.items()):
+        return f"its {MANIFEST} lists no files"
+    return files
+
+
+def ownership_problem(folder: Path) -> str | None:
+    """Why kizuna may not replace ``folder`` (``None``: it is a previous kizuna export whose
+    manifest verifies, and it holds nothing the manifest does not list).
+
+    Every file the manifest lists must be there with its SHA-256, and every file there (other than
+    the manifest) must be listed: a file someone added, or a file changed since, is named, and the
+    folder is left as it is."""
+    files = _listed_files(folder)
+    if isinstance(files, str):
+        return files
+    for rel, record in sorted(files.items()):
+        pure = PurePosixPath(rel)
+        if pure.is_absolute() or ".." in pure.parts:
+            return f"its {MANIFEST} lists a path outside the folder: {rel}"
+        path = folder / pure
+        if path.is_symlink() or not path.is_file():
+            return f"{rel}, listed in its {MANIFEST}, is missing or not a file"
+        if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
+            return f"{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})"
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            return f"{rel} is a symbolic link kizuna did not write"
+        if path.is_file() and rel != MANIFEST and rel not in files:
+            return f"{rel} is not in its {MANIFEST} (kizuna did not write it)"
+    return None
+
+
+def check_target(target: Path, workspace: Path | None = None) -> None:
+    """Refuse a target kizuna does not own: a file, a symbolic link, the workspace itself or a
+    folder holding it, or a non-empty folder that is not a previous kizuna export whose manifest
+    verifies (naming the file that is in the way). Nothing is written or removed then."""
+    if target.is_symlink():
+        raise ExportError("is a symbolic link; give a real folder for the export", path=target)
     if target.exists() and not target.is_dir():
         raise ExportError("is a file; give a folder for the export", path=target)
-    if target.is_dir() and any(target.iterdir()) and not is_export(target):
-        raise ExportError(f"exists and is not a kizuna export (no {MANIFEST}); choose a new or "
-                          "empty folder, kizuna will not replace it", path=target)
+    if workspace is not None:
+        here, root = target.resolve(), Path(workspace).resolve()
+        if here == root or here in root.parents:
+            what = "is the workspace itself" if here == root else f"holds the workspace {root}"
+            raise ExportError(f"{what}; an export replaces its whole folder, so give a folder of its own "
+                              "(default: out/exports)", path=target)
+    if target.is_dir() and any(target.iterdir()):
+        why = ownership_problem(target)
+        if why is not None:
+            raise ExportError(f"is not a kizuna export kizuna may replace ({why}); nothing was written "
+                              "or removed: choose a new or empty folder, or move that file away", path=target)
 
 
 def recover(target: Path) -> None:
@@ -110,17 +172,27 @@ def _umask() -> int:
 
 
 @contextmanager
-def staged(target: Path) -> Iterator[Path]:
-    """A staging folder for a new export of ``target``; swapped in only if the block succeeds."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+def staged(target: Path, workspace: Path | None = None) -> Iterator[Path]:
+    """A staging folder for a new export of ``target``; swapped in only if the block succeeds.
+    ``workspace``: the workspace exported, which the target may not be or hold."""
+    target = Path(os.path.normpath(Path(target).absolute()))
+    check_target(target, workspace)  # before anything is made
+    if workspace is not None and is_inside(workspace, target):
+        write_target(workspace, target)  # inside the workspace: no symbolic link on the way
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot make the export folder here: {exc.strerror}", path=target) from None
     with locked(target.parent) as exclusive:
         recover(target)
-        check_target(target)
+        check_target(target, workspace)
         if exclusive:
             for folder in leftovers(target):
                 shutil.rmtree(folder, ignore_errors=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+        except OSError as exc:
+            raise ExportError(f"cannot write the export here: {exc.strerror}", path=target) from None
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; an export is shared
         try:
             yield staging

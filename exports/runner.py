@@ -264,7 +264,7 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     approval_map = approvals(workspace, now=request.as_of, check_log=False)
     approval_map = withdraw_expired_notices(workspace, approval_map, request.as_of or date.today())
     revision = catalog_revision(workspace.root, exclude=[out])
-    with staged(out) as staging:
+    with staged(out, workspace.root) as staging:
         job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)
         results = export_towns(job, plans, worker_count(request.jobs, len(plans)), progress)
         extra: dict[str, FileRecord] = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from kizuna.catalog.errors import WorkspaceError
-from kizuna.catalog.workspace import load_workspace, write_gitignore
+from kizuna.catalog.workspace import is_empty_folder, load_workspace, write_gitignore
 from kizuna.commands.author import demo_step as author_step
 from kizuna.commands.check import demo_step as check_step
 from kizuna.commands.export import demo_step as export_step
@@ -31,7 +31,7 @@ def sample_root() -> Path:
 
 def copy_sample(target: Path) -> Path:
     """Copy the sample into ``target`` (new or empty), make it a git repository, commit it."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and (not target.is_dir() or not is_empty_folder(target)):
         raise WorkspaceError("already exists and is not empty; choose a new folder for the demo",
                              path=target)
     shutil.copytree(sample_root(), target, dirs_exist_ok=True,

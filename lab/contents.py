@@ -28,6 +28,7 @@ from kizuna.authoring.importer import import_file
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import LOCAL_DIR, workspace_lock
 from kizuna.catalog.safepaths import write_target
+from kizuna.catalog.sealkey import read_key, seal_key
 from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.lab.views import FOLDER, View, build_view, message_files, parse_view, views
 
@@ -54,6 +55,16 @@ class KizunaContentsManager(AsyncLargeFileManager):
 
     def _root(self) -> Path:
         return Path(self.root_dir)
+
+    def _key(self) -> bytes:
+        """The workspace's seal key (made under the lock the first time): a view's record of its
+        cells is sealed with it, so a deleted cell deletes its message on save."""
+        root = self._root()
+        found = read_key(root)
+        if found is None:
+            with workspace_lock(root, "kizuna lab: seal key"):
+                found = seal_key(root)
+        return found
 
     def _workspace(self) -> Workspace:
         try:
@@ -82,7 +93,7 @@ class KizunaContentsManager(AsyncLargeFileManager):
             "content": None, "format": None, "hash": None, "hash_algorithm": None,
         }
         if content or require_hash:
-            nb = build_view(ws, view, generated_at=when.isoformat(timespec="seconds"))
+            nb = build_view(ws, view, generated_at=when.isoformat(timespec="seconds"), key=self._key())
             if require_hash:
                 model.update(hash=hashlib.sha256(nbformat.writes(nb).encode("utf-8")).hexdigest(),
                              hash_algorithm="sha256")

@@ -106,10 +106,11 @@ def _town_lines(ws: Workspace, messages: list[Message], locale: str) -> dict[str
     return out
 
 
-def build_view(ws: Workspace, view: View, generated_at: str = "") -> NotebookNode:
+def build_view(ws: Workspace, view: View, generated_at: str = "", key: bytes | None = None) -> NotebookNode:
     """The notebook of one view, as the workspace is now (no kernel: message notebooks hold no code).
     The same workspace gives the same notebook (``generated_at`` is the workspace's time, not the
-    clock), so JupyterLab can tell by its hash whether it changed on disk."""
+    clock), so JupyterLab can tell by its hash whether it changed on disk. With the workspace's
+    seal ``key`` its record of cells is sealed, so deleting a cell deletes the message on save."""
     groups = group_messages(ws.messages.values(), "band")
     title, messages = groups.get(view.band, (next(b.label for b in BANDS if b.name == view.band), []))
     findings = {m.id: _findings_lines(ws, m, view.locale) for m in messages if view.locale in m.texts}
@@ -120,5 +121,5 @@ def build_view(ws: Workspace, view: View, generated_at: str = "") -> NotebookNod
         findings.setdefault(mid, []).append(lines)
     nb = build_notebook(messages, title=title, locale=view.locale, group=f"band:{view.band}",
                         filename=view.name, findings=findings, pending=_pending_lines(ws, view.locale),
-                        generated_at=generated_at, lab=True)
+                        generated_at=generated_at, key=key, lab=True)
     return nb

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.safepaths import write_target
 
 try:  # POSIX: serialise concurrent appends; elsewhere appends are not locked
     import fcntl
@@ -292,12 +293,16 @@ def append(root: Path, fields: Mapping[str, Any]) -> Decision:
 
     ``fields`` are the entry fields other than ``v``, ``seq``, ``prev`` and ``digest``. On POSIX
     the file is locked while the tail is read and the line written, so two processes cannot
-    both chain onto the same entry."""
-    path = log_path(root)
-    with open(path, "a+b") as handle:
+    both chain onto the same entry. A log with a malformed line or a broken chain is refused
+    before anything is written (a chain ``verify`` reports broken never grows), and so is a log
+    that is a symbolic link."""
+    path = write_target(root, log_path(root))  # never through a symbolic link
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "a+b") as handle:
         if fcntl is not None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
+            _check_chain(root, path)
             seq, prev = _tail(handle, path)
             entry = seal(fields, seq=seq + 1, prev=prev)
             problem = entry_problem(entry)
@@ -308,10 +313,29 @@ def append(root: Path, fields: Mapping[str, Any]) -> Decision:
             handle.write((("\n" if needs_newline else "") + dumps_entry(entry) + "\n").encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
+            _VERIFIED[path.resolve()] = _stat_key(path)
         finally:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return decision_from_entry(entry)
+
+
+#: log file -> (inode, size, mtime) when its whole chain was last found whole (by this process)
+_VERIFIED: dict[Path, tuple[int, int, int] | None] = {}
+
+
+def _check_chain(root: Path, path: Path) -> None:
+    """Refuse to append to a log with a malformed line or a broken chain (nothing is written).
+    The whole log is read once per process; after that only while it changed behind our back."""
+    key = _stat_key(path)
+    if key is None or (key[1] == 0) or _VERIFIED.get(path.resolve()) == key:
+        return
+    problems = verify_log(root)
+    if problems:
+        raise WorkspaceError(f"the decisions log is broken at {problems[0]}; nothing was recorded. "
+                             "Run 'kizuna review verify' and restore the log from version control",
+                             path=path)
+    _VERIFIED[path.resolve()] = key
 
 
 def _ends_without_newline(handle: IO[bytes]) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.lock import workspace_lock
 from kizuna.app import EXIT_BAD_INPUT, EXIT_FINDINGS, App, fail, handle_errors, pass_app
 
 
@@ -36,8 +37,10 @@ def notebook(app: App, out: Path, group_by: str, only: tuple[str, ...], locale: 
     """Write notebooks for writers (one Markdown cell per message)."""
     from kizuna.authoring.notebooks import write_notebooks  # noqa: PLC0415
 
-    for path in write_notebooks(app.workspace(), out, group_by=group_by, only=only, locale=locale,
-                                findings=not no_findings):
+    with workspace_lock(app.root, "author notebook"):
+        written = write_notebooks(app.workspace(), out, group_by=group_by, only=only, locale=locale,
+                                  findings=not no_findings)
+    for path in written:
         click.echo(str(path))
 
 
@@ -60,8 +63,10 @@ def workbook(app: App, reviewer: str | None, town: str | None, locale: str | Non
         fail("give --town or --locale, not both")
     if not (reviewer or town or locale):
         fail("say whose workbook: --by REVIEWER, --town CODE or --locale L")
-    click.echo(str(write_workbook(app.workspace(), out, reviewer=reviewer, town=town, locale=locale,
-                                  findings=not no_findings)))
+    with workspace_lock(app.root, "author workbook"):
+        made = write_workbook(app.workspace(), out, reviewer=reviewer, town=town, locale=locale,
+                              findings=not no_findings)
+    click.echo(str(made))
 
 
 @author.command(name="import")
@@ -79,13 +84,16 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
     trouble, broken = False, []
     root = app.root
     for path in files:
-        ws = load_workspace(root)  # each file against the workspace as it is now (a broken one stops here)
-        try:
-            report = import_file(ws, path)
-        except KizunaError as exc:  # a broken file applies nothing; the other files still import
-            click.echo(f"kizuna: error: {exc}", err=True)
-            broken.append(str(path))
-            continue
+        # each file against the workspace as it is now, read and merged under the workspace lock
+        # (import_file takes it and reloads the workspace; a broken workspace stops here)
+        with workspace_lock(root, "author import"):
+            ws = load_workspace(root)
+            try:
+                report = import_file(ws, path)
+            except KizunaError as exc:  # a broken file applies nothing; the other files still import
+                click.echo(f"kizuna: error: {exc}", err=True)
+                broken.append(str(path))
+                continue
         for line in report.render(verbose=verbose):
             click.echo(line)
         trouble |= bool(report.of(Verdict.CONFLICT) or report.of(Verdict.REFUSED))
@@ -106,13 +114,15 @@ def suggestions(app: App, drop_id: str | None) -> None:
     """List the pending suggestions (edits that conflicted on import), or drop one."""
     from kizuna.authoring import suggestions as store  # noqa: PLC0415
 
-    ws = app.workspace()
     if drop_id:
-        path = store.drop(ws.root, drop_id)
+        with workspace_lock(app.root, "author suggestions --drop"):
+            ws = app.workspace()
+            path = store.drop(ws.root, drop_id)
         if path is None:
             fail(f"no suggestion with id {drop_id}")
         click.echo(f"dropped {drop_id} from {path.relative_to(ws.root)}")
         return
+    ws = app.workspace()
     for s in store.pending(ws):
         body = "(delete)" if s.text is None else s.text.replace("\n", " ")
         click.echo(f"{s.id}  {s.target.describe()}  by {s.by or '-'}  from {s.source}\n    {body}")

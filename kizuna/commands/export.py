@@ -19,6 +19,7 @@ from typing import Iterator
 
 import click
 
+from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.workspace import load_workspace
 from kizuna.exports import registry
 from kizuna.exports.approval import approvals
@@ -88,11 +89,13 @@ def summary(result: ExportResult) -> list[str]:
 
 
 def export_into(root: Path, request: ExportRequest, out: Path | None = None) -> ExportResult:
-    """Load the workspace at ``root`` and export it (default folder by approval mode)."""
-    ws = load_workspace(root)
-    target = out or root / (DEFAULT_PREVIEW_OUT if request.include_unapproved else DEFAULT_OUT)
-    with progress_bar("exporting") as progress:
-        return run_export(ws, request, target, progress=progress)
+    """Load the workspace at ``root`` and export it (default folder by approval mode), holding the
+    workspace lock from reading the files and the decisions log to the swap of the new export."""
+    with workspace_lock(root, "export"):
+        ws = load_workspace(root)
+        target = out or root / (DEFAULT_PREVIEW_OUT if request.include_unapproved else DEFAULT_OUT)
+        with progress_bar("exporting") as progress:
+            return run_export(ws, request, target, progress=progress)
 
 
 @click.group(invoke_without_command=True)

@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
+from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.roster import ROLES, find_reviewer
+from kizuna.catalog.safepaths import output_target
 from kizuna.catalog.workspace import ROSTER_FILE, load_workspace
 from kizuna.app import EXIT_FINDINGS, App, handle_errors, pass_app
 from kizuna.review.decisions import DECISIONS, head, verify_log
@@ -64,10 +66,11 @@ def review() -> None:
 def decide(app: App, message_id: str, by: str, decision: str, locale: str | None, comment: str,
            town: str | None) -> None:
     """Record a decision on MESSAGE_ID (or town:CODE:STAGE for a town block)."""
-    ws = app.workspace()
-    made = record_decision(ws, message_id=message_id, locale=locale or ws.config.source_locale,
-                           reviewer=by, decision=decision, comment=comment, town=town)
-    now = status(ws)[made.key]
+    with workspace_lock(app.root, "review decide"):
+        ws = app.workspace()
+        made = record_decision(ws, message_id=message_id, locale=locale or ws.config.source_locale,
+                               reviewer=by, decision=decision, comment=comment, town=town)
+        now = status(ws)[made.key]
     click.echo(f"recorded #{made.seq}: {made.decision} by {made.reviewer} on {made.message_id} "
                f"({made.locale}), text {made.content_hash}; status now {now.state} ({now.label_ja})")
 
@@ -155,8 +158,11 @@ def packet(app: App, by: str | None, messages: tuple[str, ...], out: Path, town:
     """Write an HTML review packet (nbconvert, kizuna-review exporter)."""
     from kizuna.review.packet import write_packet  # noqa: PLC0415 - nbconvert is slow to import
 
-    path, n = write_packet(app.workspace(), out, reviewer=by, message_ids=messages, town=town,
-                           notebook=notebook)
+    with workspace_lock(app.root, "review packet"):
+        out = output_target(app.root, out)
+        notebook = output_target(app.root, notebook) if notebook is not None else None
+        path, n = write_packet(app.workspace(), out, reviewer=by, message_ids=messages, town=town,
+                               notebook=notebook)
     click.echo(f"review packet with {n} item(s) written to {path}")
 
 
@@ -174,7 +180,7 @@ def demo_step(root: Path) -> list[str]:
     if not any(queues.values()):
         return lines
     busiest = max(queues, key=lambda rid: len(queues[rid]))
-    path, n = write_packet(ws, root / "out" / f"review-{busiest}.html", reviewer=busiest)
+    path, n = write_packet(ws, output_target(root, root / "out" / f"review-{busiest}.html"), reviewer=busiest)
     lines.append(f"review packet for {ws.reviewers[busiest].name}: {n} item(s) -> {path.relative_to(root)}")
     return lines
 

@@ -12,7 +12,8 @@ import click
 from kizuna.catalog.errors import StageError
 from kizuna.catalog.municipalities import lookup, search
 from kizuna.catalog.stages import Stage
-from kizuna.catalog.workspace import init_workspace
+from kizuna.catalog.lock import workspace_lock
+from kizuna.catalog.workspace import check_new_workspace, init_workspace
 from kizuna.app import EXIT_FINDINGS, fail, handle_errors
 from kizuna.demo import run_demo, sample_root
 from kizuna.review.coverage import MILESTONES_FILE
@@ -34,8 +35,11 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 def init(directory: Path, title: str) -> None:
     """Create an empty workspace in DIRECTORY (a git repository), with the dated milestones
     (milestones.yaml) the coverage check holds a catalog to, for experts to review."""
-    init_workspace(directory, title=title)
-    shutil.copyfile(sample_root() / MILESTONES_FILE, directory / MILESTONES_FILE)
+    check_new_workspace(directory)  # before anything is written
+    directory.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(directory, "init"):
+        init_workspace(directory, title=title)
+        shutil.copyfile(sample_root() / MILESTONES_FILE, directory / MILESTONES_FILE)
     click.echo(f"empty workspace created in {directory} (with {MILESTONES_FILE}: review its dates and windows)")
 
 
@@ -44,7 +48,10 @@ def init(directory: Path, title: str) -> None:
 @handle_errors
 def demo(directory: Path) -> None:
     """Copy the sample workspace into DIRECTORY and run the main job end to end."""
-    run_demo(directory, click.echo)
+    check_new_workspace(directory)  # before anything is written
+    directory.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(directory, "demo"):
+        run_demo(directory, click.echo)
 
 
 @click.command()

@@ -75,7 +75,8 @@ def reload(ws_root: Path) -> Callable[[], Workspace]:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file of a workspace, for 'nothing changed' assertions."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".kizuna" not in p.relative_to(root).parts}  # .kizuna/: local state
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,9 @@ Two ways: the committed fixtures (``fixtures/*-libreoffice.xlsx``: workbooks mad
 :func:`edited_workbooks` for the workspace of ``conftest.py``, edited, then saved by
 ``soffice --headless --convert-to xlsx``), which hold wherever LibreOffice is missing or slow;
 and, where ``soffice`` is installed, the same conversion done live. Regenerate the fixtures
-after changing the test workspace with ``python tests/authoring/test_libreoffice.py``.
+after changing the test workspace with ``python tests/authoring/test_libreoffice.py``. The fixtures
+are sealed with the fixed seal key :data:`FIXTURE_KEY` (given as ``KIZUNA_SEAL_KEY``), as a second
+clone of a workspace would import workbooks made by the first.
 """
 from __future__ import annotations
 
@@ -23,6 +25,12 @@ from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.authoring.workbooks import BLOCKS, PROFILE, REVIEW, import_workbook, write_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_KEY = "kizuna-libreoffice-fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _fixture_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIZUNA_SEAL_KEY", FIXTURE_KEY)
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
@@ -123,6 +131,9 @@ def _app_properties(path: Path) -> bytes:
 
 
 if __name__ == "__main__":  # regenerate the fixtures
+    import os
+
+    os.environ["KIZUNA_SEAL_KEY"] = FIXTURE_KEY
     sys.path.insert(0, str(Path(__file__).parent))
     from conftest import build_workspace  # type: ignore[import-not-found]
 

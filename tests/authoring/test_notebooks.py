@@ -185,7 +185,8 @@ def _broken(ws_root: Path, path: Path, match: str) -> None:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".kizuna" not in p.relative_to(root).parts}  # .kizuna/: local state
 
 
 def test_schema_invalid_metadata_names_the_cell(ws_root: Path, ws: Workspace, tmp_path: Path) -> None:

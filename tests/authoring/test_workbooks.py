@@ -27,7 +27,8 @@ def write_workbook(ws: Workspace, out: Path, **kw: Any) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".kizuna" not in p.relative_to(root).parts}  # .kizuna/: local state
 
 
 def _col(layout: Any, key: str) -> int:

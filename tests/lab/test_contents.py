@@ -129,3 +129,11 @@ def test_session_settings_live_in_the_workspace(sample_path: Path) -> None:
     argv = command(sample_path, port=8899, browser=False)
     assert "--ServerApp.ip=127.0.0.1" in argv and "--LabServerApp.notebook_starts_kernel=False" in argv
     assert not any(a.startswith("--IdentityProvider.token=") for a in argv)   # JupyterLab's random token
+
+
+def test_deleting_a_cell_and_saving_deletes_the_message(cm: KizunaContentsManager, sample_path: Path) -> None:
+    nb = copy.deepcopy(run(cm.get("notebooks/newborn.ja.ipynb"))["content"])
+    mid = next(c.metadata["kizuna"]["id"] for c in nb.cells if "kizuna" in c.metadata)
+    nb.cells = [c for c in nb.cells if c.metadata.get("kizuna", {}).get("id") != mid]
+    _save(cm, "notebooks/newborn.ja.ipynb", nb)
+    assert mid not in load_workspace(sample_path).messages

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 from click.testing import CliRunner
 
-from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.cli import main
 from kizuna.review.decisions import (GENESIS, append, entry_digest, head, log_path, read_log,
                               verify_log)
@@ -103,8 +103,43 @@ def test_malformed_line_is_a_problem_and_read_log_names_it(log: Path) -> None:
     with pytest.raises(WorkspaceError, match="line 4.*kizuna review verify"):
         read_log(log)
     write_lines(log, rows[:4])
-    with pytest.raises(WorkspaceError, match="last line"):
+    before = log_path(log).read_bytes()
+    with pytest.raises(WorkspaceError, match="line 4.*nothing was recorded"):
         append(log, fields(9))
+    assert log_path(log).read_bytes() == before
+
+
+def test_append_refuses_a_log_with_a_malformed_line_anywhere(log: Path) -> None:
+    rows = lines(log)
+    rows[1] = "{not json"
+    write_lines(log, rows)
+    before = log_path(log).read_bytes()
+    with pytest.raises(WorkspaceError, match="line 2.*nothing was recorded"):
+        append(log, fields(9))
+    assert log_path(log).read_bytes() == before
+
+
+def test_append_refuses_a_broken_chain_that_verify_reports(log: Path) -> None:
+    rows = lines(log)
+    entry = json.loads(rows[1])
+    entry["comment"] = "書き換え"
+    rows[1] = json.dumps(entry, ensure_ascii=False)  # digest no longer matches
+    write_lines(log, rows)
+    assert verify_log(log)
+    before = log_path(log).read_bytes()
+    with pytest.raises(WorkspaceError, match="broken at decisions.jsonl line 2"):
+        append(log, fields(9))
+    assert log_path(log).read_bytes() == before
+
+
+def test_append_refuses_a_log_that_is_a_symbolic_link(log: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_bytes(log_path(log).read_bytes())
+    log_path(log).unlink()
+    log_path(log).symlink_to(elsewhere)
+    with pytest.raises(KizunaError, match="symbolic link"):
+        append(log, fields(9))
+    assert elsewhere.read_bytes().count(b"\n") == len(lines(log))
 
 
 def test_append_after_a_missing_final_newline(log: Path) -> None:
@@ -134,3 +169,22 @@ def test_cli_verify_exit_codes(make_workspace: Callable[..., Path]) -> None:
     broken = CliRunner().invoke(main, ["-w", str(root), "review", "verify"])
     assert broken.exit_code == 1
     assert "broken at decisions.jsonl line 1 (entry #2)" in broken.stderr
+
+
+@pytest.mark.parametrize("damage", ["malformed line", "edited entry"])
+def test_decide_on_a_damaged_log_exits_2_and_appends_nothing(sample_path: Path, damage: str) -> None:
+    log = log_path(sample_path)
+    rows = lines(sample_path)
+    if damage == "malformed line":
+        rows[2] = "{broken"
+    else:
+        entry = json.loads(rows[2])
+        entry["comment"] = "あとから書き換え"
+        rows[2] = json.dumps(entry, ensure_ascii=False)
+    write_lines(sample_path, rows)
+    before = log.read_bytes()
+    result = CliRunner().invoke(main, ["-w", str(sample_path), "review", "decide", "b00d-congratulations",
+                                       "--by", "sato", "--decision", "comment", "--comment", "追加"])
+    assert result.exit_code == 2
+    assert "line 3" in result.output and "nothing was recorded" in result.output
+    assert log.read_bytes() == before
