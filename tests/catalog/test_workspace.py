@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import shutil
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -56,7 +57,7 @@ def test_one_word_edit_is_a_one_line_diff(make_workspace: Callable[..., Path]) -
     assert len(changed) == 2  # one line removed, one added
 
 
-texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=80).filter(lambda t: t.strip() == t and t)
+texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=80).filter(lambda t: t.strip() == t and t and unicodedata.normalize("NFC", t) == t)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
