@@ -174,9 +174,16 @@ def test_heatmap_without_a_japanese_font_labels_rows_by_code(sample_ws, tmp_path
 def test_sample_checks_run_and_find_what_was_planted(sample_ws) -> None:
     findings = run_checks(sample_ws)
     rules = {f.rule for f in findings}
-    assert {"tone/ranuki", "tone/command", "tone/mixed-style", "translation/stale"} <= rules
+    assert {"tone/ranuki", "tone/command", "tone/mixed-style"} <= rules
     assert all(f.path for f in findings)
     assert run_checks(sample_ws, towns=["264652"]) is not None
+    # every translation in the sample is made from its current source; editing a source shows it
+    assert "translation/stale" not in rules
+    edited = sample_ws.messages["b04d-baby-blues"]
+    sample_ws.save_message(edited.with_text("ja", edited.text("ja") + "一人で抱え込まなくて大丈夫です。"))
+    stale = of_rule(run_checks(sample_ws, locales=["ja-easy", "en"]), "translation/stale")
+    assert {(f.message_id, f.locale) for f in stale} == {
+        ("b04d-baby-blues", loc) for loc in sample_ws.messages["b04d-baby-blues"].locales if loc != "ja"}
 
 
 EMAIL_TOWN = {**SMALL_TOWN, "channels": ["email"], "email_encoding": "iso-2022-jp", "locales": ["ja"]}
