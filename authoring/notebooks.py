@@ -43,6 +43,8 @@ from nbformat import NotebookNode
 
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.hashing import content_hash, normalise_text
+from kizuna.catalog.limits import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, MAX_TEXT_CHARS, check_text_length,
+                                   lone_surrogate, shorten)
 from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
@@ -260,14 +262,22 @@ def read_notebook(path: Path) -> NotebookNode:
     duplicated id) and warn on the terminal; kizuna names the cell instead and imports nothing.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"the notebook is {size:,} bytes, over the limit of {MAX_NOTEBOOK_BYTES:,}; "
+                                "nothing was applied", path=path)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"cannot read the notebook: {exc}", path=path) from None
+        raise NotebookError(f"cannot read the notebook: {shorten(str(exc), 200)}", path=path) from None
+    check_json_depth(text, path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"not a notebook: invalid JSON ({exc.msg})", path=path,
                             location=f"line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:  # not reached after check_json_depth; kept as a named error all the same
+        raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep", path=path) from None
+    check_cell_texts(raw, path)
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotebookError("nbformat rejects the notebook: it is not a version 4 notebook "
                             "(no list of cells)", path=path)
@@ -288,6 +298,46 @@ def read_notebook(path: Path) -> NotebookNode:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return nbformat.reads(text, as_version=4)  # valid as written: nothing to repair
+
+
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET_RE = re.compile(r"[\[\]{}]")
+
+
+def check_json_depth(text: str, path: Path) -> None:
+    """Refuse JSON nested deeper than ``MAX_JSON_DEPTH`` before it is parsed (Python's parser
+    recurses once per level and fails with a RecursionError on a notebook nested 100,000 deep).
+    Brackets inside strings do not count."""
+    depth = 0
+    for match in _JSON_BRACKET_RE.finditer(_JSON_STRING_RE.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep; it is not "
+                                "a notebook kizuna made (nothing was applied)", path=path)
+
+
+def check_cell_texts(raw: Any, path: Path) -> None:
+    """Refuse a cell whose text is over ``MAX_TEXT_CHARS`` (it would be applied as a message text,
+    and a sentence that long crashes morphological analysis) or holds a lone surrogate (a
+    ``\\ud800`` escape that no UTF-8 file can store), naming the cell."""
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    for index, cell in enumerate(cells if isinstance(cells, list) else []):
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source")
+        text = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else source
+        where = describe_cell(index, cell.get("id") if isinstance(cell.get("id"), str) else None, None)
+        if isinstance(text, str):
+            too_long = check_text_length(text, what="the cell", limit=MAX_TEXT_CHARS)
+            if too_long:
+                raise NotebookError(f"{too_long}; nothing was applied", path=path, location=where)
+        at = lone_surrogate(json.dumps(cell, ensure_ascii=False))
+        if at is not None:
+            raise NotebookError("holds a lone surrogate (an escape like \\ud800 that is not a character); "
+                                "remove it, nothing was applied", path=path, location=where)
+    if lone_surrogate(json.dumps(raw, ensure_ascii=False)) is not None:
+        raise NotebookError("the notebook's metadata holds a lone surrogate (an escape like \\ud800 that is "
+                            "not a character); nothing was applied", path=path)
 
 
 def nbformat_problems(raw: dict[str, Any]) -> list[tuple[str | None, str]]:
