@@ -186,10 +186,16 @@ class Stage:
         if self.phase == "P":
             if due is None:
                 raise StageError(f"{self} ({self.label_ja}) needs a due date (出産予定日)")
-            return due + timedelta(days=self.days - DUE_DATE_GESTATIONAL_DAYS)
-        if birth is None:
-            raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
-        return add_months(birth, self.total_months) + timedelta(days=self.days)
+            anchor, months, days = due, 0, self.days - DUE_DATE_GESTATIONAL_DAYS
+        else:
+            if birth is None:
+                raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
+            anchor, months, days = birth, self.total_months, self.days
+        try:
+            return add_months(anchor, months) + timedelta(days=days)
+        except (OverflowError, ValueError):
+            raise StageError(f"{self} ({self.label_ja}) from {anchor.isoformat()} falls outside the calendar "
+                             "(years 1 to 9999); check the date") from None
 
     def offset(self) -> dict[str, int | str]:
         """Anchor and offset for delivery backends: ``{"anchor": "due", "days": -196}`` or
