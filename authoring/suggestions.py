@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.catalog import yamlio
+from kizuna.catalog.fields import Fields
 from kizuna.catalog.workspace import Workspace
 from kizuna.authoring.merge import Proposal, Target
 
@@ -68,14 +69,31 @@ class Suggestion:
         return data
 
 
-def suggestion_from_data(data: dict[str, Any]) -> Suggestion:
-    t = data.get("target") or {}
+CHANGES = ("edit", "new", "delete")
+TARGET_KINDS = ("message", "town")
+
+
+def _optional_text(f: Fields, key: str) -> str | None:
+    return f.str(key) if f.has(key) else None
+
+
+def suggestion_from_data(data: Any, path: str | Path = "", prefix: str = "") -> Suggestion:
+    """One suggestion from its YAML mapping; a malformed one is a ``WorkspaceError`` naming the
+    file and the field."""
+    f = Fields(data, path, prefix)
+    t = f.sub("target")
+    kind = t.str("kind", "message")
+    if kind not in TARGET_KINDS:
+        raise t.error("kind", f"must be one of {', '.join(TARGET_KINDS)}")
+    change = f.str("change", "edit")
+    if change not in CHANGES:
+        raise f.error("change", f"must be one of {', '.join(CHANGES)}")
     return Suggestion(
-        id=str(data["id"]),
-        target=Target(t.get("kind", "message"), str(t.get("key", "")), t.get("locale"), t.get("part", "")),
-        change=str(data.get("change", "edit")), text=data.get("text"), stage=data.get("stage"),
-        base_hash=data.get("base_hash"), current_hash=data.get("current_hash"),
-        source=str(data.get("from", "")), by=data.get("by"), at=str(data.get("at", "")),
+        id=f.str("id"),
+        target=Target(kind, t.str("key"), _optional_text(t, "locale"), t.str("part", "")),
+        change=change, text=_optional_text(f, "text"), stage=_optional_text(f, "stage"),
+        base_hash=_optional_text(f, "base_hash"), current_hash=_optional_text(f, "current_hash"),
+        source=f.str("from", ""), by=_optional_text(f, "by"), at=f.str("at", ""),
     )
 
 
@@ -101,8 +119,11 @@ def suggestion_path(root: Path, target: Target) -> Path:
 def read_suggestions(path: Path) -> list[Suggestion]:
     if not path.is_file():
         return []
-    data = yamlio.read(path) or {}
-    return [suggestion_from_data(item) for item in data.get("suggestions") or []]
+    f = Fields(yamlio.read(path) or {}, path)
+    items = f.data.get("suggestions") or []
+    if not isinstance(items, list):
+        raise f.error("suggestions", "must be a list of suggestions")
+    return [suggestion_from_data(item, path, f"suggestions[{i}]") for i, item in enumerate(items)]
 
 
 def keep(root: Path, proposal: Proposal, *, current_hash: str | None, by: str | None,
