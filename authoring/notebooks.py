@@ -44,7 +44,7 @@ from nbformat import NotebookNode
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.hashing import content_hash, normalise_text
 from kizuna.catalog.limits import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, MAX_TEXT_CHARS, check_text_length,
-                                   lone_surrogate, shorten)
+                                   clip, lone_surrogate, shorten)
 from kizuna.catalog.messages import Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
@@ -283,11 +283,11 @@ def read_notebook(path: Path) -> NotebookNode:
                             "(no list of cells)", path=path)
     if raw.get("nbformat") != 4:
         raise NotebookError(f"nbformat rejects the notebook: kizuna reads nbformat 4 notebooks, this one "
-                            f"says nbformat {raw.get('nbformat')!r}", path=path)
+                            f"says nbformat {shorten(raw.get('nbformat'))}", path=path)
     if not isinstance(raw.get("nbformat_minor"), int):
-        raise NotebookError(f"nbformat rejects the notebook: nbformat_minor is {raw.get('nbformat_minor')!r}, "
+        raise NotebookError(f"nbformat rejects the notebook: nbformat_minor is {shorten(raw.get('nbformat_minor'))}, "
                             "not a whole number", path=path)
-    problems = nbformat_problems(raw)
+    problems = [(where, clip(what)) for where, what in nbformat_problems(raw)]
     if problems:
         located = [f"{where}: {what}" if where else what for where, what in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > MAX_PROBLEMS_SHOWN:

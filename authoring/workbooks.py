@@ -633,7 +633,7 @@ def read_meta(book: Workbook, path: Path) -> dict[str, str]:
             for r in sheet.iter_rows(min_row=1, max_col=2, values_only=True) if r[0] is not None}
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise WorkbookError(f"not a kizuna workbook of version {VERSION} (sheet {META_SHEET} says "
-                            f"{meta.get('format')!r} {meta.get('version')!r})", path=path)
+                            f"{shorten(meta.get('format'))} {shorten(meta.get('version'))})", path=path)
     if meta.get("seal") != meta_seal(meta):
         raise WorkbookError(f"the hidden sheet {META_SHEET} was edited; make a new workbook", path=path,
                             location=f"sheet {META_SHEET}")
@@ -710,7 +710,7 @@ def read_workbook(path: Path) -> WorkbookData:
     data = WorkbookData(meta)
     for name in filter(None, meta.get("sheets", "").split(",")):
         if name not in LAYOUTS:
-            raise WorkbookError(f"unknown sheet {name!r} in the workbook settings", path=path)
+            raise WorkbookError(f"unknown sheet {shorten(name)} in the workbook settings", path=path)
         if name not in book.sheetnames:
             problems.append(Problem(name, None, None, "the sheet is missing (was it deleted or renamed?)"))
             continue

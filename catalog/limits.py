@@ -103,6 +103,14 @@ def shorten(value: Any, limit: int = MAX_QUOTED_CHARS) -> str:
     return f"{shown} ({length:,} characters)" if length > limit else shown
 
 
+def clip(message: str, limit: int = 300) -> str:
+    """A message from elsewhere (a library's error) cut to ``limit`` characters, unquoted."""
+    if len(message) <= limit:
+        return message
+    half = limit // 2 - 2
+    return f"{message[:half]} … {message[-half:]}"
+
+
 def _printable(char: str) -> str:
     code = ord(char)
     if 0xD800 <= code <= 0xDFFF or code < 0x20 or code == 0x7F:

@@ -22,6 +22,7 @@ from kizuna.catalog import yamlio
 from kizuna.catalog.cadence import BUILTIN_POLICIES, CadencePolicy, policy_from_data
 from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.catalog.fields import LOCALE_RE, Fields
+from kizuna.catalog.limits import shorten
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
 from kizuna.catalog.stages import Stage
@@ -79,7 +80,7 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     f.refuse_unknown(CONFIG_FIELDS)
     version = f.data.get("kizuna", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        raise f.error("kizuna", f"workspace format {version!r} is not supported (this kizuna reads {FORMAT_VERSION})")
+        raise f.error("kizuna", f"workspace format {shorten(version)} is not supported (this kizuna reads {FORMAT_VERSION})")
     locales = f.str_list("locales", pattern=LOCALE_RE, hint="a locale like ja, ja-easy or en") or ["ja"]
     source = f.str("source_locale", "ja", pattern=LOCALE_RE)
     if source not in locales:

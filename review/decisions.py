@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
-from kizuna.catalog.limits import MAX_LOG_LINE_BYTES, LimitError, lone_surrogate
+from kizuna.catalog.limits import MAX_LOG_LINE_BYTES, LimitError, lone_surrogate, shorten
 
 try:  # POSIX: serialise concurrent appends; elsewhere appends are not locked
     import fcntl
@@ -153,9 +153,9 @@ def entry_problem(entry: Any) -> str | None:
     if missing:
         return f"missing field(s) {', '.join(missing)}"
     if entry["v"] != LOG_VERSION:
-        return f"format version {entry['v']!r} is not {LOG_VERSION}"
+        return f"format version {shorten(entry['v'])} is not {LOG_VERSION}"
     if entry["decision"] not in DECISIONS:
-        return f"unknown decision {entry['decision']!r}"
+        return f"unknown decision {shorten(entry['decision'])}"
     if type(entry["seq"]) is not int:
         return "'seq' must be a whole number"
     for key in ("message", "locale", "reviewer", "hash", "stage", "text", "comment", "prev", "digest"):
@@ -304,7 +304,7 @@ def _tail(handle: IO[bytes], path: Path) -> tuple[int, str]:
     try:
         entry = json.loads(last.decode("utf-8"))
         return int(entry["seq"]), str(entry["digest"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise WorkspaceError("the last line is not a valid entry, so nothing can be added after it; "
                              "run 'kizuna review verify'", path=path) from None
 
