@@ -277,6 +277,8 @@ def read_notebook(path: Path) -> NotebookNode:
                             location=f"line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:  # not reached after check_json_depth; kept as a named error all the same
         raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep", path=path) from None
+    except ValueError as exc:  # a number of thousands of digits (Python refuses to convert it)
+        raise NotebookError(f"not a notebook: {clip(str(exc), 200)}", path=path) from None
     check_cell_texts(raw, path)
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotebookError("nbformat rejects the notebook: it is not a version 4 notebook "

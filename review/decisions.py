@@ -185,8 +185,8 @@ def _parse_line(number: int, line: str) -> tuple[Any, str | None]:
         return None, f"the line is over the limit of {MAX_LOG_LINE_BYTES:,} bytes"
     try:
         entry = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        return None, f"not valid JSON ({getattr(exc, 'msg', 'nested too deep')})"
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError; so is a 5,000-digit number
+        return None, f"not valid JSON ({getattr(exc, 'msg', None) or 'nested too deep or a number too long'})"
     if lone_surrogate(line if "\\u" not in line else json.dumps(entry, ensure_ascii=False)) is not None:
         return None, "holds a lone surrogate (an escape like \\ud800 that is not a character)"
     return entry, entry_problem(entry)

@@ -131,3 +131,24 @@ def test_an_over_long_cell_in_a_notebook_is_refused(ws: Workspace, tmp_path: Pat
     cell["source"] = "あ" * 1_000_000  # one sentence of a million characters crashes MeCab
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     _nb_refused(ws, path, "1,000,000 characters")
+
+
+def test_a_notebook_with_a_5000_digit_number_is_a_named_error(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "digits.ipynb"
+    path.write_text('{"cells": [], "nbformat": ' + "4" * 5000 + ', "nbformat_minor": 5, "metadata": {}}',
+                    encoding="utf-8")
+    _nb_refused(ws, path, "not a notebook")
+
+
+def test_a_suggestions_file_that_is_a_list_is_a_named_error(ws: Workspace) -> None:
+    from kizuna.catalog.errors import WorkspaceError
+    from kizuna.authoring.suggestions import all_suggestions
+
+    folder = ws.root / "suggestions" / "messages"
+    folder.mkdir(parents=True)
+    (folder / "p08w-hello.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="expected a mapping"):
+        all_suggestions(ws.root)
+    (folder / "p08w-hello.yaml").write_text("suggestions: {a: 1}\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="must be a list"):
+        all_suggestions(ws.root)

@@ -75,3 +75,11 @@ def test_a_line_over_the_limit_is_a_named_error_when_read(tmp_path: Path) -> Non
     log_path(tmp_path).write_text('{"a": "' + "z" * (MAX_LOG_LINE_BYTES + 1) + '"}\n', encoding="utf-8")
     with pytest.raises(KizunaError, match="line 1.*over the limit"):
         read_log(tmp_path)
+
+
+def test_a_number_of_thousands_of_digits_in_a_log_line_is_a_named_error(tmp_path: Path) -> None:
+    log_path(tmp_path).write_text('{"seq": ' + "9" * 5000 + "}\n", encoding="utf-8")
+    with pytest.raises(KizunaError, match="line 1"):
+        read_log(tmp_path)
+    with pytest.raises(KizunaError):
+        append(tmp_path, fields(1))
