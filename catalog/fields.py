@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from kizuna.catalog.errors import StageError, WorkspaceError
-from kizuna.catalog.limits import MAX_TEXT_CHARS, check_text_length, shorten
+from kizuna.catalog.limits import MAX_TEXT_CHARS, check_text_length, clip, shorten
 from kizuna.catalog.stages import Stage
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -31,10 +31,11 @@ class Fields:
         return WorkspaceError(message, path=self.path, field=self.name(key))
 
     def refuse_unknown(self, allowed: set[str]) -> None:
-        unknown = sorted(str(k) for k in self.data if k not in allowed)
+        unknown = sorted(clip(str(k), 60) for k in self.data if k not in allowed)
         if unknown:
+            shown = unknown[:10] + ([f"and {len(unknown) - 10} more"] if len(unknown) > 10 else [])
             raise WorkspaceError(
-                f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+                f"unknown field(s) {', '.join(shown)}; allowed: {', '.join(sorted(allowed))}",
                 path=self.path, field=self.prefix or None)
 
     def has(self, key: str) -> bool:

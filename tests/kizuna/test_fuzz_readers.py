@@ -69,6 +69,9 @@ def _template() -> Path:
 @pytest.fixture(scope="module")
 def template() -> Iterator[Path]:
     yield _template()
+    shutil.rmtree(_TEMPLATE.pop("root").parent, ignore_errors=True)
+    _NOTEBOOK.clear()
+    _WORKBOOK.clear()
 
 
 def fresh(template: Path) -> Path:
@@ -243,6 +246,7 @@ def _notebook_text(template: Path) -> str:
     if "text" not in _NOTEBOOK:
         out = Path(tempfile.mkdtemp(prefix="kizuna-fuzz-nb-"))
         _NOTEBOOK["text"] = write_notebooks(load_workspace(template), out)[0].read_text(encoding="utf-8")
+        shutil.rmtree(out)
     return _NOTEBOOK["text"]
 
 
@@ -284,6 +288,7 @@ def _workbook_bytes(template: Path) -> bytes:
         out = Path(tempfile.mkdtemp(prefix="kizuna-fuzz-wb-")) / "review.xlsx"
         write_workbook(load_workspace(template), out, reviewer="doi", findings=False)
         _WORKBOOK["bytes"] = out.read_bytes()
+        shutil.rmtree(out.parent)
     return _WORKBOOK["bytes"]
 
 
