@@ -165,16 +165,20 @@ def _check_call(obj: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> N
             raise _too_long(".join()")
 
 
+#: Filters whose numeric arguments are sizes (a width, a count of parts), not values to print.
+_SIZE_FILTERS = frozenset({"center", "indent", "batch", "slice", "wordwrap", "truncate"})
+
+
 def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter that refuses huge numeric arguments (``|center(1e9)``, ``|indent(1e9)``,
-    ``|slice(1e9)``), a padding ``|format`` string, and a result over the output budget."""
+    """A filter that refuses huge sizes (``|center(1e9)``, ``|indent(1e9)``, ``|slice(1e9)``,
+    ``|batch(1e9, 'x')``), a padding ``|format`` string, and a result over the output budget."""
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         _budget().check_time()
         values = [a for a in args if not isinstance(a, (jinja2.runtime.Context, jinja2.nodes.EvalContext,
                                                            jinja2.Environment))]
-        if not _numbers_ok([*values[1:], *kwargs.values()]):
+        if name in _SIZE_FILTERS and not _numbers_ok([*values[1:], *kwargs.values()]):
             raise BudgetExceeded(f"|{name} is given a number over {MAX_PRODUCT:,}")
         if name == "format" and values and isinstance(values[0], str) and not _percent_ok(values[0]):
             raise _too_long("|format")

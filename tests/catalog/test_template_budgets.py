@@ -29,6 +29,7 @@ CONTEXT = {"town": {"name": "松本市", "services": {"a": "子育て相談", "b
     "{{ '{:>999999999}'.format(1) }}",
     "{{ 'x'|indent(1e9, true) }}",
     "{{ range(10)|slice(1000000000)|list }}",
+    "{{ [1]|batch(1000000000, 'x')|list }}",
     "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
     "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
     "{% for i in 'x' * 10000 %}{% for j in 'x' * 10000 %}{% endfor %}{% endfor %}",
@@ -69,7 +70,8 @@ _ORDINARY = st.lists(st.sampled_from([
     "{% for m in town.months %}{{ m }}か月{% if not loop.last %}、{% endif %}{% endfor %}",
     "{{ '%02d' % town.months[0] }}", "{{ town.name|center(12) }}", "{{ town.name ~ 'より' }}",
     "{{ 'x'.ljust(3) }}", "{{ town.months|join('・') }}", "{{ range(3)|list }}", "{{ town.name|replace('市', 'し') }}",
-    "{{ '{:>4}'.format(7) }}", "{% if town.name %}あり{% else %}なし{% endif %}", "。", "\n", "abc",
+    "{{ '{:>4}'.format(7) }}", "{{ '%d'|format(240000) }}", "{{ town.months|select('>', 100000)|list }}",
+    "{{ town.months|sum(start=100000) }}", "{{ 2 * 500000 }}", "{% if town.name %}あり{% else %}なし{% endif %}", "。", "\n", "abc",
 ]), max_size=6)
 
 
