@@ -103,8 +103,9 @@ def schema_problems(data: Any, schema_name: str) -> list[str]:
     """Readable schema violations of ``data`` (empty when valid)."""
     problems = []
     for err in sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
-        where = ".".join(str(p) for p in err.path)
-        problems.append(f"{where}: {err.message}" if where else err.message)
+        where = clip(".".join(str(p) for p in err.path), 80)
+        message = clip(err.message, 200)  # jsonschema quotes the whole value
+        problems.append(f"{where}: {message}" if where else message)
     return problems
 
 
@@ -381,9 +382,9 @@ def _error_location(raw: Any, error_path: list[Any]) -> str | None:
 
 def describe_cell(index: int, cid: str | None, message_id: str | None) -> str:
     """``cell 5 (id abc, message p12w-x)``; cells are counted from 1 at the top."""
-    parts = [f"id {cid}" if cid else "no id"]
+    parts = [f"id {clip(str(cid), 60)}" if cid else "no id"]
     if message_id and message_id != cid:
-        parts.append(f"message {message_id}")
+        parts.append(f"message {clip(str(message_id), 60)}")
     return f"cell {index + 1} ({', '.join(parts)})"
 
 
