@@ -46,6 +46,8 @@ from nbformat import NotebookNode
 
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.hashing import content_hash, normalise_text
+from kizuna.catalog.limits import (MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES, MAX_TEXT_CHARS, check_text_length,
+                                   clip, lone_surrogate, shorten)
 from kizuna.catalog.messages import Message
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.safepaths import output_target
@@ -107,8 +109,9 @@ def schema_problems(data: Any, schema_name: str) -> list[str]:
     """Readable schema violations of ``data`` (empty when valid)."""
     problems = []
     for err in sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
-        where = ".".join(str(p) for p in err.path)
-        problems.append(f"{where}: {err.message}" if where else err.message)
+        where = clip(".".join(str(p) for p in err.path), 80)
+        message = clip(err.message, 200)  # jsonschema quotes the whole value
+        problems.append(f"{where}: {message}" if where else message)
     return problems
 
 
@@ -297,24 +300,34 @@ def read_notebook(path: Path) -> NotebookNode:
     duplicated id) and warn on the terminal; kizuna names the cell instead and imports nothing.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"the notebook is {size:,} bytes, over the limit of {MAX_NOTEBOOK_BYTES:,}; "
+                                "nothing was applied", path=path)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"cannot read the notebook: {exc}", path=path) from None
+        raise NotebookError(f"cannot read the notebook: {shorten(str(exc), 200)}", path=path) from None
+    check_json_depth(text, path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"not a notebook: invalid JSON ({exc.msg})", path=path,
                             location=f"line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:  # not reached after check_json_depth; kept as a named error all the same
+        raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep", path=path) from None
+    except ValueError as exc:  # a number of thousands of digits (Python refuses to convert it)
+        raise NotebookError(f"not a notebook: {clip(str(exc), 200)}", path=path) from None
+    check_cell_texts(raw, path)
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotebookError("nbformat rejects the notebook: it is not a version 4 notebook "
                             "(no list of cells)", path=path)
     if raw.get("nbformat") != 4:
         raise NotebookError(f"nbformat rejects the notebook: kizuna reads nbformat 4 notebooks, this one "
-                            f"says nbformat {raw.get('nbformat')!r}", path=path)
+                            f"says nbformat {shorten(raw.get('nbformat'))}", path=path)
     if not isinstance(raw.get("nbformat_minor"), int):
-        raise NotebookError(f"nbformat rejects the notebook: nbformat_minor is {raw.get('nbformat_minor')!r}, "
+        raise NotebookError(f"nbformat rejects the notebook: nbformat_minor is {shorten(raw.get('nbformat_minor'))}, "
                             "not a whole number", path=path)
-    problems = nbformat_problems(raw)
+    problems = [(where, clip(what)) for where, what in nbformat_problems(raw)]
     if problems:
         located = [f"{where}: {what}" if where else what for where, what in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > MAX_PROBLEMS_SHOWN:
@@ -325,6 +338,46 @@ def read_notebook(path: Path) -> NotebookNode:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return nbformat.reads(text, as_version=4)  # valid as written: nothing to repair
+
+
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET_RE = re.compile(r"[\[\]{}]")
+
+
+def check_json_depth(text: str, path: Path) -> None:
+    """Refuse JSON nested deeper than ``MAX_JSON_DEPTH`` before it is parsed (Python's parser
+    recurses once per level and fails with a RecursionError on a notebook nested 100,000 deep).
+    Brackets inside strings do not count."""
+    depth = 0
+    for match in _JSON_BRACKET_RE.finditer(_JSON_STRING_RE.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep; it is not "
+                                "a notebook kizuna made (nothing was applied)", path=path)
+
+
+def check_cell_texts(raw: Any, path: Path) -> None:
+    """Refuse a cell whose text is over ``MAX_TEXT_CHARS`` (it would be applied as a message text,
+    and a sentence that long crashes morphological analysis) or holds a lone surrogate (a
+    ``\\ud800`` escape that no UTF-8 file can store), naming the cell."""
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    for index, cell in enumerate(cells if isinstance(cells, list) else []):
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source")
+        text = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else source
+        where = describe_cell(index, cell.get("id") if isinstance(cell.get("id"), str) else None, None)
+        if isinstance(text, str):
+            too_long = check_text_length(text, what="the cell", limit=MAX_TEXT_CHARS)
+            if too_long:
+                raise NotebookError(f"{too_long}; nothing was applied", path=path, location=where)
+        at = lone_surrogate(json.dumps(cell, ensure_ascii=False))
+        if at is not None:
+            raise NotebookError("holds a lone surrogate (an escape like \\ud800 that is not a character); "
+                                "remove it, nothing was applied", path=path, location=where)
+    if lone_surrogate(json.dumps(raw, ensure_ascii=False)) is not None:
+        raise NotebookError("the notebook's metadata holds a lone surrogate (an escape like \\ud800 that is "
+                            "not a character); nothing was applied", path=path)
 
 
 def nbformat_problems(raw: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -366,9 +419,9 @@ def _error_location(raw: Any, error_path: list[Any]) -> str | None:
 
 def describe_cell(index: int, cid: str | None, message_id: str | None) -> str:
     """``cell 5 (id abc, message p12w-x)``; cells are counted from 1 at the top."""
-    parts = [f"id {cid}" if cid else "no id"]
+    parts = [f"id {clip(str(cid), 60)}" if cid else "no id"]
     if message_id and message_id != cid:
-        parts.append(f"message {message_id}")
+        parts.append(f"message {clip(str(message_id), 60)}")
     return f"cell {index + 1} ({', '.join(parts)})"
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,13 +43,16 @@ from typing import Any, Iterable, Mapping
 from openpyxl import Workbook, load_workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kizuna.catalog.errors import KizunaError, StageError, TemplateError
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.hashing import normalise_text, text_hash
+from kizuna.catalog.limits import (MAX_CELL_CHARS, MAX_WORKBOOK_BYTES, MAX_WORKBOOK_COLUMNS, MAX_WORKBOOK_ROWS,
+                                   MAX_WORKBOOK_UNZIPPED_BYTES, check_text_length, shorten)
 from kizuna.catalog.messages import Message
 from kizuna.catalog.roster import find_reviewer
 from kizuna.catalog.safepaths import output_target
@@ -567,11 +571,78 @@ class WorkbookData:
 
 
 def _open(path: Path) -> Workbook:
+    check_workbook_size(path)
     try:
         return load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {type(exc).__name__}: {exc}",
+        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {type(exc).__name__}: "
+                            f"{shorten(str(exc), 200)}", path=path) from None
+
+
+def check_workbook_size(path: Path) -> None:
+    """Refuse, before openpyxl builds anything, a workbook over the limits of
+    :mod:`kizuna.catalog.limits`: the file's size, its size once unzipped (from the zip's own
+    directory; Python's zip reader never returns more than it declares), and each sheet's rows,
+    columns, merged ranges and cell lengths, read in one streaming pass that creates no cells
+    (openpyxl's full load would make a cell for every row up to the last one)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise WorkbookError(f"cannot read the workbook: {exc.strerror or type(exc).__name__}", path=path) from None
+    if size > MAX_WORKBOOK_BYTES:
+        raise WorkbookError(f"the file is {size:,} bytes, over the limit of {MAX_WORKBOOK_BYTES:,}", path=path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {shorten(str(exc), 200)}",
                             path=path) from None
+    if unzipped > MAX_WORKBOOK_UNZIPPED_BYTES:
+        raise WorkbookError(f"the workbook holds {unzipped:,} bytes once unzipped, over the limit of "
+                            f"{MAX_WORKBOOK_UNZIPPED_BYTES:,}; a kizuna workbook is far smaller "
+                            "(is there a huge cell or an image in it?)", path=path)
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a file that is not xlsx
+        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {type(exc).__name__}: "
+                            f"{shorten(str(exc), 200)}", path=path) from None
+    try:
+        for sheet in book.worksheets:
+            _scan_sheet(sheet, path)
+    finally:
+        book.close()
+
+
+def _scan_sheet(sheet: Any, path: Path) -> None:
+    """One streaming pass over a read-only sheet (see :func:`check_workbook_size`)."""
+    def refuse(where: str, message: str) -> WorkbookError:
+        return WorkbookError(f"{message}; nothing was applied", path=path, location=f"sheet {sheet.title}, {where}")
+
+    with sheet._get_source() as source:  # openpyxl's own streaming parser, without the padding rows
+        parser = WorkSheetParser(source, sheet._shared_strings, data_only=False)
+        try:
+            for number, cells in parser.parse():
+                if number > MAX_WORKBOOK_ROWS:
+                    raise refuse(f"row {number:,}", f"the sheet goes down to row {number:,}, over the limit of "
+                                 f"{MAX_WORKBOOK_ROWS:,} rows; delete the rows below the table")
+                for cell in cells:
+                    column = cell.get("column") or 0
+                    if column > MAX_WORKBOOK_COLUMNS:
+                        raise refuse(f"row {number:,}", f"a cell in column {column:,} is over the limit of "
+                                     f"{MAX_WORKBOOK_COLUMNS} columns; delete the columns right of the table")
+                    value = cell.get("value")
+                    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                        raise refuse(f"cell {get_column_letter(column)}{number}",
+                                     check_text_length(value, what="the cell", limit=MAX_CELL_CHARS) or "")
+        except WorkbookError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - malformed sheet XML
+            raise refuse("-", f"the sheet cannot be read: {type(exc).__name__}: {shorten(str(exc), 200)}") from None
+        for merged in getattr(parser.merged_cells, "mergeCell", None) or ():
+            bounds = range_boundaries(merged.ref)
+            if bounds[2] > MAX_WORKBOOK_COLUMNS or bounds[3] > MAX_WORKBOOK_ROWS:
+                raise refuse(f"merged cells {merged.ref}", "the merged range reaches past the limits of "
+                             f"{MAX_WORKBOOK_ROWS:,} rows and {MAX_WORKBOOK_COLUMNS} columns; unmerge it")
 
 
 def read_meta(book: Workbook, path: Path, key: bytes | None = None) -> dict[str, str]:
@@ -583,7 +654,7 @@ def read_meta(book: Workbook, path: Path, key: bytes | None = None) -> dict[str,
             for r in sheet.iter_rows(min_row=1, max_col=2, values_only=True) if r[0] is not None}
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise WorkbookError(f"not a kizuna workbook of version {VERSION} (sheet {META_SHEET} says "
-                            f"{meta.get('format')!r} {meta.get('version')!r})", path=path)
+                            f"{shorten(meta.get('format'))} {shorten(meta.get('version'))})", path=path)
     if key is None:
         raise WorkbookError(f"this workspace has no seal key, so the workbook's seals cannot be checked: "
                             f"it was made in another copy of the workspace; copy that copy's "
@@ -614,6 +685,11 @@ def _header_map(sheet: Worksheet, layout: Layout, problems: list[Problem]) -> di
 def _cell_problem(value: Any, data_type: str, *, editable: bool) -> str | None:
     if data_type == "f":
         return "holds a formula; only text is taken (a formula is never run or imported)"
+    if data_type == "e":
+        return (f"holds the Excel error value {shorten(str(value), 20)}, not text; "
+                "type the text again (書式: 文字列)")
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        return check_text_length(value, what="the cell", limit=MAX_CELL_CHARS)
     if value is None or isinstance(value, str):
         return None
     if isinstance(value, bool):
@@ -623,7 +699,7 @@ def _cell_problem(value: Any, data_type: str, *, editable: bool) -> str | None:
     else:
         kind = "a date or time"
     hint = "; format the cell as text (書式: 文字列) and type it again" if editable else ""
-    return f"holds {kind} ({value!r}), not text{hint}"
+    return f"holds {kind} ({shorten(value)}), not text{hint}"
 
 
 def read_sheet(sheet: Worksheet, layout: Layout, problems: list[Problem]) -> list[Row]:
@@ -661,7 +737,7 @@ def read_workbook(path: Path, key: bytes | None = None) -> WorkbookData:
     data = WorkbookData(meta, key=key or b"")
     for name in filter(None, meta.get("sheets", "").split(",")):
         if name not in LAYOUTS:
-            raise WorkbookError(f"unknown sheet {name!r} in the workbook settings", path=path)
+            raise WorkbookError(f"unknown sheet {shorten(name)} in the workbook settings", path=path)
         if name not in book.sheetnames:
             problems.append(Problem(name, None, None, "the sheet is missing (was it deleted or renamed?)"))
             continue

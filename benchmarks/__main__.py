@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("bench_checks.py", "bench_export.py", "bench_diff.py", "bench_surveys.py")
+BENCHMARKS = ("bench_checks.py", "bench_export.py", "bench_diff.py", "bench_surveys.py", "bench_hostile.py")
 
 
 def main() -> int:

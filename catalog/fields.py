@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from kizuna.catalog.errors import StageError, WorkspaceError
+from kizuna.catalog.limits import MAX_TEXT_CHARS, check_text_length, clip, shorten
 from kizuna.catalog.stages import Stage
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -30,10 +31,11 @@ class Fields:
         return WorkspaceError(message, path=self.path, field=self.name(key))
 
     def refuse_unknown(self, allowed: set[str]) -> None:
-        unknown = sorted(str(k) for k in self.data if k not in allowed)
+        unknown = sorted(clip(str(k), 60) for k in self.data if k not in allowed)
         if unknown:
+            shown = unknown[:10] + ([f"and {len(unknown) - 10} more"] if len(unknown) > 10 else [])
             raise WorkspaceError(
-                f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+                f"unknown field(s) {', '.join(shown)}; allowed: {', '.join(sorted(allowed))}",
                 path=self.path, field=self.prefix or None)
 
     def has(self, key: str) -> bool:
@@ -47,9 +49,12 @@ class Fields:
             return default
         value = self.data[key]
         if not isinstance(value, str):
-            raise self.error(key, f"must be text (in quotes if it looks like a number), not {value!r}")
+            raise self.error(key, f"must be text (in quotes if it looks like a number), not {shorten(value)}")
+        too_long = check_text_length(value, limit=MAX_TEXT_CHARS)
+        if too_long:
+            raise self.error(key, too_long)
         if pattern is not None and not pattern.match(value):
-            raise self.error(key, f"'{value}' is not valid{': ' + hint if hint else ''}")
+            raise self.error(key, f"{shorten(value)} is not valid{': ' + hint if hint else ''}")
         return value
 
     def text(self, key: str) -> str:
@@ -67,7 +72,7 @@ class Fields:
         if pattern is not None:
             for v in value:
                 if not pattern.match(v):
-                    raise self.error(key, f"'{v}' is not valid{': ' + hint if hint else ''}")
+                    raise self.error(key, f"{shorten(v)} is not valid{': ' + hint if hint else ''}")
         if len(set(value)) != len(value):
             raise self.error(key, "lists the same item twice")
         return list(value)

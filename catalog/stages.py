@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from typing import Iterator, Literal
 
 from kizuna.catalog.errors import StageError
+from kizuna.catalog.limits import shorten
 
 Phase = Literal["P", "B"]
 
@@ -48,9 +49,10 @@ MAX_GESTATIONAL_DAYS = 45 * 7 - 1
 #: Mean Gregorian month in days, used only to *order* month-based stages against day-based ones.
 MEAN_MONTH_DAYS = 365.2425 / 12
 
-_P_RE = re.compile(r"^P(\d{1,2})w(?:(\d)d)?$")
-_B_RE = re.compile(r"^B(?:(\d{1,2})y)?(?:(\d{1,3})m)?(?:(\d{1,4})d)?$")
-_STEP_RE = re.compile(r"^(\d{1,4})([dwmy])$")
+# ASCII digits only: ``\d`` would also take full-width and other scripts' digits (``B１d``)
+_P_RE = re.compile(r"^P([0-9]{1,2})w(?:([0-9])d)?$")
+_B_RE = re.compile(r"^B(?:([0-9]{1,2})y)?(?:([0-9]{1,3})m)?(?:([0-9]{1,4})d)?$")
+_STEP_RE = re.compile(r"^([0-9]{1,4})([dwmy])$")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class Stage:
     def parse(cls, text: str) -> "Stage":
         """Parse the notation; raises :class:`StageError` naming the bad text."""
         if not isinstance(text, str):
-            raise StageError(f"a stage is written as text like 'P12w3d' or 'B2m', not {text!r}")
+            raise StageError(f"a stage is written as text like 'P12w3d' or 'B2m', not {shorten(text)}")
         raw = text.strip()
         if m := _P_RE.match(raw):
             days = int(m.group(2) or 0)
@@ -103,7 +105,7 @@ class Stage:
             y, mo, d = (int(g or 0) for g in m.groups())
             return cls.after_birth(y, mo, d)
         raise StageError(
-            f"'{text}' is not a stage; write P12w3d (妊娠12週3日), B45d (生後45日), "
+            f"{shorten(text)} is not a stage (ASCII letters and digits only); write P12w3d (妊娠12週3日), B45d (生後45日), "
             "B2m (生後2か月) or B1y6m (1歳6か月)"
         )
 
@@ -194,10 +196,16 @@ class Stage:
         if self.phase == "P":
             if due is None:
                 raise StageError(f"{self} ({self.label_ja}) needs a due date (出産予定日)")
-            return due + timedelta(days=self.days - DUE_DATE_GESTATIONAL_DAYS)
-        if birth is None:
-            raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
-        return add_months(birth, self.total_months) + timedelta(days=self.days)
+            anchor, months, days = due, 0, self.days - DUE_DATE_GESTATIONAL_DAYS
+        else:
+            if birth is None:
+                raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
+            anchor, months, days = birth, self.total_months, self.days
+        try:
+            return add_months(anchor, months) + timedelta(days=days)
+        except (OverflowError, ValueError):
+            raise StageError(f"{self} ({self.label_ja}) from {anchor.isoformat()} falls outside the calendar "
+                             "(years 1 to 9999); check the date") from None
 
     @property
     def is_age(self) -> bool:
@@ -264,7 +272,7 @@ class Step:
     def parse(cls, text: str) -> "Step":
         m = _STEP_RE.match(str(text).strip())
         if not m or int(m.group(1)) == 0:
-            raise StageError(f"'{text}' is not a step; write 1d, 3d, 2w, 1m or 1y")
+            raise StageError(f"{shorten(str(text))} is not a step; write 1d, 3d, 2w, 1m or 1y")
         return cls(int(m.group(1)), m.group(2))  # type: ignore[arg-type]
 
     def __str__(self) -> str:

@@ -3,43 +3,262 @@
 Texts may use the town's profile (``{{ town.name }}``, ``{{ town.contacts.phone }}``, ...) and
 the stage (``{{ stage.label }}``). Templates run in Jinja2's ``ImmutableSandboxedEnvironment``
 (a town editor's template cannot reach Python internals, nor change the profile another message
-is rendered with), with ``*`` and ``**`` bounded so one template cannot build a gigabyte string,
-and with ``StrictUndefined`` (a missing field is an error naming town, message and field, never
-an empty string in a parent's phone).
+is rendered with), with ``StrictUndefined`` (a missing field is an error naming town, message and
+field, never an empty string in a parent's phone), and within budgets (see
+:mod:`kizuna.catalog.limits`): every loop together runs at most ``MAX_TEMPLATE_LOOP_ITERATIONS``
+times, one rendering takes at most ``MAX_TEMPLATE_SECONDS`` and prints at most
+``MAX_TEMPLATE_OUTPUT_CHARS``; ``*``, ``**``, ``%``, ``+``, ``~``, padding and formatting
+(``|center``, ``|indent``, ``|format``, ``.ljust``, ``.zfill``, ``'%09d'``, ``.format``), ``.replace``
+and ``.join`` cannot build a string longer than the output budget. The globals and filters that
+are random or need no place in a message (``lipsum``, ``random``, ``cycler``, ``joiner``,
+``namespace``) are removed, so an export stays deterministic.
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import re
+import string
+import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 from kizuna.catalog.errors import TemplateError
+from kizuna.catalog.limits import (MAX_TEMPLATE_LOOP_ITERATIONS, MAX_TEMPLATE_OUTPUT_CHARS, MAX_TEMPLATE_PRODUCT,
+                                   MAX_TEMPLATE_SECONDS, shorten)
 
 #: Separator between the national text and the town's block.
 BLOCK_SEPARATOR = "\n\n"
 
 #: Longest string or list a template may build with ``*``, and largest ``**`` result.
-MAX_PRODUCT = 10_000
+MAX_PRODUCT = MAX_TEMPLATE_PRODUCT
+
+#: Globals a message template may use (Jinja2's others are random or have no use in a message).
+ALLOWED_GLOBALS = frozenset({"range", "dict"})
+#: Jinja2 globals left out: ``lipsum`` is random text, the others keep state across a template.
+REMOVED_GLOBALS = frozenset({"lipsum", "cycler", "joiner", "namespace"})
+#: Filters removed from the sandbox: ``random`` makes exports non-deterministic.
+REMOVED_FILTERS = frozenset({"random"})
+
+
+class BudgetExceeded(SecurityError):
+    """A template went over one of its budgets; the message says which."""
+
+
+@dataclass
+class _Budget:
+    deadline: float
+    iterations: int = 0
+
+    def tick(self, steps: int = 1) -> None:
+        self.iterations += steps
+        if self.iterations > MAX_TEMPLATE_LOOP_ITERATIONS:
+            raise BudgetExceeded(f"its loops run more than {MAX_TEMPLATE_LOOP_ITERATIONS:,} times")
+        self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"it takes longer than {MAX_TEMPLATE_SECONDS:g} seconds to render")
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("kizuna_template_budget", default=None)
+
+
+def _budget() -> _Budget:
+    budget = _BUDGET.get()
+    # rendered outside render() (straight through Jinja2): each loop and call gets its own budget
+    return budget if budget is not None else _Budget(time.monotonic() + MAX_TEMPLATE_SECONDS)
+
+
+def _long(value: Any) -> bool:
+    return isinstance(value, (str, list, tuple)) and len(value) > MAX_TEMPLATE_OUTPUT_CHARS
+
+
+def _too_long(what: str) -> BudgetExceeded:
+    return BudgetExceeded(f"{what} would be longer than {MAX_TEMPLATE_OUTPUT_CHARS:,} characters")
+
+
+def _loop(iterable: Iterable[Any]) -> Iterator[Any]:
+    """What every ``{% for %}`` iterates through: the loop budget and the clock, per step."""
+    budget = _budget()
+    for item in iterable:
+        budget.tick()
+        yield item
+
+
+def _concat(*parts: Any) -> str:
+    """``a ~ b``: the result may not pass the output budget."""
+    texts = [str(p) for p in parts]
+    if sum(len(t) for t in texts) > MAX_TEMPLATE_OUTPUT_CHARS:
+        raise _too_long("the joined text")
+    return "".join(texts)
+
+
+def _range(*args: int) -> range:
+    result = range(*args)
+    if len(result) > MAX_TEMPLATE_LOOP_ITERATIONS:
+        raise BudgetExceeded(f"range() of {len(result):,} numbers is over the loop budget of "
+                             f"{MAX_TEMPLATE_LOOP_ITERATIONS:,}")
+    return result
+
+
+_PERCENT_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def _percent_ok(fmt: str) -> bool:
+    """True when no ``%`` conversion of ``fmt`` pads beyond the product budget (``%09d`` is fine,
+    ``%0900000000d`` and ``%*d`` are not)."""
+    for match in _PERCENT_RE.finditer(fmt):
+        for width in match.groups():
+            if width == "*" or (width and int(width) > MAX_PRODUCT):
+                return False
+    return True
+
+
+def _format_ok(fmt: str) -> bool:
+    """True when no replacement field of a ``str.format`` string pads beyond the budget."""
+    try:
+        fields = list(string.Formatter().parse(fmt))
+    except ValueError:
+        return True  # str.format itself will refuse it
+    for _literal, _name, spec, _conversion in fields:
+        if spec and (any(int(d) > MAX_PRODUCT for d in _DIGITS_RE.findall(spec)) or "{" in spec):
+            return False
+    return True
+
+
+def _numbers_ok(args: Iterable[Any]) -> bool:
+    return all(not (isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) > MAX_PRODUCT)
+               for a in args)
+
+
+_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+
+
+def _check_call(obj: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Refuse, before it runs, a string method call that would build a huge string."""
+    target = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
+    owner = getattr(target, "__self__", None)
+    name = getattr(target, "__name__", "")
+    if not isinstance(owner, str):
+        return
+    if name in _PADDING_METHODS and not _numbers_ok([*args, *kwargs.values()]):
+        raise _too_long(f".{name}()")
+    if name in ("format", "format_map") and not _format_ok(owner):
+        raise _too_long(".format()")
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        count = owner.count(args[0]) if args[0] else len(owner) + 1
+        if len(owner) + count * (len(args[1]) - len(args[0])) > MAX_TEMPLATE_OUTPUT_CHARS:
+            raise _too_long(".replace()")
+    if name == "join" and args:
+        items = args[0]
+        if isinstance(items, (list, tuple)) and (
+                sum(len(i) if isinstance(i, str) else 1 for i in items) + len(owner) * len(items)
+                > MAX_TEMPLATE_OUTPUT_CHARS):
+            raise _too_long(".join()")
+
+
+#: Filters whose numeric arguments are sizes (a width, a count of parts), not values to print.
+_SIZE_FILTERS = frozenset({"center", "indent", "batch", "slice", "wordwrap", "truncate"})
+
+
+def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that refuses huge sizes (``|center(1e9)``, ``|indent(1e9)``, ``|slice(1e9)``,
+    ``|batch(1e9, 'x')``), a padding ``|format`` string, and a result over the output budget."""
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _budget().check_time()
+        values = [a for a in args if not isinstance(a, (jinja2.runtime.Context, jinja2.nodes.EvalContext,
+                                                           jinja2.Environment))]
+        if name in _SIZE_FILTERS and not _numbers_ok([*values[1:], *kwargs.values()]):
+            raise BudgetExceeded(f"|{name} is given a number over {MAX_PRODUCT:,}")
+        if name == "format" and values and isinstance(values[0], str) and not _percent_ok(values[0]):
+            raise _too_long("|format")
+        if name == "replace" and len(values) >= 3:
+            _check_call(str(values[0]).replace, tuple(values[1:3]), {})
+        result = func(*args, **kwargs)
+        if _long(result):
+            raise _too_long(f"|{name}")
+        return result
+
+    return guarded
+
+
+class _Guards(NodeTransformer):
+    """Rewrites a parsed template so every loop and every ``~`` goes through the budget."""
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        self.environment = environment
+
+    def _call(self, name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
+        call = nodes.Call(nodes.Name(name, "load"), args, [], None, None)
+        call.set_lineno(lineno)
+        call.set_environment(self.environment)
+        return call
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = self._call(_LOOP_GUARD, [node.iter], node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return self._call(_CONCAT_GUARD, list(node.nodes), node.lineno)
+
+
+_LOOP_GUARD = "_kizuna_loop"
+_CONCAT_GUARD = "_kizuna_concat"
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with ``*`` and ``**`` limited (the sandbox bounds ``range`` only)."""
+    """The immutable sandbox, with the budgets of the module docstring."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals = {k: v for k, v in self.globals.items() if k in ALLOWED_GLOBALS}
+        self.globals["range"] = _range
+        self.globals[_LOOP_GUARD] = _loop
+        self.globals[_CONCAT_GUARD] = _concat
+        self.filters = {name: _guarded_filter(name, f) for name, f in self.filters.items()
+                        if name not in REMOVED_FILTERS}
+
+    def _generate(self, source: Any, name: Any, filename: Any, defer_init: bool = False) -> Any:
+        if isinstance(source, nodes.Template):
+            source = _Guards(self).visit(source)
+        return super()._generate(source, name, filename, defer_init)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _budget().check_time()
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
             raise SecurityError("exponent too large")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_PRODUCT:
                     raise SecurityError("repetition too long")
+        if operator == "%" and isinstance(left, str) and not _percent_ok(left):
+            raise _too_long("the % format")
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
+                and len(left) + len(right) > MAX_TEMPLATE_OUTPUT_CHARS:
+            raise _too_long("the sum")
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _budget().check_time()
+        _check_call(__obj, args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if _long(result):
+            raise _too_long("the call's result")
+        return result
 
 
 _ENV = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
@@ -178,6 +397,22 @@ def missing_variables(source: str, context: Mapping[str, Any]) -> list[str]:
     return sorted(p for p in variables_used(source) if not has_path(context, p))
 
 
+def _render_budgeted(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render within the budgets; the output is counted chunk by chunk as it is produced."""
+    token = _BUDGET.set(_Budget(time.monotonic() + MAX_TEMPLATE_SECONDS))
+    try:
+        parts: list[str] = []
+        total = 0
+        for chunk in template.generate(context):
+            total += len(chunk)
+            if total > MAX_TEMPLATE_OUTPUT_CHARS:
+                raise _too_long("the rendered text")
+            parts.append(chunk)
+        return "".join(parts)
+    finally:
+        _BUDGET.reset(token)
+
+
 def render(source: str, context: Mapping[str, Any], *, where: str = "") -> str:
     """Render one template; every failure is a ``TemplateError`` that says where and what."""
     fast = _render_fields(source, context)
@@ -185,18 +420,28 @@ def render(source: str, context: Mapping[str, Any], *, where: str = "") -> str:
         return fast
     prefix = f"{where}: " if where else ""
     try:
-        return _compile(source).render(context)
+        return _render_budgeted(_compile(source), context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{prefix}template syntax error on line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         missing = missing_variables(source, context)
-        what = ", ".join(missing) if missing else str(exc)
+        removed = sorted({p.split(".")[0] for p in missing} & REMOVED_GLOBALS)
+        if removed:
+            raise TemplateError(f"{prefix}{', '.join(removed)} may not be used in a message template "
+                                "(random text or state that would make exports differ run to run)") from None
+        what = ", ".join(missing) if missing else shorten(str(exc), 200)
         raise TemplateError(f"{prefix}the town profile has no field {what}") from None
+    except BudgetExceeded as exc:
+        raise TemplateError(f"{prefix}the template is refused: {exc}; a message template only fills in "
+                            "town.* and stage.* fields") from None
     except SecurityError:
         raise TemplateError(f"{prefix}the template tries to reach something it may not use; "
                             "use only town.* and stage.* fields") from None
+    except RecursionError:
+        raise TemplateError(f"{prefix}the template calls itself without end") from None
     except Exception as exc:  # a template is user input: any failure is an input error
-        raise TemplateError(f"{prefix}could not render the template: {exc}") from None
+        raise TemplateError(f"{prefix}could not render the template: "
+                            f"{type(exc).__name__}: {shorten(str(exc), 200)}") from None
 
 
 @dataclass(frozen=True)

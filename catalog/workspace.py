@@ -24,6 +24,7 @@ from kizuna.catalog.cadence import BUILTIN_POLICIES, CadencePolicy, policy_from_
 from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.catalog.fields import ID_RE, LOCALE_RE, Fields
 from kizuna.catalog.lock import LOCAL_DIR
+from kizuna.catalog.limits import shorten
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
@@ -98,7 +99,7 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     f.refuse_unknown(CONFIG_FIELDS)
     version = f.data.get("kizuna", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        raise f.error("kizuna", f"workspace format {version!r} is not supported (this kizuna reads {FORMAT_VERSION})")
+        raise f.error("kizuna", f"workspace format {shorten(version)} is not supported (this kizuna reads {FORMAT_VERSION})")
     locales = f.str_list("locales", pattern=LOCALE_RE, hint="a locale like ja, ja-easy or en") or ["ja"]
     source = f.str("source_locale", "ja", pattern=LOCALE_RE)
     if source not in locales:

@@ -1,6 +1,11 @@
 """YAML reading and writing for workspace files: strict on read, stable on write.
 
-Reading refuses duplicate keys (PyYAML would silently keep the last one and lose the other).
+Reading refuses duplicate keys (PyYAML would silently keep the last one and lose the other),
+and, before anything is built, a file over :data:`~kizuna.catalog.limits.MAX_YAML_FILE_BYTES`,
+anchors and aliases (a few hundred characters of nested aliases expand to gigabytes), nesting
+deeper than :data:`~kizuna.catalog.limits.MAX_YAML_DEPTH`, a list or mapping used as a mapping
+key, and whole numbers of more than :data:`~kizuna.catalog.limits.MAX_INT_DIGITS` digits; each is a
+``WorkspaceError`` naming the file, the line and the field.
 Writing is stable so that a one-word edit is a one-line diff: keys in the order given, no line
 wrapping, multi-line strings and every ``text`` field as literal blocks (``|-``), Japanese
 unescaped, files written atomically (temporary file, then rename).
@@ -15,6 +20,7 @@ from typing import Any
 import yaml
 
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.limits import MAX_INT_DIGITS, MAX_YAML_DEPTH, MAX_YAML_FILE_BYTES, shorten
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -30,7 +36,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}' (the second would silently replace the first)",
+                None, None, f"duplicate key {shorten(str(key))} (the second would silently replace the first)",
                 key_node.start_mark)
         seen[key] = loader.construct_object(value_node, deep=deep)
     return seen
@@ -81,24 +87,117 @@ def _mark_blocks(value: Any, key: str | None = None) -> Any:
     return value
 
 
+class _Frame:
+    """One open mapping or list while the events of a file are walked."""
+
+    __slots__ = ("mapping", "name", "key", "expect_key", "index")
+
+    def __init__(self, mapping: bool, name: str) -> None:
+        self.mapping, self.name, self.key, self.expect_key, self.index = mapping, name, None, True, 0
+
+    def child(self) -> str:
+        """The field name of the value that comes next in this container."""
+        if self.mapping:
+            part = self.key if self.key is not None else "?"
+            return f"{self.name}.{part}" if self.name else str(part)
+        return f"{self.name}[{self.index}]"
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_resolver = yaml.resolver.Resolver()
+
+
+def _refuse(path: str | Path, mark: Any, field: str | None, message: str) -> WorkspaceError:
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+    return WorkspaceError(message, path=path, location=where, field=field or None)
+
+
+def check_events(text: str, path: str | Path) -> None:
+    """Walk the parser's events of ``text`` (linear, nothing is built) and refuse what a
+    workspace file never needs and an attacker would use: anchors and aliases, nesting deeper
+    than ``MAX_YAML_DEPTH``, a list or mapping as a mapping key, and huge whole numbers."""
+    stack: list[_Frame] = []
+    events = yaml.parse(text, Loader=_BaseLoader)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return
+        except yaml.YAMLError:
+            return  # the loader reports syntax errors with its own message and place
+        top = stack[-1] if stack else None
+        is_key = top is not None and top.mapping and top.expect_key
+        field = top.name if is_key and top is not None else top.child() if top is not None else ""
+        if isinstance(event, yaml.AliasEvent):
+            raise _refuse(path, event.start_mark, field, "uses a YAML alias (*name); workspace files "
+                          "may not use anchors or aliases: write the value out in full")
+        if getattr(event, "anchor", None):
+            raise _refuse(path, event.start_mark, field, "uses a YAML anchor (&name); workspace files "
+                          "may not use anchors or aliases: write the value out in full")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if is_key:
+                raise _refuse(path, event.start_mark, field, "a list or mapping is used as a key "
+                              "(? [a, b]: ...); keys must be plain text")
+            if len(stack) >= MAX_YAML_DEPTH:
+                raise _refuse(path, event.start_mark, field, f"is nested more than {MAX_YAML_DEPTH} "
+                              "levels deep; a workspace file never needs that")
+            stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), field))
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+            event = None
+        elif isinstance(event, yaml.ScalarEvent):
+            value = event.value
+            if (event.implicit[0] and len(value) > MAX_INT_DIGITS
+                    and _resolver.resolve(yaml.ScalarNode, value, event.implicit) == _INT_TAG):
+                raise _refuse(path, event.start_mark, field, f"the number {shorten(value, 30)} has more "
+                              f"than {MAX_INT_DIGITS} digits; write it in quotes if it is text")
+        else:
+            continue
+        if top is not None and top is (stack[-1] if stack else None):
+            if top.mapping:
+                if top.expect_key:
+                    top.key = shorten(event.value, 40).strip("'") if event is not None else "?"
+                top.expect_key = not top.expect_key
+            else:
+                top.index += 1
+        elif stack:  # a container just closed: it was the value (or item) of the one below
+            below = stack[-1]
+            if below.mapping:
+                below.expect_key = True
+            else:
+                below.index += 1
+
+
 def loads(text: str, path: str | Path) -> Any:
-    """Parse YAML text; a syntax error becomes a ``WorkspaceError`` naming file, line, column."""
+    """Parse YAML text; a syntax error becomes a ``WorkspaceError`` naming file, line, column,
+    and so does anything :func:`check_events` refuses."""
+    check_events(text, path)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or shorten(str(exc), 200)
         raise WorkspaceError(f"not valid YAML: {problem}", path=path, location=where) from None
 
 
 def read(path: Path) -> Any:
+    """Read and parse one workspace YAML file (see the module docstring for what is refused)."""
     try:
+        if path.is_dir():
+            raise WorkspaceError("is a folder, not a file; remove or rename it", path=path)
+        size = path.stat().st_size
+        if size > MAX_YAML_FILE_BYTES:
+            raise WorkspaceError(f"is {size:,} bytes, over the limit of {MAX_YAML_FILE_BYTES:,} bytes for "
+                                 "a workspace file; split it or remove what does not belong", path=path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise WorkspaceError("is not UTF-8 text; save it as UTF-8", path=path) from None
     except FileNotFoundError:
         raise WorkspaceError("file not found", path=path) from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot be read: {exc.strerror or type(exc).__name__}", path=path) from None
     return loads(text, path)
 
 

@@ -52,7 +52,10 @@ def schedule(entries: Iterable[Entry], send_time: str, *, due: date | None = Non
     if not dated:
         return []
     first = start or dated[0].day
-    last = first + timedelta(days=days - 1) if days is not None else None
+    try:
+        last = first + timedelta(days=days - 1) if days is not None else None
+    except OverflowError:  # more days than the calendar has left: every later delivery
+        last = None
     return [d for d in dated if d.day >= first and (last is None or d.day <= last)]
 
 

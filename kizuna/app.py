@@ -5,6 +5,7 @@ input (a ``KizunaError``: message on stderr naming file and field; nothing writt
 """
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from dataclasses import dataclass, field
@@ -56,5 +57,26 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except KizunaError as exc:
             fail(str(exc))
+        except OSError as exc:  # the file system refused: say where and what to do, no traceback
+            fail(os_error_message(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+_OS_HINTS = {
+    errno.EEXIST: "a file is in the way of a folder; choose another path",
+    errno.ENOTDIR: "a file is in the way of a folder; choose another path",
+    errno.EISDIR: "a folder is in the way of a file; choose another path",
+    errno.EACCES: "no permission; choose another path or fix the permissions",
+    errno.EPERM: "no permission; choose another path or fix the permissions",
+    errno.EROFS: "the file system is read-only; choose another path",
+    errno.ENOSPC: "the disk is full",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """``path: what went wrong (what to do)`` for an error the operating system raised."""
+    where = exc.filename if exc.filename is not None else "-"
+    hint = _OS_HINTS.get(exc.errno or 0)
+    what = exc.strerror or type(exc).__name__
+    return f"{where}: {what}" + (f" ({hint})" if hint else "")

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.limits import MAX_LOG_LINE_BYTES, LimitError, lone_surrogate, shorten
 from kizuna.catalog.safepaths import write_target
 
 try:  # POSIX: serialise concurrent appends; elsewhere appends are not locked
@@ -153,9 +154,9 @@ def entry_problem(entry: Any) -> str | None:
     if missing:
         return f"missing field(s) {', '.join(missing)}"
     if entry["v"] != LOG_VERSION:
-        return f"format version {entry['v']!r} is not {LOG_VERSION}"
+        return f"format version {shorten(entry['v'])} is not {LOG_VERSION}"
     if entry["decision"] not in DECISIONS:
-        return f"unknown decision {entry['decision']!r}"
+        return f"unknown decision {shorten(entry['decision'])}"
     if type(entry["seq"]) is not int:
         return "'seq' must be a whole number"
     for key in ("message", "locale", "reviewer", "hash", "stage", "text", "comment", "prev", "digest"):
@@ -181,10 +182,14 @@ def decision_from_entry(entry: Mapping[str, Any], line: int = 0) -> Decision:
 
 
 def _parse_line(number: int, line: str) -> tuple[Any, str | None]:
+    if len(line) * 4 > MAX_LOG_LINE_BYTES and len(line.encode("utf-8", "surrogatepass")) > MAX_LOG_LINE_BYTES:
+        return None, f"the line is over the limit of {MAX_LOG_LINE_BYTES:,} bytes"
     try:
         entry = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return None, f"not valid JSON ({exc.msg})"
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError; so is a 5,000-digit number
+        return None, f"not valid JSON ({getattr(exc, 'msg', None) or 'nested too deep or a number too long'})"
+    if lone_surrogate(line if "\\u" not in line else json.dumps(entry, ensure_ascii=False)) is not None:
+        return None, "holds a lone surrogate (an escape like \\ud800 that is not a character)"
     return entry, entry_problem(entry)
 
 
@@ -260,30 +265,47 @@ def head(root: Path) -> tuple[int, str]:
 
 
 # appending ------------------------------------------------------------------------------------
-def _last_line(handle: IO[bytes]) -> bytes:
-    """The last non-blank line of an open binary file, reading backwards in blocks."""
+def _last_line(handle: IO[bytes], path: Path | None = None) -> bytes:
+    """The last non-blank line of an open binary file, read backwards in blocks: constant time
+    in the size of the file, and refused (``LimitError``) past ``MAX_LOG_LINE_BYTES``."""
     handle.seek(0, os.SEEK_END)
     end = handle.tell()
-    block, data = 8192, b""
+    block = 8192
+    blocks: list[bytes] = []
+    seen = 0
     while end > 0:
         start = max(0, end - block)
         handle.seek(start)
-        data = handle.read(end - start) + data
+        chunk = handle.read(end - start)
         end = start
-        stripped = data.rstrip(b"\n\r ")
-        if b"\n" in stripped or end == 0:
-            return stripped.rsplit(b"\n", 1)[-1]
-    return b""
+        if not blocks:
+            chunk = chunk.rstrip(b"\n\r ")
+            if not chunk:
+                continue
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            blocks.append(chunk[cut + 1:])
+            break
+        blocks.append(chunk)
+        seen += len(chunk)
+        if seen > MAX_LOG_LINE_BYTES:
+            raise LimitError(f"the last line is over {MAX_LOG_LINE_BYTES:,} bytes, longer than any entry "
+                             "kizuna writes; run 'kizuna review verify'", path=path)
+    line = b"".join(reversed(blocks))
+    if len(line) > MAX_LOG_LINE_BYTES:
+        raise LimitError(f"the last line is {len(line):,} bytes, over the limit of {MAX_LOG_LINE_BYTES:,}; "
+                         "run 'kizuna review verify'", path=path)
+    return line
 
 
 def _tail(handle: IO[bytes], path: Path) -> tuple[int, str]:
-    last = _last_line(handle)
+    last = _last_line(handle, path)
     if not last.strip():
         return 0, GENESIS
     try:
         entry = json.loads(last.decode("utf-8"))
         return int(entry["seq"]), str(entry["digest"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise WorkspaceError("the last line is not a valid entry, so nothing can be added after it; "
                              "run 'kizuna review verify'", path=path) from None
 
@@ -308,6 +330,9 @@ def append(root: Path, fields: Mapping[str, Any]) -> Decision:
             problem = entry_problem(entry)
             if problem:
                 raise WorkspaceError(f"refusing to write a malformed entry: {problem}", path=path)
+            if len(dumps_entry(entry).encode("utf-8", "surrogatepass")) > MAX_LOG_LINE_BYTES:
+                raise LimitError(f"the entry would be a line over {MAX_LOG_LINE_BYTES:,} bytes; shorten the "
+                                 "comment", path=path)
             handle.seek(0, os.SEEK_END)
             needs_newline = handle.tell() > 0 and _ends_without_newline(handle)
             handle.write((("\n" if needs_newline else "") + dumps_entry(entry) + "\n").encode("utf-8"))

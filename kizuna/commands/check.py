@@ -16,7 +16,7 @@ import click
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import KizunaError, WorkspaceError
-from kizuna.catalog.workspace import CONFIG_FILE, config_from_data, find_root
+from kizuna.catalog.workspace import CONFIG_FILE, Workspace, config_from_data, find_root
 from kizuna import __version__
 from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
 from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_checks, with_plain_locales
@@ -104,10 +104,22 @@ def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str) 
     Exits 1 when an error-level finding remains (ignores with a reason do not count)."""
     ws = app.workspace()
     _check_locales(app, locales)
+    check_sections(ws)
     findings = run_checks(ws, towns=list(towns) or None, locales=list(locales) or None)
     emit(findings, fmt, root=ws.root)
     if has_errors(findings):
         sys.exit(EXIT_FINDINGS)
+
+
+def check_sections(ws: Workspace) -> None:
+    """Read the ``review:`` and ``exports:`` sections of kizuna.yaml as review and export will,
+    so a broken one fails ``kizuna check`` (exit 2) instead of passing and breaking them later."""
+    from kizuna.exports import registry
+    from kizuna.exports.runner import export_options
+    from kizuna.review.policy import load_policy
+
+    load_policy(ws)
+    export_options(ws, registry.names())
 
 
 def lint_config(app: App) -> CheckConfig:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
+from kizuna.catalog.limits import MAX_SENTENCE_CHARS, LimitError, shorten
+
 SENTENCE_END = frozenset("。．！？!?")
 OPENERS = {"「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "〔": "〕", "《": "》", "〈": "〉"}
 CLOSERS = frozenset(OPENERS.values()) | frozenset("\"'”’")
@@ -76,7 +78,13 @@ def tagger() -> Any:
 
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
-    """Morphemes of ``text`` with offsets shifted by ``offset``."""
+    """Morphemes of ``text`` with offsets shifted by ``offset``.
+
+    A text over ``MAX_SENTENCE_CHARS`` is refused (``LimitError``) before MeCab sees it: MeCab
+    crashes the whole process on a sentence of about a million characters."""
+    if len(text) > MAX_SENTENCE_CHARS:
+        raise LimitError(f"a sentence of {len(text):,} characters is too long for morphological analysis "
+                         f"(the limit is {MAX_SENTENCE_CHARS:,}): {shorten(text, 40)}; split it")
     tokens: list[Token] = []
     pos = 0
     for node in tagger()(text):
