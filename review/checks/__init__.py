@@ -32,6 +32,7 @@ from kizuna.review.checks import tone as _tone  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
 from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
+from kizuna.review.checks.scope import TownScope, scope_for
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.findings import Finding, sort_findings
 
@@ -113,20 +114,25 @@ def check_ignores(ws: Any, message: Message) -> None:
 
 
 def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig | None = None,
-                  towns: Sequence[Town] | None = None) -> list[Finding]:
+                  towns: Sequence[Town] | None = None, scope: TownScope | None = None) -> list[Finding]:
     """Findings about one message in one locale: its text (every text rule), its templates and
-    translation, and what each town that sends it (default: every town) can carry."""
+    translation, and what each town that sends it (default: every town) can carry.
+
+    ``scope`` is what a run computed once about ``towns`` (:func:`review.checks.scope.scope_for`);
+    without it, it is looked up in (or added to) the configuration's run cache."""
     cfg = config or config_for(ws)
     check_ignores(ws, message)
     text = message.text(locale)
     if text is None:
         return []
     path = message_path(ws, message)
-    scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
-    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=field_lengths(text, scope, message))
+    if scope is None:
+        scope = scope_for(cfg.cache, ws, tuple(towns) if towns is not None else tuple(ws.towns.values()))
+    sending = scope.senders(message, locale)
+    doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=scoped_field_lengths(text, scope, sending, message))
     subject = Subject(message.id, locale, path, ignores=message)
     findings = list(run_text_rules(doc, cfg, subject))
-    ctx = MessageContext(ws, message, locale, scope, doc)
+    ctx = MessageContext(ws, message, locale, sending, doc, scope)
     for rule_obj in cfg.enabled_rules():
         if rule_obj.message is not None:
             findings.extend(hits_to_findings(rule_obj, cfg.setting(rule_obj.id),
@@ -153,6 +159,29 @@ def field_lengths(text: str, towns: Sequence[Town], message: Message) -> dict[st
     return out
 
 
+def scoped_field_lengths(text: str, scope: TownScope, towns: tuple[Town, ...], message: Message) -> dict[str, int]:
+    """:func:`field_lengths` from what the run knows about its towns (the same result without a
+    pass over every town per text)."""
+    out: dict[str, int] = {}
+    if "{" not in text or not towns:
+        return out
+    try:
+        paths = variables_used(text)
+    except KizunaError:
+        return out
+    stage = stage_context(message.stage)
+    for path in paths:
+        if path.startswith("town."):
+            units = scope.longest(path, towns)
+            if units is not None:
+                out[path] = units
+        else:
+            value = field_value({"stage": stage}, path)
+            if isinstance(value, (str, int, float)):
+                out[path] = utf16_units(str(value))
+    return out
+
+
 def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
     if towns is None:
         return list(ws.messages.values()) + [m for t in ws.towns.values() for m in t.local_messages]
@@ -171,11 +200,12 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
     selected = [ws.town(code) for code in towns] if towns else None
     town_scope = tuple(selected) if selected is not None else tuple(ws.towns.values())
     findings: list[Finding] = []
+    scope = scope_for(cfg.cache, ws, town_scope)
     for message in _messages_in_scope(ws, selected):
         for locale in message.texts:
             if locales is None or locale in locales:
-                findings.extend(check_message(ws, message, locale, config=cfg, towns=town_scope))
-    ctx = WorkspaceContext(ws, town_scope, tuple(locales) if locales else None)
+                findings.extend(check_message(ws, message, locale, config=cfg, towns=town_scope, scope=scope))
+    ctx = WorkspaceContext(ws, town_scope, tuple(locales) if locales else None, scope)
     for rule_obj in cfg.enabled_rules():
         if rule_obj.workspace is None:
             continue
