@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated names of the steps to run")
     parser.add_argument("--json", dest="json_out", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--kizuna", default=KIZUNA, help="the kizuna executable to time (default: this venv's)")
     args = parser.parse_args(argv)
     source = build_national_workspace(messages=args.messages, towns=args.towns)
     scratch = Path(tempfile.mkdtemp(prefix="kizuna-national-"))
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     first_town = sorted(p.stem for p in (ws / "towns").glob("*.yaml"))[0]
     book = scratch / "en.xlsx"
     edited = scratch / "en-edited.xlsx"
-    k = [KIZUNA]
+    k = [args.kizuna]
     steps: list[tuple[str, Any]] = [
         ("review status", k + ["review", "status"]),
         ("preview", k + ["preview", "--town", first_town, "--due", "2026-06-01"]),

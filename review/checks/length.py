@@ -30,7 +30,7 @@ from kizuna.catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_su
 from kizuna.catalog.errors import KizunaError, TemplateError
 from kizuna.catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
-from kizuna.review.checks.scope import sms_parts_at_most, template_bound
+from kizuna.review.checks.scope import sms_parts_at_most, template_bound, towns_over
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.checks.wordlists import compile_pattern
 
@@ -222,8 +222,8 @@ def towns_to_check(ctx: Any, text: str, opts: Mapping, ja: bool) -> list[Any]:
                 keep.update(t.code for t in group if t.code in with_block)
         else:
             keep.update(t.code for t in group)
-        if "email" in channels and not _subjects_clear(ctx, encoding, group, opts):
-            keep.update(t.code for t in group)
+        if "email" in channels:
+            keep.update(_subject_towns(ctx, encoding, group, opts))
     return sorted((scope.towns[scope.position[c]] for c in keep), key=lambda t: scope.position[t.code])
 
 
@@ -253,13 +253,24 @@ def _class_clear(text: str, untemplated: str | None, channels: tuple[str, ...], 
     return True
 
 
-def _subjects_clear(ctx: Any, encoding: str, group: list[Any], opts: Mapping) -> bool:
-    """Whether no town of ``group`` can get an e-mail subject finding at this stage."""
+def _subject_towns(ctx: Any, encoding: str, group: list[Any], opts: Mapping) -> set[str]:
+    """Codes of the towns of ``group`` that may get an e-mail subject finding at this stage
+    (the others are proven to get none)."""
     options = ctx.ws.config.section("exports").get("email") or {}
-    bound = template_bound(email_subject_template(options, ctx.locale), ctx.scope, group, ctx.message.stage)
-    if bound is None or bound.max_units > opts["email_subject_max"]:
-        return False
-    return encoding != "iso-2022-jp" or bound.jis_safe
+    source = email_subject_template(options, ctx.locale)
+    stage = ctx.message.stage
+    bound = template_bound(source, ctx.scope, group, stage)
+    if bound is None:
+        return {t.code for t in group}
+    found: set[str] = set()
+    if bound.max_units > opts["email_subject_max"]:
+        over = towns_over(source, ctx.scope, group, stage, opts["email_subject_max"])
+        if over is None:
+            return {t.code for t in group}
+        found |= over
+    if encoding == "iso-2022-jp" and not bound.jis_safe:
+        return {t.code for t in group}
+    return found
 
 
 def email_subject(ws: Any, town: Any, stage: Any, locale: str) -> str | None:

@@ -58,6 +58,8 @@ class TownScope:
     _fields: dict[str, FieldStats] = field(default_factory=dict)
     _suppressors: dict[str, frozenset[str]] = field(default_factory=dict)
     _classes: dict[int, tuple[tuple[Any, ...], dict[tuple[Any, ...], list[Any]]]] = field(default_factory=dict)
+    #: what other parts of the run remember (coverage calendars per class of towns)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.block_codes: dict[Any, frozenset[str]] = {}
@@ -149,6 +151,24 @@ class TownScope:
         return sorted((t for t in towns if t.code in wanted), key=lambda t: self.position[t.code]) \
             if len(wanted) * 8 > len(towns) else [self._town(c) for c in sorted(wanted, key=self.position.get)]
 
+    def totals(self, paths: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        """``(units, code)`` of each town, longest first: the UTF-16 units the town's values at
+        ``paths`` (``town.*``) print together (a town lacking one is left out: it cannot render)."""
+        key = ("totals", paths)
+        found = self.memo.get(key)
+        if found is None:
+            sums: dict[str, int] = {t.code: 0 for t in self.towns}
+            for path in paths:
+                stats = self.field(path)
+                for units, code in stats.by_length:
+                    if code in sums:
+                        sums[code] += units
+                for code in stats.lacking | stats.unprintable:
+                    sums.pop(code, None)
+            found = tuple(sorted(((u, c) for c, u in sums.items()), key=lambda x: (-x[0], self.position[x[1]])))
+            self.memo[key] = found
+        return found
+
     def _town(self, code: str) -> Any:
         return self.towns[self.position[code]]
 
@@ -222,6 +242,37 @@ def template_bound(source: str, scope: TownScope, towns: Sequence[Any], stage: A
         units += stats.max_units
         jis_safe = jis_safe and not (stats.not_jis & codes)
     return TemplateBound(units, jis_safe)
+
+
+def towns_over(source: str, scope: TownScope, towns: Sequence[Any], stage: Any, limit: int) -> set[str] | None:
+    """Codes of the towns among ``towns`` for which the fields-only template ``source`` may print
+    more than ``limit`` UTF-16 units at ``stage`` (exactly those), or ``None`` when it cannot be
+    told without rendering."""
+    split = _split(source)
+    if split is None:
+        return None
+    literals, paths = split
+    fixed = sum(utf16_units(x) for x in literals)
+    stage_ctx = {"stage": stage_context(stage)}
+    town_paths = []
+    for path in paths:
+        if path.startswith("stage."):
+            value = field_value(stage_ctx, path)
+            if not isinstance(value, str):
+                return None
+            fixed += utf16_units(value)
+        elif path.startswith("town."):
+            town_paths.append(path)
+        else:
+            return None
+    codes = frozenset(t.code for t in towns)
+    over: set[str] = set()
+    for units, code in scope.totals(tuple(town_paths)):
+        if units + fixed <= limit:
+            break
+        if code in codes:
+            over.add(code)
+    return over
 
 
 def sms_parts_at_most(units: int) -> int:

@@ -79,3 +79,80 @@ def test_a_long_text_still_gets_its_sms_finding_in_every_town(tmp_path: Path) ->
 def test_the_sms_bound_is_never_below_the_real_count(units: int) -> None:
     for text in ("あ" * units, "a" * units, "[" * (units // 2) + "a" * (units % 2)):
         assert sms_parts_at_most(len(text.encode("utf-16-le")) // 2) >= sms_size(text)[2]
+
+
+def slots_town_by_town(ws: Workspace, town: Town, locale: str) -> list[tuple]:
+    """The calendar as the first coverage code computed it, one town at a time."""
+    sent = ws.town_messages(town)
+    here: dict = {}
+    gone: dict = {}
+    for m in sent:
+        if ws.config.text_locale(m, locale) is not None:
+            here.setdefault(m.stage, []).append(m)
+    for mid in town.suppress:
+        m = ws.messages.get(mid)
+        if m is not None and ws.config.text_locale(m, locale) is not None:
+            gone.setdefault(m.stage, []).append(m)
+    out = []
+    for stage in ws.town_slots(town):
+        ids = tuple(m.id for m in here.get(stage, ()))
+        lost = tuple(m.id for m in gone.get(stage, ())) if not ids else ()
+        out.append((town.code, locale, stage, ids, lost,
+                    tuple(m.id for m in here.get(stage, ()) if locale not in m.texts)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_calendars_shared_by_a_class_of_towns_equal_each_towns_own(tmp_path: Path, seed: int) -> None:
+    from dataclasses import replace
+
+    from kizuna.review.coverage import coverage_rows, town_slots
+
+    rng = random.Random(seed)
+    ws = workspace(tmp_path, seed)
+    ws.config = replace(ws.config, fallbacks={"en": "ja"}) if seed % 2 else ws.config
+    ids = list(ws.messages)
+    for code, town in list(ws.towns.items())[::3]:
+        local = Message(id=f"local-{code}", stage=Stage.parse(rng.choice(("B0d", "B1m", "P8w"))),
+                        texts={"ja": LocaleText("町のお知らせ")}, town=code)
+        ws.towns[code] = replace(town, suppress=tuple(rng.sample(ids, 2)), local_messages=(local,),
+                                 end_age=Stage.after_birth(rng.choice((1, 3))))
+    memo: dict = {}
+    for town in ws.towns.values():
+        got = [(s.town, s.locale, s.stage, s.message_ids, s.suppressed, s.fallback)
+               for s in town_slots(ws, town, memo=memo)]
+        assert got == [row for loc in town.locales for row in slots_town_by_town(ws, town, loc)]
+    rows = list(coverage_rows(ws, memo=memo))
+    assert sum(r["gaps"] for r in rows) == sum(
+        1 for t in ws.towns.values() for loc in t.locales for row in slots_town_by_town(ws, t, loc) if not row[3])
+
+
+def test_coverage_by_prefecture_and_the_national_view(sample_path: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kizuna.cli import main
+    from kizuna.catalog.workspace import load_workspace
+    from kizuna.review.coverage import coverage_band_heatmap, coverage_rows, gap_table
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["-w", str(sample_path), "coverage", "--prefecture", "長野県"])
+    towns = {line.split()[0] for line in result.output.splitlines() if "slots," in line}
+    assert towns == {"202029"}
+    result = runner.invoke(main, ["-w", str(sample_path), "coverage", "--prefecture", "99"])
+    assert result.exit_code == 2 and "長野県" in result.output
+    result = runner.invoke(main, ["-w", str(sample_path), "coverage", "--policy", "reference"])
+    assert "by prefecture" in result.output
+    ws = load_workspace(sample_path)
+    ws.towns = {c: replace_policy(t) for c, t in ws.towns.items()}
+    labels, table = gap_table(ws)
+    rows = list(coverage_rows(ws))
+    assert sorted(labels) == sorted({t.prefecture for t in ws.towns.values()})
+    assert sum(bad for row in table for bad, _ in row) == sum(r["gaps"] + r["collisions"] for r in rows) > 0
+    assert sum(total for row in table for _, total in row) == sum(r["slots"] for r in rows)
+    assert coverage_band_heatmap(ws, tmp_path / "national.png").stat().st_size > 5_000
+
+
+def replace_policy(town: Town) -> Town:
+    from dataclasses import replace
+
+    return replace(town, policy="reference")
