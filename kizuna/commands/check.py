@@ -20,6 +20,8 @@ from kizuna.catalog.workspace import CONFIG_FILE, config_from_data, find_root
 from kizuna import __version__
 from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
 from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_checks
+from kizuna.catalog.loadcache import save_loader
+from kizuna.review.checks.cache import clear_cache
 from kizuna.review.checks.engine import default_config
 from kizuna.review.checks.sarif import file_position, to_sarif
 from kizuna.review.coverage import coverage_band_heatmap, coverage_heatmap, coverage_rows, towns_in_prefectures
@@ -95,15 +97,21 @@ def _check_locales(app: App, locales: tuple[str, ...]) -> None:
 @click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
 @click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--no-cache", is_flag=True,
+              help="Check everything afresh (the cache in .kizuna/cache/ is still brought up to date).")
 @pass_app
 @handle_errors
-def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str) -> None:
+def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str, no_cache: bool) -> None:
     """Run every check on the workspace: tone, length, readability, templates, coverage.
 
-    Exits 1 when an error-level finding remains (ignores with a reason do not count)."""
+    Exits 1 when an error-level finding remains (ignores with a reason do not count). Findings
+    of what did not change since the last run come from .kizuna/cache/ (safe to delete)."""
     ws = app.workspace()
     _check_locales(app, locales)
-    findings = run_checks(ws, towns=list(towns) or None, locales=list(locales) or None)
+    if no_cache:
+        clear_cache(ws.root)
+    findings = run_checks(ws, towns=list(towns) or None, locales=list(locales) or None, cache=True)
+    save_loader(ws.root)
     emit(findings, fmt, root=ws.root)
     if has_errors(findings):
         sys.exit(EXIT_FINDINGS)
@@ -185,7 +193,8 @@ def coverage(app: App, towns: tuple[str, ...], prefectures: tuple[str, ...], loc
     codes_or_all, locs = codes or None, list(locales) or None
     memo: dict = {}
     rows = list(coverage_rows(ws, codes_or_all, locs, memo))
-    findings = run_checks(ws, towns=codes_or_all, locales=locs, rules=["coverage"])
+    findings = run_checks(ws, towns=codes_or_all, locales=locs, rules=["coverage"], cache=True)
+    save_loader(ws.root)
     if png is not None:
         if len(rows) <= SMALL_HEATMAP_ROWS:
             coverage_heatmap(ws, png, codes_or_all, locs)

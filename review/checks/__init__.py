@@ -33,6 +33,7 @@ from kizuna.review.checks import tone as _tone  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
 from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
+from kizuna.review.checks.cache import open_cache
 from kizuna.review.checks.scope import TownScope, scope_for
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.findings import Finding, sort_findings
@@ -194,9 +195,12 @@ def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
 
 
 def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | None = None,
-               config: CheckConfig | None = None, rules: Iterable[str] | None = None) -> list[Finding]:
+               config: CheckConfig | None = None, rules: Iterable[str] | None = None,
+               cache: bool = False) -> list[Finding]:
     """Every enabled rule over the workspace, or over the messages and calendars of ``towns``
     (codes) in ``locales``; with ``rules`` (ids or families like ``coverage``), only those.
+    With ``cache``, findings whose inputs did not change since the last cached run are read from
+    ``.kizuna/cache/`` (see :mod:`review.checks.cache`) and the cache is brought up to date.
     Findings come sorted by file, message, locale and position."""
     cfg = config or config_for(ws)
     if rules is not None:
@@ -207,21 +211,39 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
     town_scope = tuple(selected) if selected is not None else tuple(ws.towns.values())
     findings: list[Finding] = []
     scope = scope_for(cfg.cache, ws, town_scope)
+    store = open_cache(ws, cfg, town_scope) if cache else None
     per_message = any(r.text is not None or r.message is not None for r in cfg.enabled_rules())
     for message in _messages_in_scope(ws, selected):
+        check_ignores(ws, message)  # a typo in an ignore is bad input whichever rules run, cached or not
         if not per_message:
-            check_ignores(ws, message)  # a typo in an ignore is bad input whichever rules run
             continue
         for locale in message.texts:
             if locales is None or locale in locales:
-                findings.extend(check_message(ws, message, locale, config=cfg, towns=town_scope, scope=scope))
-    ctx = WorkspaceContext(ws, town_scope, tuple(locales) if locales else None, scope)
-    for rule_obj in cfg.enabled_rules():
-        if rule_obj.workspace is None:
-            continue
-        setting = cfg.setting(rule_obj.id)
-        for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
-            findings.append(_with_message_file(ws, finding))
+                def compute(message: Message = message, locale: str = locale) -> list[Finding]:
+                    return check_message(ws, message, locale, config=cfg, towns=town_scope, scope=scope)
+
+                if store is None:
+                    findings.extend(compute())
+                else:
+                    findings.extend(store.get(store.message_key(message, locale, message_path(ws, message)), compute))
+    wanted = tuple(locales) if locales else None
+
+    def workspace_findings() -> list[Finding]:
+        ctx = WorkspaceContext(ws, town_scope, wanted, scope)
+        out: list[Finding] = []
+        for rule_obj in cfg.enabled_rules():
+            if rule_obj.workspace is None:
+                continue
+            setting = cfg.setting(rule_obj.id)
+            for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
+                out.append(_with_message_file(ws, finding))
+        return out
+
+    if store is None:
+        findings.extend(workspace_findings())
+    else:
+        findings.extend(store.get(store.workspace_key(ws, wanted, lambda m: message_path(ws, m)), workspace_findings))
+        store.save()
     return sort_findings(findings)
 
 

@@ -56,10 +56,14 @@ def _span(run: tuple[Slot, ...]) -> str:
 @rule("coverage/gap", "配信日の抜け", level="error", scope="workspace",
       description="町の配信日に送るメッセージがない（全国メッセージを止めて代わりがない日も含む）")
 def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    memo = _memo(ctx)
     for town, path, locale, cal in _calendars(ctx):
-        for run in cal.gap_runs:
-            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
-                      town=town.code, locale=locale, stage=str(run[0].stage), path=path,
+        key = ("gap-lines", id(cal))
+        if key not in memo:
+            memo[key] = (cal, [(f"（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
+                                str(run[0].stage)) for run in cal.gap_runs])
+        for said, stage in memo[key][1]:
+            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
                       suggestion="この時期のメッセージを書くか、町の配信間隔（policy）を見直しましょう")
         for slot in cal.suppressed:
             if slot.suppressed:
@@ -84,14 +88,19 @@ def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 @rule("coverage/fallback", "翻訳がなく代わりの言語で送る日", level="info", scope="workspace",
       description="町の言語の本文がまだなく、fallbacks で決めた言語の本文を送る配信日")
 def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
+    memo = _memo(ctx)
     for town, path, locale, cal in _calendars(ctx):
-        used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
-        for run in cal.fallback_runs:
-            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の本文がなく、"
-                      f"{used}の本文を送ります（{', '.join(s.fallback[0] for s in run[:3])}"
-                      f"{' ほか' if len(run) > 3 else ''}）。",
-                      town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                      suggestion=f"{locale}の翻訳を追加しましょう")
+        key = ("fallback-lines", id(cal))
+        if key not in memo:  # what the findings say, once per calendar class (not per town)
+            used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
+            memo[key] = (cal, [(f"（{locale}）: {_span(run)}の{len(run)}回分は{locale}の本文がなく、"
+                                f"{used}の本文を送ります（{', '.join(s.fallback[0] for s in run[:3])}"
+                                f"{' ほか' if len(run) > 3 else ''}）。", str(run[0].stage))
+                               for run in cal.fallback_runs])
+        suggestion = f"{locale}の翻訳を追加しましょう"
+        for said, stage in memo[key][1]:
+            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
+                      suggestion=suggestion)
 
 
 @rule("coverage/off-cadence", "配信日にないメッセージ", level="warning", scope="workspace",

@@ -219,7 +219,7 @@ def towns_to_check(ctx: Any, text: str, opts: Mapping, ja: bool) -> list[Any]:
     for (channels, encoding), group in scope.channel_classes(ctx.towns).items():
         if _class_clear(text, untemplated, channels, encoding, group, scope, stage, opts, ja):
             if with_block:
-                keep.update(t.code for t in group if t.code in with_block)
+                keep.update(with_block & scope.codes(group))
         else:
             keep.update(t.code for t in group)
         if "email" in channels:
@@ -227,7 +227,7 @@ def towns_to_check(ctx: Any, text: str, opts: Mapping, ja: bool) -> list[Any]:
     return sorted((scope.towns[scope.position[c]] for c in keep), key=lambda t: scope.position[t.code])
 
 
-def _class_clear(text: str, untemplated: str | None, channels: tuple[str, ...], encoding: str, group: list[Any],
+def _class_clear(text: str, untemplated: str | None, channels: tuple[str, ...], encoding: str, group: tuple[Any, ...],
                  scope: Any, stage: Any, opts: Mapping, ja: bool) -> bool:
     """Whether no town of ``group`` (same channels and encoding) without a block at the stage
     can get a channel finding on this text."""
@@ -253,7 +253,7 @@ def _class_clear(text: str, untemplated: str | None, channels: tuple[str, ...], 
     return True
 
 
-def _subject_towns(ctx: Any, encoding: str, group: list[Any], opts: Mapping) -> set[str]:
+def _subject_towns(ctx: Any, encoding: str, group: tuple[Any, ...], opts: Mapping) -> set[str]:
     """Codes of the towns of ``group`` that may get an e-mail subject finding at this stage
     (the others are proven to get none)."""
     options = ctx.ws.config.section("exports").get("email") or {}

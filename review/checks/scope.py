@@ -57,7 +57,7 @@ class TownScope:
     _sets: dict[int, tuple[tuple[Any, ...], frozenset[str]]] = field(default_factory=dict)
     _fields: dict[str, FieldStats] = field(default_factory=dict)
     _suppressors: dict[str, frozenset[str]] = field(default_factory=dict)
-    _classes: dict[int, tuple[tuple[Any, ...], dict[tuple[Any, ...], list[Any]]]] = field(default_factory=dict)
+    _classes: dict[int, tuple[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, ...]]]] = field(default_factory=dict)
     #: what other parts of the run remember (coverage calendars per class of towns)
     memo: dict[Any, Any] = field(default_factory=dict)
 
@@ -102,13 +102,16 @@ class TownScope:
             self._sets[id(towns)] = hit
         return hit[1]
 
-    def channel_classes(self, towns: tuple[Any, ...]) -> dict[tuple[Any, ...], list[Any]]:
+    def channel_classes(self, towns: tuple[Any, ...]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
         """``towns`` grouped by (channels, e-mail encoding), each group in scope order."""
         hit = self._classes.get(id(towns))
         if hit is None or hit[0] is not towns:
-            groups: dict[tuple[Any, ...], list[Any]] = {}
+            lists: dict[tuple[Any, ...], list[Any]] = {}
             for t in towns:
-                groups.setdefault((t.channels, t.email_encoding), []).append(t)
+                lists.setdefault((t.channels, t.email_encoding), []).append(t)
+            groups = {k: tuple(v) for k, v in lists.items()}
+            for group in groups.values():
+                self.codes(group)
             hit = (towns, groups)
             self._classes[id(towns)] = hit
         return hit[1]
@@ -236,7 +239,7 @@ def template_bound(source: str, scope: TownScope, towns: Sequence[Any], stage: A
         if not path.startswith("town."):
             return None
         stats = scope.field(path)
-        codes = codes if codes is not None else frozenset(t.code for t in towns)
+        codes = codes if codes is not None else _codes(scope, towns)
         if stats.unprintable & codes:
             return None
         units += stats.max_units
@@ -265,7 +268,7 @@ def towns_over(source: str, scope: TownScope, towns: Sequence[Any], stage: Any, 
             town_paths.append(path)
         else:
             return None
-    codes = frozenset(t.code for t in towns)
+    codes = _codes(scope, towns)
     over: set[str] = set()
     for units, code in scope.totals(tuple(town_paths)):
         if units + fixed <= limit:
@@ -273,6 +276,10 @@ def towns_over(source: str, scope: TownScope, towns: Sequence[Any], stage: Any, 
         if code in codes:
             over.add(code)
     return over
+
+
+def _codes(scope: TownScope, towns: Sequence[Any]) -> frozenset[str]:
+    return scope.codes(towns) if isinstance(towns, tuple) else frozenset(t.code for t in towns)
 
 
 def sms_parts_at_most(units: int) -> int:
