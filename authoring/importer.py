@@ -72,14 +72,38 @@ def _key(f: Any) -> tuple[Any, ...]:
 
 
 def new_errors(before: Workspace, after: Workspace) -> list[str]:
-    """Notes for the error-level findings of ``after`` that ``before`` did not have."""
+    """Notes for the error-level findings of ``after`` that ``before`` did not have, among the
+    findings the import can have changed: those of the messages it changed (every locale, every
+    town), of the towns it changed, and coverage when what coverage reads changed. An import
+    checks what it changed, not the whole workspace."""
     try:
-        from kizuna.review.checks import run_checks  # noqa: PLC0415
+        from kizuna.review.checks import check_message, config_for, run_checks  # noqa: PLC0415
     except ImportError:  # pragma: no cover - the checks ship with kizuna
         return []
+
+    def affected(ws: Workspace) -> list[Any]:
+        if before.config != after.config or before.reviewers != after.reviewers:
+            return run_checks(ws, cache=True)
+        found: list[Any] = []
+        config = config_for(ws)
+        for mid in messages:
+            message = _find(ws, mid)
+            if message is not None:
+                for locale in message.texts:
+                    found += check_message(ws, message, locale, config=config)
+        if towns:
+            found += run_checks(ws, towns=sorted(c for c in towns if c in ws.towns), cache=True)
+        if coverage:
+            found += run_checks(ws, rules=["coverage"], cache=True)
+        return found
+
+    messages = _changed(_all_messages(before), _all_messages(after))
+    towns = _changed(before.towns, after.towns)
+    coverage = bool(messages) and _coverage_view(before) != _coverage_view(after)
     try:
-        old = {_key(f) for f in run_checks(before) if f.level == "error" and f.counts}
-        found = [f for f in run_checks(after) if f.level == "error" and f.counts and _key(f) not in old]
+        old = {_key(f) for f in affected(before) if f.level == "error" and f.counts}
+        found = list({_key(f): f for f in affected(after)
+                      if f.level == "error" and f.counts and _key(f) not in old}.values())
     except KizunaError as exc:
         return [f"the checks could not run after the import: {exc}"]
     notes = []
@@ -89,3 +113,26 @@ def new_errors(before: Workspace, after: Workspace) -> list[str]:
     if len(found) > MAX_ERRORS_SHOWN:
         notes.append(f"... and {len(found) - MAX_ERRORS_SHOWN} more new check errors (run 'kizuna check')")
     return notes
+
+
+def _all_messages(ws: Workspace) -> dict[str, Any]:
+    found = dict(ws.messages)
+    for town in ws.towns.values():
+        for m in town.local_messages:
+            found[m.id] = m
+    return found
+
+
+def _find(ws: Workspace, message_id: str) -> Any:
+    return _all_messages(ws).get(message_id) if message_id not in ws.messages else ws.messages[message_id]
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Keys added, removed or with a different value (in a stable order)."""
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+def _coverage_view(ws: Workspace) -> list[tuple[Any, ...]]:
+    """What the coverage rules read of the messages (not their texts)."""
+    return [(m.id, m.stage, tuple(sorted(m.texts)), m.milestones, m.ignores, m.town)
+            for m in _all_messages(ws).values()]

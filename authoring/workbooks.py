@@ -214,9 +214,13 @@ class Sources:
     def checks(self, message: Message, locale: str) -> list[Any]:
         if not self.findings:
             return []
-        from kizuna.review.checks import check_message  # noqa: PLC0415
+        from kizuna.review.checks import check_message, config_for  # noqa: PLC0415
 
-        return list(check_message(self.ws, message, locale))
+        config = self.__dict__.get("_check_config")
+        if config is None:  # one configuration for the whole workbook: what it computes about the towns is shared
+            config = config_for(self.ws)
+            object.__setattr__(self, "_check_config", config)
+        return list(check_message(self.ws, message, locale, config=config))
 
     def state(self, key: tuple[str, str]) -> str:
         from kizuna.review.signoff import STATE_LABELS_JA  # noqa: PLC0415

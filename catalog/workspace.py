@@ -25,6 +25,7 @@ from kizuna.catalog.errors import KizunaError, WorkspaceError
 from kizuna.catalog.fields import ID_RE, LOCALE_RE, Fields
 from kizuna.catalog.lock import LOCAL_DIR
 from kizuna.catalog.limits import shorten
+from kizuna.catalog.loadcache import cached_loader, remember_loader
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
@@ -333,10 +334,11 @@ def load_workspace(root: Path) -> Workspace:
     if not config_path.is_file():
         raise WorkspaceError(f"not a kizuna workspace: {CONFIG_FILE} is missing", path=root)
     config = config_from_data(yamlio.read(config_path), config_path)
+    files = cached_loader(root, config.source_locale)  # unchanged files come validated from .kizuna/cache/
     messages: dict[str, Message] = {}
     paths: dict[str, Path] = {}
     for path in _workspace_files(root, MESSAGES_DIR):
-        message = message_from_data(yamlio.read(path), path)
+        message = files.load(path, "message", lambda path=path: message_from_data(yamlio.read(path), path))
         if message.id in messages:
             raise WorkspaceError(f"duplicate message id '{message.id}', also in {paths['message:' + message.id]}",
                                  path=path, field="id")
@@ -352,7 +354,7 @@ def load_workspace(root: Path) -> Workspace:
     towns: dict[str, Town] = {}
     local_ids: dict[str, Path] = {}
     for path in _workspace_files(root, TOWNS_DIR):
-        town = town_from_data(yamlio.read(path), path, config.source_locale)
+        town = files.load(path, "town", lambda path=path: town_from_data(yamlio.read(path), path, config.source_locale))
         if town.code in towns:
             raise WorkspaceError(f"town {town.code} is defined twice, also in {paths['town:' + town.code]}",
                                  path=path, field="code")
@@ -377,6 +379,7 @@ def load_workspace(root: Path) -> Workspace:
             if code not in towns:
                 raise WorkspaceError(f"reviewer '{r.id}' edits town {code}, which has no file in {TOWNS_DIR}/",
                                      path=roster_path, field="towns")
+    remember_loader(root, files)  # written by commands that may write local state (save_loader)
     ordered = dict(sorted(messages.items(), key=lambda kv: message_sort_key(kv[1])))
     return Workspace(root, config, ordered, dict(sorted(towns.items())), reviewers, paths)
 

@@ -270,7 +270,8 @@ def timeline(entries: Iterable[Entry], send_time: str, reg: Registrant, config: 
     if not out:
         return []
     begin = start or out[0].day
-    end = begin + timedelta(days=days - 1) if days is not None else None
+    # a window longer than the calendar has left lists the rest (no date past 9999-12-31)
+    end = begin + timedelta(days=days - 1) if days is not None and days - 1 <= (date.max - begin).days else None
     return [p for p in out if p.day >= begin and (end is None or p.day <= end)]
 
 

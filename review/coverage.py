@@ -39,10 +39,12 @@ notebooks); :func:`coverage_heatmap` draws stage × town as a PNG a person reads
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
+from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import StageError, WorkspaceError
@@ -214,11 +216,17 @@ class Slot:
         return STATUS_GAP if n == 0 else STATUS_OK if n == 1 else STATUS_COLLISION
 
 
+def text_for(message: Message, locale: str, config: "Config") -> str | None:
+    """The one decision of what counts as covered: the locale whose text ``message`` sends to
+    ``locale`` readers (its own, or a fallback's), ``None`` when it sends them nothing."""
+    return config.text_locale(message, locale)
+
+
 def by_stage(messages: Iterable[Message], locale: str, config: "Config") -> dict[Stage, list[Message]]:
     """Messages with a text for ``locale`` readers (their own or a fallback's), by stage."""
     out: dict[Stage, list[Message]] = {}
     for m in messages:
-        if config.text_locale(m, locale) is not None:
+        if text_for(m, locale, config) is not None:
             out.setdefault(m.stage, []).append(m)
     return out
 
@@ -242,42 +250,174 @@ def cadence_slots(ws: "Workspace", town: Town) -> tuple[Stage, ...]:
 
 
 def town_slots(ws: "Workspace", town: Town, locales: Sequence[str] | None = None,
-               approved: Approved | None = None) -> list[Slot]:
+               memo: dict[Any, Any] | None = None, approved: Approved | None = None) -> list[Slot]:
     """Every slot of the town's cadence in each of its locales (see the module docstring);
     ``approved`` (default: the workspace's sign-off status now) decides what ships."""
-    slots = cadence_slots(ws, town)
-    sent = ws.town_messages(town, track="main")  # other tracks: review.track_coverage
-    suppressed = [ws.messages[mid] for mid in town.suppress if mid in ws.messages]
-    approved = approved or workspace_approved(ws)
-    out = []
+    out: list[Slot] = []
+    memo = {} if memo is None else memo
+    if approved is not None:
+        memo[("approved", id(ws.messages))] = approved
     for locale in town_locales(town, locales):
-        chain = ws.config.locale_chain(locale)
-        picks = {m.id: select_text(m, chain, ws.config.source_locale, approved) for m in sent}
-        here = by_stage(sent, locale, ws.config)
-        gone = by_stage(suppressed, locale, ws.config)
-        for stage in slots:
-            present = here.get(stage, ())
-            ids = tuple(m.id for m in present)
-            lost = tuple(m.id for m in gone.get(stage, ())) if not ids else ()
-            borrowed = tuple(i for i in ids if picks[i].fallback)
-            unsent = tuple(i for i in ids if not picks[i].ships)
-            why = tuple((i, picks[i].reason or "") for i in borrowed)
-            out.append(Slot(town.code, locale, stage, ids, lost, borrowed, unsent, why))
+        out += [replace(slot, town=town.code) for slot in calendar(ws, town, locale, memo).slots]
     return out
 
 
-def off_cadence(ws: "Workspace", town: Town) -> list[Message]:
+@dataclass(frozen=True)
+class Calendar:
+    """The slots of one locale for every town of one *calendar class*: towns with the same
+    cadence policy, end age, suppressions and local messages get the same slots, so they are
+    computed once (``town`` is left empty in these slots). A national workspace of 1,741 towns
+    has a handful of classes, which keeps coverage fast and its memory small."""
+
+    locale: str
+    slots: tuple[Slot, ...]
+
+    @cached_property
+    def gap_runs(self) -> tuple[tuple[Slot, ...], ...]:
+        """Runs of consecutive plain gaps (not caused by a suppression), in cadence order."""
+        return _runs(self.slots, lambda s: s.status == STATUS_GAP and not s.suppressed)
+
+    @cached_property
+    def suppressed(self) -> tuple[Slot, ...]:
+        return tuple(s for s in self.slots if s.suppressed)
+
+    @cached_property
+    def collisions(self) -> tuple[Slot, ...]:
+        return tuple(s for s in self.slots if s.status == STATUS_COLLISION)
+
+    @cached_property
+    def fallback_runs(self) -> tuple[tuple[Slot, ...], ...]:
+        return _runs(self.slots, lambda s: bool(s.fallback))
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """``slots``, ``ok``, ``gaps``, ``collisions``, ``fallback`` (ok in a fallback locale) and
+        ``unsent`` (slots whose message has nothing signed off to ship yet)."""
+        status = [s.status for s in self.slots]
+        return {"slots": len(self.slots), "ok": status.count(STATUS_OK), "gaps": status.count(STATUS_GAP),
+                "collisions": status.count(STATUS_COLLISION), "fallback": sum(1 for s in self.slots if s.fallback),
+                "unsent": sum(1 for s in self.slots if s.unsent)}
+
+
+def _runs(slots: Sequence[Slot], wanted: Any) -> tuple[tuple[Slot, ...], ...]:
+    return tuple(tuple(run) for hit, run in groupby(slots, key=wanted) if hit)
+
+
+def calendar_key(ws: "Workspace", town: Town) -> tuple[Any, ...]:
+    """What a town's slots depend on besides the national catalog: towns with equal keys have
+    equal calendars."""
+    local = ("town", town.code) if town.local_messages else ()
+    return (town.policy, id(ws.policy(town.policy)), town.end_age, tuple(sorted(town.suppress)), local)
+
+
+def _national_by_stage(ws: "Workspace", locale: str, memo: dict[Any, Any]) -> dict[Stage, list[Message]]:
+    key = ("national-by-stage", id(ws.messages), locale)
+    if key not in memo:
+        memo[key] = {stage: sorted(found, key=lambda m: m.id)
+                     for stage, found in by_stage(main_track(ws.messages.values()), locale, ws.config).items()}
+    return memo[key]
+
+
+def main_track(messages: Iterable[Message]) -> list[Message]:
+    """The staged messages of the main track (other tracks: :mod:`review.track_coverage`)."""
+    return [m for m in messages if m.track == "main" and m.dated is None]
+
+
+def _picks(ws: "Workspace", town: Town, locale: str, memo: dict[Any, Any]) -> dict[str, Any]:
+    """What ships of each message the town sends in ``locale`` (:func:`review.selection.select_text`,
+    the export's rule), once per run and locale for the national messages."""
+    approved_key = ("approved", id(ws.messages))
+    if approved_key not in memo:
+        memo[approved_key] = workspace_approved(ws)
+    approved = memo[approved_key]
+    key = ("picks", id(ws.messages), locale)
+    if key not in memo:
+        chain = ws.config.locale_chain(locale)
+        memo[key] = {m.id: select_text(m, chain, ws.config.source_locale, approved)
+                     for m in ws.messages.values()}
+    picks = memo[key]
+    if town.local_messages:
+        chain = ws.config.locale_chain(locale)
+        picks = {**picks, **{m.id: select_text(m, chain, ws.config.source_locale, approved)
+                             for m in town.local_messages}}
+    return picks
+
+
+def calendar(ws: "Workspace", town: Town, locale: str, memo: dict[Any, Any] | None = None) -> Calendar:
+    """The town's slots in ``locale`` (shared by every town of its class through ``memo``, a
+    dict that lives for one run: pass the same one for every town)."""
+    memo = {} if memo is None else memo
+    key = ("calendar", id(ws.messages), locale, calendar_key(ws, town))
+    found = memo.get(key)
+    if found is not None:
+        return found
+    slots = cadence_slots(ws, town)
+    national = _national_by_stage(ws, locale, memo)
+    picks = _picks(ws, town, locale, memo)
+    gone_ids = set(town.suppress)
+    if gone_ids or town.local_messages:
+        here: dict[Stage, list[Message]] = {}
+        for stage, found_here in national.items():
+            kept = [m for m in found_here if m.id not in gone_ids]
+            if kept:
+                here[stage] = kept
+        for stage, local in by_stage(town.local_messages, locale, ws.config).items():
+            here[stage] = sorted(here.get(stage, []) + local, key=lambda m: (m.stage.sort_key, m.id))
+    else:
+        here = national
+    gone = by_stage([ws.messages[mid] for mid in town.suppress if mid in ws.messages], locale, ws.config)
+    out = []
+    for stage in slots:
+        present = here.get(stage, ())
+        ids = tuple(m.id for m in present)
+        lost = tuple(m.id for m in gone.get(stage, ())) if not ids else ()
+        borrowed = tuple(i for i in ids if picks[i].fallback)
+        unsent = tuple(i for i in ids if not picks[i].ships)
+        why = tuple((i, picks[i].reason or "") for i in borrowed)
+        out.append(Slot("", locale, stage, ids, lost, borrowed, unsent, why))
+    found = memo[key] = Calendar(locale, tuple(out))
+    return found
+
+
+def off_cadence(ws: "Workspace", town: Town, memo: dict[Any, Any] | None = None) -> list[Message]:
     """Messages the town sends whose stage is not one of its slots (delivered outside its
-    rhythm), leaving out those at or past the town's end age (a town may simply stop earlier)."""
+    rhythm), leaving out those at or past the town's end age (a town may simply stop earlier).
+    ``memo`` shares the answer between towns of one calendar class (see :func:`calendar`)."""
+    key = ("off-cadence", id(ws.messages), calendar_key(ws, town))
+    if memo is not None and key in memo:
+        return memo[key]
     slots = set(cadence_slots(ws, town))
-    return [m for m in ws.town_messages(town, track="main")
-            if m.stage not in slots and (m.stage.phase == "P" or m.stage < town.end_age)]
+    found = [m for m in ws.town_messages(town, track="main")
+             if m.stage not in slots and (m.stage.phase == "P" or m.stage < town.end_age)]
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def milestone_misses(ws: "Workspace", town: Town, locale: str, milestones: Sequence[Milestone],
+                     memo: dict[Any, Any] | None = None) -> list[tuple[Milestone, list[Message]]]:
+    """The milestones the town does not meet in ``locale``, each with the tagged messages it
+    sends outside the window (shared between towns of one class through ``memo``)."""
+    key = ("milestones", id(ws.messages), id(milestones), locale, calendar_key(ws, town))
+    if memo is not None and key in memo:
+        return memo[key]
+    sent = [m for m in ws.town_messages(town, track="main") if m.milestones]
+    misses = []
+    for milestone in milestones:
+        if milestone.start.phase == "B" and milestone.start >= town.end_age:
+            continue  # the window is past the town's end age
+        tagged = milestone_messages(sent, milestone, locale, ws.config)
+        if not any(milestone.contains(m.stage) for m in tagged):
+            misses.append((milestone, tagged))
+    if memo is not None:
+        memo[key] = misses
+    return misses
 
 
 def milestone_messages(sent: Iterable[Message], milestone: Milestone, locale: str,
                        config: "Config") -> list[Message]:
     """Messages among ``sent`` (what a town sends) for ``locale`` readers tagged with ``milestone``."""
-    return [m for m in sent if milestone.id in m.milestones and config.text_locale(m, locale) is not None]
+    return [m for m in sent if milestone.id in m.milestones and text_for(m, locale, config) is not None]
 
 
 # --- the frame ------------------------------------------------------------------------------------------
@@ -307,6 +447,33 @@ def coverage_frame(ws: "Workspace", towns: Sequence[str] | None = None,
 
 def select_towns(ws: "Workspace", towns: Sequence[str] | None) -> list[Town]:
     return [ws.town(code) for code in towns] if towns else list(ws.towns.values())
+
+
+def coverage_rows(ws: "Workspace", towns: Sequence[str] | None = None, locales: Sequence[str] | None = None,
+                  memo: dict[Any, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """One summary per town × locale (``town, name, prefecture, locale, slots, ok, gaps,
+    collisions, fallback``), streamed: nothing of size town × slot is held (towns of one
+    calendar class share one :class:`Calendar`)."""
+    memo = {} if memo is None else memo
+    for town in select_towns(ws, towns):
+        for locale in town_locales(town, locales):
+            yield {"town": town.code, "name": town.name, "prefecture": town.prefecture, "locale": locale,
+                   **calendar(ws, town, locale, memo).counts}
+
+
+def towns_in_prefectures(ws: "Workspace", prefectures: Sequence[str]) -> list[str]:
+    """Codes of the workspace's towns in the prefectures named (``長野県``, ``長野`` or the
+    2-digit code ``20``); an unknown prefecture is an error naming the ones there are."""
+    known = sorted({t.prefecture for t in ws.towns.values()})
+    codes: list[str] = []
+    for wanted in prefectures:
+        match = [t.code for t in ws.towns.values()
+                 if wanted in (t.prefecture, t.code[:2]) or t.prefecture[:-1] == wanted]
+        if not match:
+            raise WorkspaceError(f"no town of the workspace is in prefecture '{wanted}'; "
+                                 f"prefectures: {', '.join(known) or 'none'}", path=ws.root / "towns")
+        codes += [c for c in match if c not in codes]
+    return codes
 
 
 # --- the heatmap ------------------------------------------------------------------------------------------
@@ -415,6 +582,91 @@ def coverage_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence[str]
                        Patch(color=_COLORS[STATUS_COLLISION], label="collision (2+)"),
                        Patch(color=_COLORS["none"], label="not a delivery day")],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+# --- the national view: gaps by prefecture (or town) and stage band ---------------------------------------
+
+#: stage bands of the national view: (label, first stage); a band runs to the next one's start
+STAGE_BANDS = (("妊娠初期", "P4w"), ("妊娠中期", "P16w"), ("妊娠後期", "P28w"), ("新生児", "B0d"),
+               ("生後1〜2か月", "B28d"), ("3〜5か月", "B3m"), ("6〜11か月", "B6m"), ("1歳", "B1y"),
+               ("2歳", "B2y"), ("3〜6歳", "B3y"), ("7歳〜", "B7y"))
+_BAND_STARTS = [Stage.parse(start) for _, start in STAGE_BANDS]
+
+
+def band_of(stage: Stage) -> int:
+    """Index in :data:`STAGE_BANDS` of the band ``stage`` falls in (before the first: 0)."""
+    return max(0, bisect.bisect_right(_BAND_STARTS, stage) - 1)
+
+
+def _calendar_bands(cal: Calendar, memo: dict[Any, Any]) -> tuple[tuple[int, int], ...]:
+    """(problem slots, slots) per band of one calendar (a gap or a collision is a problem)."""
+    key = ("bands", id(cal))
+    if key not in memo:
+        counts = [[0, 0] for _ in STAGE_BANDS]
+        for slot in cal.slots:
+            band = counts[band_of(slot.stage)]
+            band[1] += 1
+            band[0] += slot.status != STATUS_OK
+        memo[key] = (cal, tuple((a, b) for a, b in counts))
+    return memo[key][1]
+
+
+def gap_table(ws: "Workspace", towns: Sequence[str] | None = None, locales: Sequence[str] | None = None,
+              by: str = "prefecture", memo: dict[Any, Any] | None = None) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Rows (prefectures, or towns with ``by="town"``) × :data:`STAGE_BANDS` of
+    ``(problem slots, slots)`` summed over the rows' towns and locales, streamed town by town."""
+    memo = {} if memo is None else memo
+    labels: list[str] = []
+    table: dict[str, list[list[int]]] = {}
+    for town in select_towns(ws, towns):
+        row = town.prefecture if by == "prefecture" else f"{town.name}（{town.code}）"
+        if row not in table:
+            labels.append(row)
+            table[row] = [[0, 0] for _ in STAGE_BANDS]
+        for locale in town_locales(town, locales):
+            for cell, (bad, total) in zip(table[row], _calendar_bands(calendar(ws, town, locale, memo), memo)):
+                cell[0] += bad
+                cell[1] += total
+    return labels, [[(a, b) for a, b in table[label]] for label in labels]
+
+
+def coverage_band_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence[str] | None = None,
+                          locales: Sequence[str] | None = None, by: str = "prefecture",
+                          memo: dict[Any, Any] | None = None) -> Path:
+    """The national view: rows are prefectures (or, drilled down, the towns of a selection),
+    columns stage bands; a cell's colour is the share of its delivery days with a gap or a
+    collision, and it is labelled with that number of days (summed over towns and locales)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, rows = gap_table(ws, towns, locales, by, memo)
+    share = [[(bad / total) if total else float("nan") for bad, total in row] for row in rows]
+    family = japanese_font()
+    font = {"family": family} if family else {}
+    fig, ax = plt.subplots(figsize=(12, 1.6 + 0.28 * max(len(rows), 1)), dpi=110)
+    if rows:
+        image = ax.imshow(share, aspect="auto", interpolation="nearest", cmap="Reds", vmin=0, vmax=1)
+        fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01, label="share of delivery days with a gap or collision")
+        for r, row in enumerate(rows):
+            for c, (bad, total) in enumerate(row):
+                if total and bad:
+                    ax.text(c, r, str(bad), ha="center", va="center", fontsize=6,
+                            color="white" if bad / total > 0.5 else "black")
+    names = labels if family else [label.encode("ascii", "replace").decode() for label in labels]
+    ax.set_yticks(range(len(rows)), names, fontsize=7, **font)
+    ax.set_xticks(range(len(STAGE_BANDS)), [b for b, _ in STAGE_BANDS] if family else [s for _, s in STAGE_BANDS],
+                  fontsize=8, rotation=30, **font)
+    total_bad = sum(bad for row in rows for bad, _ in row)
+    ax.set_title(f"Coverage gaps by {by} and stage band: {total_bad} problem days in {len(rows)} rows "
+                 "(number = days with a gap or collision, summed over towns and locales)", fontsize=10, loc="left")
     fig.tight_layout()
     out = Path(png_path)
     out.parent.mkdir(parents=True, exist_ok=True)

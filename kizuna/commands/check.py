@@ -20,9 +20,11 @@ from kizuna.catalog.workspace import CONFIG_FILE, Workspace, config_from_data, f
 from kizuna import __version__
 from kizuna.app import EXIT_FINDINGS, App, fail, handle_errors, pass_app
 from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_checks, with_plain_locales
+from kizuna.catalog.loadcache import save_loader
+from kizuna.review.checks.cache import clear_cache
 from kizuna.review.checks.engine import default_config
 from kizuna.review.checks.sarif import file_position, to_sarif
-from kizuna.review.coverage import coverage_frame, coverage_heatmap
+from kizuna.review.coverage import coverage_band_heatmap, coverage_heatmap, coverage_rows, towns_in_prefectures
 from kizuna.review.findings import Finding, has_errors
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
@@ -80,9 +82,8 @@ def emit(findings: list[Finding], fmt: str, *, root: Path | None = None) -> None
     elif fmt == "sarif":
         click.echo(json.dumps(to_sarif(findings, root=root, version=__version__), ensure_ascii=False, indent=2))
     else:
-        for f, p in zip(findings, positions):
-            click.echo(format_text(f, p))
-        click.echo(summary(findings))
+        lines = [format_text(f, p) for f, p in zip(findings, positions)]
+        click.echo("\n".join(lines + [summary(findings)]))  # one write: a national run prints 100,000 lines
 
 
 def _check_locales(app: App, locales: tuple[str, ...]) -> None:
@@ -96,16 +97,22 @@ def _check_locales(app: App, locales: tuple[str, ...]) -> None:
 @click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
 @click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--no-cache", is_flag=True,
+              help="Check everything afresh (the cache in .kizuna/cache/ is still brought up to date).")
 @pass_app
 @handle_errors
-def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str) -> None:
+def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str, no_cache: bool) -> None:
     """Run every check on the workspace: tone, length, readability, templates, coverage.
 
-    Exits 1 when an error-level finding remains (ignores with a reason do not count)."""
+    Exits 1 when an error-level finding remains (ignores with a reason do not count). Findings
+    of what did not change since the last run come from .kizuna/cache/ (safe to delete)."""
     ws = app.workspace()
     _check_locales(app, locales)
     check_sections(ws)
-    findings = run_checks(ws, towns=list(towns) or None, locales=list(locales) or None)
+    if no_cache:
+        clear_cache(ws.root)
+    findings = run_checks(ws, towns=list(towns) or None, locales=list(locales) or None, cache=True)
+    save_loader(ws.root)
     emit(findings, fmt, root=ws.root)
     if has_errors(findings):
         sys.exit(EXIT_FINDINGS)
@@ -170,14 +177,18 @@ def lint(app: App, files: tuple[str, ...], locale: str, fmt: str, strict: bool, 
 
 @click.command()
 @click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
+@click.option("--prefecture", "prefectures", multiple=True, metavar="NAME",
+              help="Only the towns of this prefecture: 長野県, 長野 or its code 20 (repeatable).")
 @click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Write the stage × town heatmap here.")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a heatmap here: stage × town for a few towns; for more, the national view "
+                   "(gaps by prefecture and stage band, or by town within the prefectures asked for).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--policy", metavar="NAME", help="Hold every town to this cadence policy instead of its own.")
 @pass_app
 @handle_errors
-def coverage(app: App, towns: tuple[str, ...], locales: tuple[str, ...], png: Path | None, fmt: str,
-             policy: str | None) -> None:
+def coverage(app: App, towns: tuple[str, ...], prefectures: tuple[str, ...], locales: tuple[str, ...],
+             png: Path | None, fmt: str, policy: str | None) -> None:
     """Show which slots of each town's calendar have no message or several, and which
     milestones (milestones.yaml) are missing. Exits 1 when a gap or collision remains.
     With --policy, hold every town to that cadence instead of its own (e.g. the daily
@@ -189,38 +200,57 @@ def coverage(app: App, towns: tuple[str, ...], locales: tuple[str, ...], png: Pa
             raise WorkspaceError(f"unknown cadence policy '{policy}'; defined: {', '.join(ws.config.policies)}",
                                  path=ws.root / "kizuna.yaml", field="policies")
         ws = replace(ws, towns={code: replace(t, policy=policy) for code, t in ws.towns.items()})
-    codes, locs = list(towns) or None, list(locales) or None
-    frame = coverage_frame(ws, codes, locs)
-    findings = [f for f in run_checks(ws, towns=codes, locales=locs) if f.rule.startswith("coverage/")]
-    rows = []
-    for (code, name, locale), group in frame.groupby(["town", "town_name", "locale"], sort=False):
-        status = group["status"]
-        rows.append({"town": code, "name": name, "locale": locale, "slots": len(group),
-                     "ok": int((status == "ok").sum()), "gaps": int((status == "gap").sum()),
-                     "collisions": int((status == "collision").sum()),
-                     "fallback": int(group["fallback"].map(bool).sum()),
-                     "unsent": int(group["unsent"].map(bool).sum())})
+    codes = list(towns) + [c for c in towns_in_prefectures(ws, prefectures) if c not in towns] if prefectures \
+        else list(towns)
+    codes_or_all, locs = codes or None, list(locales) or None
+    memo: dict = {}
+    rows = list(coverage_rows(ws, codes_or_all, locs, memo))
+    findings = run_checks(ws, towns=codes_or_all, locales=locs, rules=["coverage"], cache=True)
+    save_loader(ws.root)
     if png is not None:
-        coverage_heatmap(ws, png, codes, locs)
+        if len(rows) <= SMALL_HEATMAP_ROWS:
+            coverage_heatmap(ws, png, codes_or_all, locs)
+        else:
+            coverage_band_heatmap(ws, png, codes_or_all, locs, by="town" if codes else "prefecture", memo=memo)
     from kizuna.review.track_coverage import coverage_by_track  # per track (issue 12)
 
     per_track = coverage_by_track(ws, [ws.town(c) for c in codes] if codes else None, locs)
     if fmt == "json":
-        click.echo(json.dumps({"towns": rows, "tracks": per_track, "findings": [f.to_dict() for f in findings]},
+        shown = [{k: v for k, v in r.items() if k != "prefecture"} for r in rows]
+        click.echo(json.dumps({"towns": shown, "tracks": per_track, "findings": [f.to_dict() for f in findings]},
                               ensure_ascii=False, indent=2))
     else:
-        for r in rows:
-            click.echo(f"{r['town']} {r['name']} [{r['locale']}]: {r['slots']} slots, {r['ok']} ok "
-                       f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions"
-                       + (f"; {r['unsent']} not signed off yet (nothing ships there)" if r["unsent"] else ""))
-        for name, t in per_track.items():
-            if name != "main":
-                click.echo(f"track {name}: {t['slots']} slots, {t['gap']} gaps, {t['collision']} collisions")
-        for f in findings:
-            click.echo(format_text(f))
-        click.echo(summary(findings) + (f"; heatmap written to {png}" if png else ""))
+        lines = [f"{r['town']} {r['name']} [{r['locale']}]: {r['slots']} slots, {r['ok']} ok "
+                 f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions"
+                 + (f"; {r['unsent']} not signed off yet (nothing ships there)" if r["unsent"] else "")
+                 for r in rows]
+        lines += [f"track {name}: {t['slots']} slots, {t['gap']} gaps, {t['collision']} collisions"
+                  for name, t in per_track.items() if name != "main"]
+        lines += [format_text(f) for f in findings] + prefecture_lines(rows)
+        lines.append(summary(findings) + (f"; heatmap written to {png}" if png else ""))
+        click.echo("\n".join(lines))
     if has_errors(findings):
         sys.exit(EXIT_FINDINGS)
+
+
+#: up to this many town × locale rows, ``--png`` draws every slot; above, the national view
+SMALL_HEATMAP_ROWS = 40
+
+
+def prefecture_lines(rows: list[dict]) -> list[str]:
+    """A summary per prefecture when the rows span more than one (the national view in text)."""
+    by: dict[str, list[int]] = {}
+    for r in rows:
+        counts = by.setdefault(r["prefecture"], [0, 0, 0, 0])
+        counts[0] += 1
+        counts[1] += r["slots"]
+        counts[2] += r["gaps"]
+        counts[3] += r["collisions"]
+    if len(by) < 2:
+        return []
+    return ["by prefecture (town × locale rows, slots, gaps, collisions):"] + [
+        f"  {name}: {n} rows, {slots} slots, {gaps} gaps, {collisions} collisions"
+        for name, (n, slots, gaps, collisions) in by.items()]
 
 
 def register(group: click.Group) -> None:

@@ -246,8 +246,12 @@ def preview(app: App, code: str, due: date | None, birth: date | None, days: int
                      loss=loss_date, pause=pause_span(pause), opt_out=opt_out)
     catalog = town_catalog(ws, town, chosen, approvals(ws, now=as_of),
                            include_unapproved=include_unapproved)
-    planned = timeline(catalog.entries, catalog.send_time, reg, config, end_age=town.end_age,
-                       start=start, days=days, track=track)
+    try:
+        planned = timeline(catalog.entries, catalog.send_time, reg, config, end_age=town.end_age,
+                           start=start, days=days, track=track)
+    except OverflowError:
+        fail(f"the registrant's dates (due {due}) reach a day that falls outside the calendar "
+             "(years 1 to 9999); give a real due or birth date")
     head = header(town.name, town.code, chosen, reg, birth_given=born is not None, due_given=due_given)
     click.echo(render_timeline(head, planned, config, chosen), nl=False)
 

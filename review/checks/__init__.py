@@ -40,6 +40,8 @@ from kizuna.review.checks import towns as _towns  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
 from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
+from kizuna.review.checks.cache import open_cache
+from kizuna.review.checks.scope import TownScope, scope_for
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.findings import Finding, sort_findings
 
@@ -128,23 +130,28 @@ def check_ignores(ws: Any, message: Message) -> None:
 
 
 def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig | None = None,
-                  towns: Sequence[Town] | None = None) -> list[Finding]:
+                  towns: Sequence[Town] | None = None, scope: TownScope | None = None) -> list[Finding]:
     """Findings about one message in one locale: its text (every text rule), its templates and
-    translation, and what each town that sends it (default: every town) can carry."""
+    translation, and what each town that sends it (default: every town) can carry.
+
+    ``scope`` is what a run computed once about ``towns`` (:func:`review.checks.scope.scope_for`);
+    without it, it is looked up in (or added to) the configuration's run cache."""
     cfg = config or config_for(ws)
     check_ignores(ws, message)
     text = message.text(locale)
     if text is None:
         return []
     path = message_path(ws, message)
-    scope = senders(ws, towns if towns is not None else ws.towns.values(), locale, message)
-    lengths = field_lengths(text, scope, message)
+    if scope is None:
+        scope = scope_for(cfg.cache, ws, tuple(towns) if towns is not None else tuple(ws.towns.values()))
+    sending = scope.senders(message, locale)
+    lengths = dict(scoped_field_lengths(text, scope, sending, message))
     if "{" in text:  # registrant fields count at their longest (registrants.fields)
         lengths.update({p: n for p, n in field_max_lengths(getattr(ws, "config", None)).items() if p in text})
     doc = _doc(text, locale, cfg, stage=message.stage, field_lengths=lengths, topics=message.topics)
     subject = Subject(message.id, locale, path, ignores=message)
     findings = list(run_text_rules(doc, cfg, subject))
-    ctx = MessageContext(ws, message, locale, scope, doc)
+    ctx = MessageContext(ws, message, locale, sending, doc, scope)
     for rule_obj in cfg.enabled_rules():
         if rule_obj.message is not None:
             findings.extend(hits_to_findings(rule_obj, cfg.setting(rule_obj.id),
@@ -186,6 +193,29 @@ def field_lengths(text: str, towns: Sequence[Town], message: Message) -> dict[st
     return out
 
 
+def scoped_field_lengths(text: str, scope: TownScope, towns: tuple[Town, ...], message: Message) -> dict[str, int]:
+    """:func:`field_lengths` from what the run knows about its towns (the same result without a
+    pass over every town per text)."""
+    out: dict[str, int] = {}
+    if "{" not in text or not towns:
+        return out
+    try:
+        paths = variables_used(text)
+    except KizunaError:
+        return out
+    stage = stage_context(message.stage)
+    for path in paths:
+        if path.startswith("town."):
+            units = scope.longest(path, towns)
+            if units is not None:
+                out[path] = units
+        else:
+            value = field_value({"stage": stage}, path)
+            if isinstance(value, (str, int, float)):
+                out[path] = utf16_units(str(value))
+    return out
+
+
 def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
     if towns is None:
         return list(ws.messages.values()) + [m for t in ws.towns.values() for m in t.local_messages]
@@ -197,24 +227,55 @@ def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
 
 
 def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | None = None,
-               config: CheckConfig | None = None) -> list[Finding]:
+               config: CheckConfig | None = None, rules: Iterable[str] | None = None,
+               cache: bool = False) -> list[Finding]:
     """Every enabled rule over the workspace, or over the messages and calendars of ``towns``
-    (codes) in ``locales``. Findings come sorted by file, message, locale and position."""
+    (codes) in ``locales``; with ``rules`` (ids or families like ``coverage``), only those.
+    With ``cache``, findings whose inputs did not change since the last cached run are read from
+    ``.kizuna/cache/`` (see :mod:`review.checks.cache`) and the cache is brought up to date.
+    Findings come sorted by file, message, locale and position."""
     cfg = config or config_for(ws)
+    if rules is not None:
+        wanted = set(rules)
+        cfg = CheckConfig({rid: (s if rid in wanted or rid.split("/")[0] in wanted else replace(s, enabled=False))
+                           for rid, s in cfg.settings.items()}, cfg.root, cfg.cache)
     selected = [ws.town(code) for code in towns] if towns else None
     town_scope = tuple(selected) if selected is not None else tuple(ws.towns.values())
     findings: list[Finding] = []
+    scope = scope_for(cfg.cache, ws, town_scope)
+    store = open_cache(ws, cfg, town_scope) if cache else None
+    per_message = any(r.text is not None or r.message is not None for r in cfg.enabled_rules())
     for message in _messages_in_scope(ws, selected):
+        check_ignores(ws, message)  # a typo in an ignore is bad input whichever rules run, cached or not
+        if not per_message:
+            continue
         for locale in message.texts:
             if locales is None or locale in locales:
-                findings.extend(check_message(ws, message, locale, config=cfg, towns=town_scope))
-    ctx = WorkspaceContext(ws, town_scope, tuple(locales) if locales else None)
-    for rule_obj in cfg.enabled_rules():
-        if rule_obj.workspace is None:
-            continue
-        setting = cfg.setting(rule_obj.id)
-        for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
-            findings.append(_with_message_file(ws, finding))
+                def compute(message: Message = message, locale: str = locale) -> list[Finding]:
+                    return check_message(ws, message, locale, config=cfg, towns=town_scope, scope=scope)
+
+                if store is None:
+                    findings.extend(compute())
+                else:
+                    findings.extend(store.get(store.message_key(message, locale, message_path(ws, message)), compute))
+    wanted = tuple(locales) if locales else None
+
+    def workspace_findings() -> list[Finding]:
+        ctx = WorkspaceContext(ws, town_scope, wanted, scope)
+        out: list[Finding] = []
+        for rule_obj in cfg.enabled_rules():
+            if rule_obj.workspace is None:
+                continue
+            setting = cfg.setting(rule_obj.id)
+            for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
+                out.append(_with_message_file(ws, finding))
+        return out
+
+    if store is None:
+        findings.extend(workspace_findings())
+    else:
+        findings.extend(store.get(store.workspace_key(ws, wanted, lambda m: message_path(ws, m)), workspace_findings))
+        store.save()
     return sort_findings(findings)
 
 

@@ -15,13 +15,12 @@ milestones are met (the data and the frame are in :mod:`review.coverage`).
 """
 from __future__ import annotations
 
-from itertools import groupby
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from kizuna.review.checks.engine import Hit, rule
 from kizuna.review.selection import REASONS_JA
-from kizuna.review.coverage import (STATUS_COLLISION, STATUS_GAP, Slot, load_milestones, milestone_messages,
-                             off_cadence, town_locales, town_slots)
+from kizuna.review.coverage import (STATUS_COLLISION, STATUS_GAP, Calendar, Slot, calendar, load_milestones,
+                                    milestone_messages, milestone_misses, off_cadence, town_locales, town_slots)
 
 
 def _town_path(ctx: Any, code: str) -> str:
@@ -32,26 +31,27 @@ def _town_path(ctx: Any, code: str) -> str:
         return str(path)
 
 
-def _runs(slots: list[Slot], wanted: Callable[[Slot], bool]) -> Iterator[list[Slot]]:
-    """Consecutive slots (in cadence order) for which ``wanted`` holds."""
-    for hit, run in groupby(slots, key=wanted):
-        if hit:
-            yield list(run)
+def _memo(ctx: Any) -> dict[Any, Any]:
+    """The run's memo of calendars (one per class of towns, see :func:`review.coverage.calendar`)."""
+    if ctx.scope is not None:
+        return ctx.scope.memo
+    memo = ctx.__dict__.get("_coverage_memo")
+    if memo is None:
+        memo = {}
+        object.__setattr__(ctx, "_coverage_memo", memo)
+    return memo
 
 
-def _is_plain_gap(slot: Slot) -> bool:
-    return slot.status == STATUS_GAP and not slot.suppressed
-
-
-def _slots_by_locale(ctx: Any) -> Iterator[tuple[Any, str, str, list[Slot]]]:
-    """``(town, town file, locale, slots in cadence order)`` for every town and locale checked."""
+def _calendars(ctx: Any) -> Iterator[tuple[Any, str, str, Calendar]]:
+    """``(town, town file, locale, calendar)`` for every town and locale checked."""
+    memo = _memo(ctx)
     for town in ctx.towns:
         path = _town_path(ctx, town.code)
-        for locale, slots in groupby(town_slots(ctx.ws, town, ctx.locales), key=lambda s: s.locale):
-            yield town, path, locale, list(slots)
+        for locale in town_locales(town, ctx.locales):
+            yield town, path, locale, calendar(ctx.ws, town, locale, memo)
 
 
-def _span(run: list[Slot]) -> str:
+def _span(run: tuple[Slot, ...]) -> str:
     first, last = run[0].stage, run[-1].stage
     return first.label_ja if first == last else f"{first.label_ja}〜{last.label_ja}"
 
@@ -59,12 +59,16 @@ def _span(run: list[Slot]) -> str:
 @rule("coverage/gap", "配信日の抜け", level="error", scope="workspace",
       description="町の配信日に送るメッセージがない（全国メッセージを止めて代わりがない日も含む）")
 def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town, path, locale, slots in _slots_by_locale(ctx):
-        for run in _runs(slots, _is_plain_gap):
-            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
-                      town=town.code, locale=locale, stage=str(run[0].stage), path=path,
+    memo = _memo(ctx)
+    for town, path, locale, cal in _calendars(ctx):
+        key = ("gap-lines", id(cal))
+        if key not in memo:
+            memo[key] = (cal, [(f"（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
+                                str(run[0].stage)) for run in cal.gap_runs])
+        for said, stage in memo[key][1]:
+            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
                       suggestion="この時期のメッセージを書くか、町の配信間隔（policy）を見直しましょう")
-        for slot in slots:
+        for slot in cal.suppressed:
             if slot.suppressed:
                 yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}の全国メッセージ "
                           f"{', '.join(slot.suppressed)} を止めていますが、代わりの町のメッセージがありません。",
@@ -75,9 +79,9 @@ def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 @rule("coverage/collision", "配信日の重なり", level="error", scope="workspace",
       description="町の同じ配信日に二つ以上のメッセージがある")
 def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town, path, locale, slots in _slots_by_locale(ctx):
-        for slot in slots:
-            if slot.status == STATUS_COLLISION:
+    for town, path, locale, cal in _calendars(ctx):
+        for slot in cal.collisions:
+            if slot.message_ids:
                 yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}に{len(slot.message_ids)}件の"
                           f"メッセージがあります（{', '.join(slot.message_ids)}）。",
                           town=town.code, locale=locale, stage=str(slot.stage), path=path,
@@ -87,20 +91,29 @@ def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 @rule("coverage/fallback", "翻訳がなく代わりの言語で送る日", level="info", scope="workspace",
       description="町の言語の本文がまだなく、fallbacks で決めた言語の本文を送る配信日")
 def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town, path, locale, slots in _slots_by_locale(ctx):
-        used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
-        for run in _runs(slots, lambda s: bool(s.fallback)):
-            # a translation that exists but may not ship is named, always; untranslated ones up to 3
-            held = [f"{mid}: {REASONS_JA.get(why, why)}" for s in run for mid, why in s.reasons if why != "untranslated"]
-            missing = [mid for s in run for mid, why in s.reasons if why == "untranslated"]
-            if missing:
-                held.append(f"{REASONS_JA['untranslated']}: {', '.join(missing[:3])}{' ほか' if len(missing) > 3 else ''}")
-            yield Hit(f"{town.name}（{locale}）: {_span(run)}の{len(run)}回分は{locale}の送れる本文がなく、"
-                      f"{used}の本文を送ります（{'、'.join(held)}）。",
-                      town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                      suggestion=f"{locale}の翻訳を追加しましょう" if not any(
-                          why != "untranslated" for s in run for _, why in s.reasons)
-                      else f"{locale}の翻訳を追加し、翻訳と原文の承認を進めましょう")
+    memo = _memo(ctx)
+    for town, path, locale, cal in _calendars(ctx):
+        key = ("fallback-lines", id(cal))
+        if key not in memo:  # what the findings say, once per calendar class (not per town)
+            used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
+            lines = []
+            for run in cal.fallback_runs:
+                # a translation that exists but may not ship is named, always; untranslated ones up to 3
+                held = [f"{mid}: {REASONS_JA.get(why, why)}" for s in run for mid, why in s.reasons
+                        if why != "untranslated"]
+                missing = [mid for s in run for mid, why in s.reasons if why == "untranslated"]
+                if missing:
+                    held.append(f"{REASONS_JA['untranslated']}: {', '.join(missing[:3])}"
+                                f"{' ほか' if len(missing) > 3 else ''}")
+                suggestion = (f"{locale}の翻訳を追加しましょう" if not any(why != "untranslated" for s in run
+                                                                      for _, why in s.reasons)
+                              else f"{locale}の翻訳を追加し、翻訳と原文の承認を進めましょう")
+                lines.append((f"（{locale}）: {_span(run)}の{len(run)}回分は{locale}の送れる本文がなく、"
+                              f"{used}の本文を送ります（{'、'.join(held)}）。", str(run[0].stage), suggestion))
+            memo[key] = (cal, lines)
+        for said, stage, suggestion in memo[key][1]:
+            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
+                      suggestion=suggestion)
 
 
 @rule("coverage/off-cadence", "配信日にないメッセージ", level="warning", scope="workspace",
@@ -108,7 +121,7 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 def not_on_cadence(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town in ctx.towns:
         path = _town_path(ctx, town.code)
-        for m in off_cadence(ctx.ws, town):
+        for m in off_cadence(ctx.ws, town, _memo(ctx)):
             yield Hit(f"{town.name}: {m.id} の時期（{m.stage.label_ja}）は町の配信日（policy: {town.policy}）に"
                       "ありません。配信の間隔からはずれた日に届きます。", town=town.code, stage=str(m.stage),
                       message_id=m.id, path=path, suggestion="メッセージの stage を配信日に合わせましょう")
@@ -121,25 +134,29 @@ def milestones(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     if not known:
         return
     ids = {m.id for m in known}
-    sent = {m.id: m for town in ctx.towns for m in ctx.ws.town_messages(town)}
-    for m in sent.values():
+    for m in _sent_by_any(ctx):
         for tag in m.milestones:
             if tag not in ids:
                 yield Hit(f"{m.id} の milestones にある '{tag}' は milestones.yaml にありません。",
                           message_id=m.id, town=m.town,
                           suggestion=f"milestones.yaml の id（{', '.join(sorted(ids))}）から選びましょう")
+    memo = _memo(ctx)
     for town in ctx.towns:
         path = _town_path(ctx, town.code)
-        sent = [m for m in ctx.ws.town_messages(town, track="main") if m.milestones]
-        for milestone in known:
-            if milestone.start.phase == "B" and milestone.start >= town.end_age:
-                continue  # the window is past the town's end age
-            for locale in town_locales(town, ctx.locales):
-                tagged = milestone_messages(sent, milestone, locale, ctx.ws.config)
-                if any(milestone.contains(m.stage) for m in tagged):
-                    continue
+        for locale in town_locales(town, ctx.locales):
+            for milestone, tagged in milestone_misses(ctx.ws, town, locale, known, memo):
                 where = "".join(f"、{m.id} は {m.stage.label_ja}" for m in tagged)
                 yield Hit(f"{town.name}（{locale}）: {milestone.name}（{milestone.window_label}）を伝える"
                           f"メッセージが期間内にありません{where}。",
                           town=town.code, locale=locale, stage=str(milestone.start), path=path,
                           suggestion=f"{milestone.window_label}のメッセージに milestones: [{milestone.id}] を付けましょう")
+
+
+def _sent_by_any(ctx: Any) -> list[Any]:
+    """The messages some town in scope sends (national ones not suppressed by every town, and
+    the towns' own), without listing each town's messages."""
+    if not ctx.towns:
+        return []
+    everywhere = set.intersection(*(set(t.suppress) for t in ctx.towns))
+    national = [m for m in ctx.ws.messages.values() if m.id not in everywhere]
+    return national + [m for t in ctx.towns for m in t.local_messages]

@@ -356,6 +356,8 @@ class MessageContext:
     locale: str
     towns: tuple[Any, ...]
     doc: Any
+    #: what the run computed once about its towns (:class:`~review.checks.scope.TownScope`)
+    scope: Any = None
 
 
 @dataclass(frozen=True)
@@ -365,3 +367,5 @@ class WorkspaceContext:
     ws: Any
     towns: tuple[Any, ...]
     locales: tuple[str, ...] | None
+    #: what the run computed once about its towns (:class:`~review.checks.scope.TownScope`)
+    scope: Any = None

@@ -32,6 +32,7 @@ from kizuna.catalog.templating import BLOCK_SEPARATOR, render, render_for_town, 
 from kizuna.catalog.tracks import field_max_lengths
 from kizuna.catalog.placeholders import PLACEHOLDER_CONTEXT, max_length_text
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
+from kizuna.review.checks.scope import sms_parts_at_most, template_bound, towns_over
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.checks.wordlists import compile_pattern
 
@@ -183,7 +184,8 @@ def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     text = ctx.message.text(ctx.locale)
     ja = ctx.doc.is_japanese
     source = ctx.ws.config.source_locale
-    for town in ctx.towns:
+    towns = ctx.towns if ctx.scope is None else towns_to_check(ctx, text, opts, ja)
+    for town in towns:
         rendered = render_or_none(text, town.block(ctx.message.stage, ctx.locale, source), town, ctx.message,
                                   ctx.locale)
         if rendered is None:
@@ -200,6 +202,79 @@ def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             subject = email_subject(ctx.ws, town, ctx.message.stage, ctx.locale)
             if subject is not None:
                 yield from _subject_hits(subject, town, opts, ja)
+
+
+def towns_to_check(ctx: Any, text: str, opts: Mapping, ja: bool) -> list[Any]:
+    """The towns that may get a ``length/channel`` finding for this message, in scope order;
+    every other town is proven to get none, a class of towns at a time (see
+    :mod:`review.checks.scope`): towns with the same channels and e-mail encoding and no block
+    at the stage print the same untemplated text, and a fields-only template is bounded by the
+    longest value of each field it prints. Only the towns left are rendered one by one."""
+    scope = ctx.scope
+    stage = ctx.message.stage
+    with_block = scope.block_codes.get(stage, frozenset())
+    keep: set[str] = set()
+    untemplated = None
+    if "{" not in text:
+        try:
+            untemplated = render(text, {})
+        except KizunaError:
+            untemplated = None
+    for (channels, encoding), group in scope.channel_classes(ctx.towns).items():
+        if _class_clear(text, untemplated, channels, encoding, group, scope, stage, opts, ja):
+            if with_block:
+                keep.update(with_block & scope.codes(group))
+        else:
+            keep.update(t.code for t in group)
+        if "email" in channels:
+            keep.update(_subject_towns(ctx, encoding, group, opts))
+    return sorted((scope.towns[scope.position[c]] for c in keep), key=lambda t: scope.position[t.code])
+
+
+def _class_clear(text: str, untemplated: str | None, channels: tuple[str, ...], encoding: str, group: tuple[Any, ...],
+                 scope: Any, stage: Any, opts: Mapping, ja: bool) -> bool:
+    """Whether no town of ``group`` (same channels and encoding) without a block at the stage
+    can get a channel finding on this text."""
+    relevant = "line" in channels or "sms" in channels or ("email" in channels and encoding == "iso-2022-jp")
+    if not relevant:
+        return True
+    if "{" not in text:
+        if untemplated is None:
+            return True  # the text does not render: template/variables reports it, no town gets more
+        return not any(True for _ in _channel_hits(untemplated, untemplated, group[0], opts, ja))
+    bound = template_bound(text, scope, group, stage)
+    if bound is None:
+        return False
+    if "line" in channels and bound.max_units > LINE_MAX_UNITS:
+        return False
+    if "sms" in channels:
+        parts = sms_parts_at_most(bound.max_units)
+        warn = opts["sms_warn_parts"]
+        if parts > opts["sms_max_parts"] or (warn and parts > warn):
+            return False
+    if "email" in channels and encoding == "iso-2022-jp" and not bound.jis_safe:
+        return False
+    return True
+
+
+def _subject_towns(ctx: Any, encoding: str, group: tuple[Any, ...], opts: Mapping) -> set[str]:
+    """Codes of the towns of ``group`` that may get an e-mail subject finding at this stage
+    (the others are proven to get none)."""
+    options = ctx.ws.config.section("exports").get("email") or {}
+    source = email_subject_template(options, ctx.locale)
+    stage = ctx.message.stage
+    bound = template_bound(source, ctx.scope, group, stage)
+    if bound is None:
+        return {t.code for t in group}
+    found: set[str] = set()
+    if bound.max_units > opts["email_subject_max"]:
+        over = towns_over(source, ctx.scope, group, stage, opts["email_subject_max"])
+        if over is None:
+            return {t.code for t in group}
+        found |= over
+    if encoding == "iso-2022-jp" and not bound.jis_safe:
+        return {t.code for t in group}
+    return found
 
 
 def email_subject(ws: Any, town: Any, stage: Any, locale: str) -> str | None:

@@ -27,11 +27,32 @@ SARIF_VERSION = "2.1.0"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _plain_style(node: Any) -> Any:
+    """libyaml spells a plain scalar's style ``''``, PyYAML ``None``: make them one (the marks,
+    character offsets, lines and columns, are the same in both)."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.style == "":
+            node.style = None
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _plain_style(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _plain_style(key)
+            _plain_style(value)
+    return node
+
+
 def _compose(path: Path) -> tuple[str, Any] | None:
-    """The text of ``path`` and its YAML node tree (marks give lines and columns), or ``None``."""
+    """The text of ``path`` and its YAML node tree (marks give lines and columns), or ``None``.
+    libyaml composes when it is there (about 15 times faster: a national catalog has a
+    thousand message files with findings)."""
     try:
         source = path.read_text(encoding="utf-8")
-        return source, yaml.compose(source, Loader=yaml.SafeLoader)
+        return source, _plain_style(yaml.compose(source, Loader=_COMPOSER))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
 

@@ -80,8 +80,12 @@ def _syntax_line_offset(source: str, problem: str) -> int:
     return offset
 
 
-def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str = "") -> Iterator[Hit]:
-    """Syntax, schema and per-town findings of one template (``what`` names a town block)."""
+def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str = "",
+                  scope: Any = None) -> Iterator[Hit]:
+    """Syntax, schema and per-town findings of one template (``what`` names a town block).
+
+    With ``scope`` (:class:`~review.checks.scope.TownScope`), only the towns that lack one of
+    the template's fields are looked at one by one (the others have nothing to report)."""
     found = template_variables(source)
     if isinstance(found, str):
         yield Hit(f"{what}テンプレートの書き方に誤りがあります（{found}）。", _syntax_line_offset(source, found),
@@ -92,6 +96,8 @@ def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str
         if problem:
             yield Hit(f"{what}変数 {{{{ {path} }}}} は町のプロフィールにありません（{problem}）。",
                       max(source.find(path), 0), text=source)
+    if scope is not None:
+        towns = tuple(scope.lacking([p for p in found if schema_problem(p) is None], towns))
     for town in towns:
         context = {"town": town.template_context(), "stage": stage_context(stage), **PLACEHOLDER_CONTEXT}
         for path in sorted(found):
@@ -112,7 +118,7 @@ def _relative(ws: Any, path: Any) -> str:
       description="テンプレートの誤り、町のプロフィールにない変数、原文と違う変数を使う翻訳")
 def message_variables(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     text = ctx.message.text(ctx.locale)
-    yield from template_hits(text, ctx.towns, ctx.message.stage)
+    yield from template_hits(text, ctx.towns, ctx.message.stage, scope=ctx.scope)
     source_locale = ctx.ws.config.source_locale
     source = ctx.message.text(source_locale)
     if ctx.locale == source_locale or source is None:

@@ -82,7 +82,7 @@ def test_export_out_under_a_file_is_a_named_error(make_workspace, tmp_path: Path
     (tmp_path / "a-file").write_text("x", encoding="utf-8")
     result = run("--workspace", str(root), "export", "--all", "--include-unapproved",
                  "--out", str(tmp_path / "a-file" / "sub"))
-    assert result.exit_code == 2 and "a file is in the way" in result.output
+    assert result.exit_code == 2 and "cannot make the export folder here" in result.output
     assert (tmp_path / "a-file").read_text(encoding="utf-8") == "x"
 
 
@@ -103,4 +103,4 @@ def test_export_out_in_an_unwritable_folder_is_a_named_error(make_workspace, tmp
 
     monkeypatch.setattr(os, "mkdir", mkdir)
     result = run("--workspace", str(root), "export", "--all", "--include-unapproved", "--out", str(locked / "x"))
-    assert result.exit_code == 2 and "no permission" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Permission denied" in result.output and "Traceback" not in result.output

@@ -1,0 +1,188 @@
+"""Benchmark: every command of issue 10 on the national workspace (1,741 towns), as a user runs it.
+
+Each command runs as its own ``kizuna`` process on a scratch copy of the workspace built by
+:func:`benchmarks.national.build_national_workspace`; the wall time and the peak resident memory
+of that process (``os.wait4``'s rusage: the child and nothing else) are printed per command. A
+bare Jinja2 render-and-write loop of the export's shape (one JSON list per town and locale) runs
+in the same session, for the export ratio. After the cold runs, one message is edited and
+``check`` and the JSON export run again (what a writer waits for after a one-word fix).
+
+Run: ``python -m benchmarks national`` or ``.venv/bin/python benchmarks/bench_national.py
+[--only check,coverage] [--towns N]``. Targets (issue 10): check < 10 s cold and < 2 s after a
+one-message edit; coverage < 10 s and < 1 GiB; author import with 50 edits < 5 s; author
+workbook for one locale < 10 s; export --all --format json ≤ 1.2× the bare loop.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.national import build_national_workspace  # noqa: E402
+
+KIZUNA = str(Path(sys.executable).with_name("kizuna"))
+
+
+def run(args: list[str], cwd: Path, log: Path) -> dict[str, Any]:
+    """Run one command; wall seconds, peak RSS (MiB) of that child, exit status."""
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(args)}\n".encode())
+        out.flush()
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=out)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"seconds": seconds, "rss_mib": usage.ru_maxrss / 1024, "exit": proc.returncode}
+
+
+def bare_loop(ws_root: Path, out: Path) -> dict[str, Any]:
+    """A plain Jinja2 loop of the export's shape (in a child, measured like the commands)."""
+    code = f"""
+import json, jinja2, sys
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+from kizuna.catalog.workspace import load_workspace
+from kizuna.catalog.templating import BLOCK_SEPARATOR
+import time
+ws = load_workspace(Path({str(ws_root)!r}))
+t = time.perf_counter()
+env = jinja2.Environment(autoescape=False)
+compiled = {{}}
+def render(source, context):
+    tpl = compiled.get(source)
+    if tpl is None:
+        tpl = compiled[source] = env.from_string(source)
+    return tpl.render(context)
+out = Path({str(out)!r})
+for town in ws.towns.values():
+    ctx_town = town.template_context()
+    for locale in town.locales:
+        rows = []
+        for m in ws.town_messages(town):
+            text = ws.config.text_locale(m, locale)
+            if text is None:
+                continue
+            context = {{"town": ctx_town, "stage": {{"key": str(m.stage), "label": m.stage.label_ja}}}}
+            body = render(m.texts[text].text, context)
+            block = town.block(m.stage, locale)
+            if block:
+                body += BLOCK_SEPARATOR + render(block, context)
+            rows.append({{"id": m.id, "stage": str(m.stage), "text": body}})
+        folder = out / town.code / locale
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "catalog.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+"""
+    return code
+
+
+def edit_workbook(path: Path, count: int) -> int:
+    """Change the target text of the first ``count`` translated rows of a translation workbook."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book["翻訳"]
+    headers = {c.value: c.column for c in sheet[1]}
+    col = headers["修正後の訳文"]
+    done = 0
+    for row in range(2, sheet.max_row + 1):
+        cell = sheet.cell(row, col)
+        if cell.value and done < count:
+            cell.value = str(cell.value) + " Thank you."
+            done += 1
+    book.save(path)
+    return done
+
+
+def edit_one_message(ws_root: Path) -> str:
+    """A writer's one-word fix in one national message file (its ja text)."""
+    path = sorted((ws_root / "messages").glob("*.yaml"))[len(list((ws_root / "messages").glob("*.yaml"))) // 2]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("大丈夫です。", "だいじょうぶです。", 1) if "大丈夫です。" in text
+                    else text.replace("。", "ね。", 1), encoding="utf-8")
+    return path.name
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--towns", type=int, default=None, help="first N municipalities (default: all 1,741)")
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--only", default=None, help="comma-separated names of the steps to run")
+    parser.add_argument("--json", dest="json_out", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--kizuna", default=KIZUNA, help="the kizuna executable to time (default: this venv's)")
+    args = parser.parse_args(argv)
+    source = build_national_workspace(messages=args.messages, towns=args.towns)
+    scratch = Path(tempfile.mkdtemp(prefix="kizuna-national-"))
+    ws = scratch / "ws"
+    shutil.copytree(source, ws, ignore=shutil.ignore_patterns("cache", "lock"))
+    log = scratch / "commands.log"
+    first_town = sorted(p.stem for p in (ws / "towns").glob("*.yaml"))[0]
+    book = scratch / "en.xlsx"
+    edited = scratch / "en-edited.xlsx"
+    k = [args.kizuna]
+    steps: list[tuple[str, Any]] = [
+        ("review status", k + ["review", "status"]),
+        ("preview", k + ["preview", "--town", first_town, "--due", "2026-06-01"]),
+        ("check (cold)", k + ["check"]),
+        ("coverage (text)", k + ["coverage"]),
+        ("author workbook --locale en", k + ["author", "workbook", "--locale", "en", "--out", str(book)]),
+        ("author import (untouched)", lambda: k + ["author", "import", str(book)]),
+        ("author import (50 edits)", "edits"),
+        ("export --all --format json", k + ["export", "--all", "--format", "json", "--out", str(scratch / "exp-json")]),
+        ("bare Jinja2 loop", "loop"),
+        ("one-message edit", "edit"),
+        ("check (after edit)", k + ["check"]),
+        ("export json (after edit)", k + ["export", "--all", "--format", "json", "--out", str(scratch / "exp-json")]),
+        ("export --all (every format)", k + ["export", "--all", "--out", str(scratch / "exp-all")]),
+    ]
+    only = set(args.only.split(",")) if args.only else None
+    towns = len(list((ws / "towns").glob("*.yaml")))
+    print(f"national workspace: {towns} towns, {len(list((ws / 'messages').glob('*.yaml')))} messages "
+          f"({source}); scratch {scratch}", flush=True)
+    results: dict[str, dict[str, Any]] = {}
+    print(f"{'command':<32}{'wall s':>9}{'peak RSS MiB':>14}{'exit':>6}", flush=True)
+    for name, what in steps:
+        if only is not None and not any(o in name for o in only):
+            continue
+        if what == "edits":
+            if not book.exists():
+                run(k + ["author", "workbook", "--locale", "en", "--out", str(book)], ws, log)
+            shutil.copy(book, edited)
+            edit_workbook(edited, 50)
+            what = k + ["author", "import", str(edited)]
+        elif what == "loop":
+            code = bare_loop(ws, scratch / "loop")
+            what = [sys.executable, "-c", code]
+        elif what == "edit":
+            edit_one_message(ws)
+            continue
+        elif callable(what):
+            what = what()
+        r = run(what, ws, log)
+        results[name] = r
+        print(f"{name:<32}{r['seconds']:>9.1f}{r['rss_mib']:>14.0f}{r['exit']:>6}", flush=True)
+    if "export --all --format json" in results and "bare Jinja2 loop" in results:
+        ratio = results["export --all --format json"]["seconds"] / results["bare Jinja2 loop"]["seconds"]
+        print(f"export --format json / bare loop: {ratio:.2f}× (target ≤ 1.2×)")
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results, indent=1))
+    print(f"command output: {log}")
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

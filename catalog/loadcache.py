@@ -1,0 +1,127 @@
+"""A local cache of loaded message and town files, so loading a national workspace (2,700 YAML
+files) reads only the files that changed.
+
+:func:`cached_loader` gives ``load_workspace`` a function that returns the validated object of a
+file (a :class:`~catalog.messages.Message` or :class:`~catalog.towns.Town`) from
+``<workspace>/.kizuna/cache/files.pickle`` when the file's size, modification time (ns), change
+time and inode are those recorded, and otherwise parses and validates it as before. The cache is
+local state (never committed, safe to delete), keyed also by the kizuna version and a fingerprint
+of its installed code, and by the settings validation depends on (the source locale). A file that
+fails validation is never cached: its error is raised on every load. Loading writes nothing;
+a command that ran to the end calls :func:`save_loader` to bring the cache up to date.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+CACHE_DIR = Path(".kizuna") / "cache"
+CACHE_FILE = "files.pickle"
+CACHE_FORMAT = 1
+
+
+def code_fingerprint() -> str:
+    """The kizuna version and the size and modification time of every module of the catalog
+    package (what turns a file into an object)."""
+    from kizuna import __version__
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(here.glob("*.py")):
+        st = path.stat()
+        h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@dataclass
+class FileCache:
+    """Validated objects of a workspace's files, by relative path, for one load."""
+
+    root: Path
+    key: str
+    entries: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    used: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    changed: bool = False
+
+    def load(self, path: Path, kind: str, make: Callable[[], Any]) -> Any:
+        """The object of ``path`` (``kind``: message or town), from the cache when the file is
+        unchanged, else ``make()``'s (remembered)."""
+        name = f"{kind}:{path.relative_to(self.root)}"
+        stamp = _stamp(path)
+        hit = self.entries.get(name)
+        if hit is not None and stamp is not None and hit[0] == stamp:
+            self.used[name] = hit
+            return hit[1]
+        obj = make()
+        if stamp is not None and stamp == _stamp(path):
+            self.used[name] = (stamp, obj)
+        self.changed = True
+        return obj
+
+    def save(self) -> None:
+        """Write the cache back when a file was read afresh (atomically; a failure to write a
+        cache is not an error of the load)."""
+        if not self.changed and len(self.used) == len(self.entries):
+            return
+        from kizuna.catalog.safepaths import write_target
+
+        try:
+            target = write_target(self.root, self.root / CACHE_DIR / CACHE_FILE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = pickle.dumps({"format": CACHE_FORMAT, "key": self.key, "entries": self.used},
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".files-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        except Exception:  # noqa: BLE001 - a read-only workspace still loads
+            return
+
+
+_PENDING: dict[Path, FileCache] = {}
+
+
+def remember_loader(root: Path, cache: FileCache) -> None:
+    """Keep the file cache of the last load of ``root`` until a command saves it (loading itself
+    writes nothing: a command refusing bad input leaves the workspace as it was)."""
+    _PENDING[Path(root).resolve()] = cache
+
+
+def save_loader(root: Path) -> None:
+    """Write the file cache of the last load of ``root`` (a command that ran to the end)."""
+    cache = _PENDING.pop(Path(root).resolve(), None)
+    if cache is not None:
+        cache.save()
+
+
+def cached_loader(root: Path, source_locale: str) -> FileCache:
+    """The file cache of the workspace at ``root`` (empty when missing, foreign or outdated)."""
+    root = Path(root)
+    key = hashlib.sha256(f"{CACHE_FORMAT}:{code_fingerprint()}:{source_locale}".encode()).hexdigest()
+    cache = FileCache(root, key)
+    if not (root / ".kizuna").is_dir():
+        return cache  # only where kizuna already keeps local state (a workspace it has run in)
+    try:
+        with open(root / CACHE_DIR / CACHE_FILE, "rb") as handle:
+            data = pickle.load(handle)
+        if isinstance(data, dict) and data.get("format") == CACHE_FORMAT and data.get("key") == key:
+            cache.entries = data["entries"]
+    except Exception:  # noqa: BLE001 - a missing or broken cache is an empty one
+        pass
+    return cache

@@ -1,0 +1,201 @@
+"""A local cache of check findings, so a run after a small edit redoes only what the edit touched.
+
+The cache lives in ``<workspace>/.kizuna/cache/checks.pickle`` (local state: never committed,
+safe to delete at any time; the next run rebuilds it). Each entry is keyed by a SHA-256 of
+everything its findings depend on:
+
+* the *environment*: the kizuna version and a fingerprint of its installed code, the bytes of
+  ``kizuna.yaml`` (rules, levels, options, locales, fallbacks, policies, e-mail subjects), the
+  bytes of every file a rule option names (word lists), and the towns in scope;
+* for the findings of one message in one locale: the message itself (stage, every text, topics,
+  milestones, ignores) and its file;
+* for the workspace rules (coverage, town blocks): what coverage reads of every message
+  (id, stage, every text and its source hash, milestones, ignores, track, dated window, file),
+  ``milestones.yaml``, the sign-off log (what ships decides coverage) and the locales asked for.
+
+So one edited text re-checks that message (in each locale) and nothing else; an edited town
+profile re-checks everything (every message is rendered for every town); a changed rule
+setting or a new kizuna version starts afresh. Entries not used by a run are dropped when the
+run writes the cache back (only when something was computed).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from kizuna.catalog.safepaths import write_target
+from kizuna.review.findings import Finding
+
+_FIELDS = tuple(f.name for f in fields(Finding))
+
+
+def _pack(finding: Finding) -> tuple[Any, ...]:
+    """A finding as a plain tuple (a tenth of the time to store and read back)."""
+    return tuple(getattr(finding, name) for name in _FIELDS)
+
+CACHE_DIR = Path(".kizuna") / "cache"
+CACHE_FILE = "checks.pickle"
+#: bump when the layout of the cache file changes
+CACHE_FORMAT = 2
+#: how many kinds of run (whole workspace, one town, coverage only...) the file keeps
+KEEP_RUNS = 4
+
+
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """The kizuna version and the size and modification time of every module of the installed
+    code (an editable install changes code without changing the version)."""
+    from kizuna import __version__
+
+    import kizuna
+
+    roots = [Path(p) for p in getattr(kizuna, "__path__", [])]
+    roots += [Path(p) for name in ("catalog", "review") for p in getattr(__import__(f"kizuna.{name}",
+                                                                                     fromlist=["x"]), "__path__", [])]
+    stats = []
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            st = path.stat()
+            stats.append((str(path), st.st_size, st.st_mtime_ns))
+    return _digest(__version__, stats)
+
+
+def _option_files(root: Path, settings: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    """Files under the workspace that rule options name (word lists), with their bytes."""
+    found = []
+    for rule_id in sorted(settings):
+        for value in _strings(settings[rule_id].options):
+            path = root / value
+            try:
+                if len(value) < 256 and path.is_file():
+                    found.append((value, path.read_bytes()))
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+@dataclass
+class FindingsCache:
+    """The cached findings of one workspace, for one run (see the module docstring)."""
+
+    root: Path
+    environment: str
+    entries: dict[str, list[Any]] = field(default_factory=dict)
+    used: dict[str, list[Any]] = field(default_factory=dict)
+    computed: int = 0
+    reused: int = 0
+    #: the entries of other kinds of run (another town selection, coverage), most recent first
+    others: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.root / CACHE_DIR / CACHE_FILE
+
+    def message_key(self, message: Any, locale: str, path: str) -> str:
+        return _digest("message", self.environment, message, locale, path)
+
+    def workspace_key(self, ws: Any, locales: Any, paths: Callable[[Any], str]) -> str:
+        # what ships decides coverage (review.selection): every text, its source hash and the
+        # sign-off log count, as do tracks and dated windows
+        projection = [(m.id, m.stage, tuple((loc, t.text, t.source_hash) for loc, t in sorted(m.texts.items())),
+                       m.milestones, m.ignores, m.town, m.track, m.dated, paths(m))
+                      for m in ws.messages.values()]
+        return _digest("workspace", self.environment, projection, locales,
+                       _read(Path(ws.root) / "milestones.yaml"), _read(Path(ws.root) / "decisions.jsonl"))
+
+    def get(self, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
+        """The cached findings of ``key``, or ``compute()``'s (remembered)."""
+        stored = self.entries.get(key)
+        if stored is None:
+            found = compute()
+            stored = [_pack(f) for f in found]
+            self.computed += 1
+        else:
+            found = [Finding(*row) for row in stored]
+            self.reused += 1
+        self.used[key] = stored
+        return found
+
+    def save(self) -> None:
+        """Write what this run used back (atomically; only when something was computed)."""
+        if not self.computed:
+            return
+        target = write_target(self.root, self.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        runs = {self.environment: self.used}
+        for env, entries in self.others.items():  # the other recent kinds of run (--town, coverage)
+            if len(runs) >= KEEP_RUNS:
+                break
+            runs.setdefault(env, entries)
+        data = pickle.dumps({"format": CACHE_FORMAT, "runs": runs}, protocol=pickle.HIGHEST_PROTOCOL)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".checks-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+#: workspace files some rules read without an option naming them (safety topics, the plain-
+#: language glossary, the term and word lists)
+CONVENTION_FILES = ("safety.yaml", "easy_glossary.yaml", "terms.yaml", "wordlist.yaml")
+
+
+def open_cache(ws: Any, config: Any, towns: Iterable[Any]) -> FindingsCache:
+    """The cache of ``ws`` for a run with ``config`` over ``towns``; an unreadable, foreign or
+    outdated cache file counts as empty (it is only ever a shortcut)."""
+    root = Path(ws.root)
+    environment = _digest(CACHE_FORMAT, code_fingerprint(), _read(root / "kizuna.yaml"),
+                          sorted((k, v.enabled, v.level, repr(v.options)) for k, v in config.settings.items()),
+                          _option_files(root, config.settings), ws.config, list(towns),
+                          # files rules read by convention at the workspace root
+                          *(_read(root / name) for name in CONVENTION_FILES))
+    cache = FindingsCache(root, environment)
+    try:
+        with open(cache.path, "rb") as handle:
+            data = pickle.load(handle)
+        if isinstance(data, dict) and data.get("format") == CACHE_FORMAT:
+            runs = data["runs"]
+            cache.entries = runs.get(environment, {})
+            cache.others = {env: entries for env, entries in runs.items() if env != environment}
+    except Exception:  # noqa: BLE001 - a missing or broken cache is an empty one
+        pass
+    return cache
+
+
+def clear_cache(root: Path) -> None:
+    """Forget every cached finding of the workspace at ``root``."""
+    path = write_target(Path(root), Path(root) / CACHE_DIR / CACHE_FILE)
+    path.unlink(missing_ok=True)
