@@ -71,6 +71,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
 
 
 def run_demo(target: Path, echo: Callable[[str], None]) -> Path:
+    target = Path(target).absolute()  # every step names its files relative to the workspace
     copy_sample(target)
     echo(f"sample workspace copied to {target}")
     for name, step in DEMO_STEPS:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kizuna.catalog.workspace import load_workspace
@@ -13,9 +14,11 @@ from kizuna.cli import main
 from kizuna.exports.formats import eml, rapidpro
 
 
-def test_demo_runs_every_step_and_says_where_the_results_are(tmp_path: Path) -> None:
+def test_demo_runs_every_step_and_says_where_the_results_are(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative folder, as `make demo` gives it
     target = tmp_path / "demo"
-    result = CliRunner().invoke(main, ["demo", str(target)])
+    result = CliRunner().invoke(main, ["demo", "demo"])
     assert result.exit_code == 0, result.output
     steps = {line.split("]")[0].lstrip("[") for line in result.output.splitlines() if line.startswith("[")}
     assert steps >= {"load", "check", "review", "author", "export", "survey"}
