@@ -30,7 +30,8 @@ def language_pack_installed() -> bool:
 
 
 def prepare(root: Path, *, japanese: bool | None = None) -> dict[str, str]:
-    """Write the session's settings under ``.kizuna/lab/``; returns the environment to run with."""
+    """Write the session's settings under ``.kizuna/lab/`` (call under the workspace lock);
+    returns the environment to run with."""
     base = write_target(root, Path(root) / LOCAL_DIR / LAB_DIR)
     settings = base / "settings"
     files = {

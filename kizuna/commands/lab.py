@@ -25,8 +25,11 @@ def lab(app: App, port: int | None, no_browser: bool, token: str | None, jupyter
     """
     from kizuna.lab.launch import command, prepare  # noqa: PLC0415 - only this command needs Jupyter
 
+    from kizuna.catalog.lock import workspace_lock  # noqa: PLC0415
+
     ws = app.workspace()  # a broken workspace stops here, with its error
-    env = {**os.environ, **prepare(ws.root)}
+    with workspace_lock(ws.root, "kizuna lab: session settings"):
+        env = {**os.environ, **prepare(ws.root)}
     argv = command(ws.root, port=port, browser=not no_browser, token=token, extra=jupyter_args)
     click.echo(f"kizuna lab: JupyterLab on {ws.root} (notebooks/ saves into the workspace; Ctrl+C stops)",
                err=True)
