@@ -173,8 +173,18 @@ class Workspace:
     towns: dict[str, Town]
     reviewers: dict[str, Reviewer]
     paths: dict[str, Path] = field(default_factory=dict)
+    #: the national messages in catalog order, with the identities it was computed from
+    _order: tuple[tuple[int, ...], list[Message]] | None = field(default=None, repr=False, compare=False)
 
     # queries ---------------------------------------------------------------------------------
+    def national_in_order(self) -> list[Message]:
+        """The national messages in catalog order (sorted once while the messages stay the same
+        objects: messages are immutable, so the same objects have the same stages)."""
+        ids = tuple(map(id, self.messages.values()))
+        if self._order is None or self._order[0] != ids:
+            self._order = (ids, sorted(self.messages.values(), key=message_sort_key))
+        return self._order[1]
+
     def policy(self, name: str) -> CadencePolicy:
         return self.config.policies[name]
 
@@ -185,13 +195,15 @@ class Workspace:
     def town_messages(self, town: Town, track: str | None = None) -> list[Message]:
         """What the town sends: national messages minus its suppressions, plus its own
         (``track``: only the staged messages of that track; ``None``: every message)."""
-        kept = [m for m in self.messages.values() if m.id not in town.suppress]
-        found = kept + list(town.local_messages)
+        suppressed = set(town.suppress)
+        found = [m for m in self.national_in_order() if m.id not in suppressed]
+        if town.local_messages:
+            found = sorted(found + list(town.local_messages), key=message_sort_key)
         if track is not None:
             found = [m for m in found if m.track == track and m.dated is None]
         elif any(m.dated is not None and not m.dated.for_town(town.code) for m in found):
             found = [m for m in found if m.dated is None or m.dated.for_town(town.code)]
-        return sorted(found, key=message_sort_key)
+        return found
 
     def town(self, code: str) -> Town:
         if code not in self.towns:

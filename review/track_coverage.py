@@ -41,17 +41,25 @@ def track_coverage(ws: Any, town: Town, track: str, locales: Sequence[str] | Non
     return out
 
 
-def coverage_by_track(ws: Any, towns: Sequence[Town] | None = None,
-                      locales: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
+def coverage_by_track(ws: Any, towns: Sequence[Town] | None = None, locales: Sequence[str] | None = None,
+                      memo: dict[Any, Any] | None = None) -> dict[str, dict[str, int]]:
     """Per track: number of slots, gaps and collisions over the towns and locales (main included,
-    from :func:`review.coverage.town_slots`)."""
-    from kizuna.review.coverage import town_slots
+    from the calendar classes of :func:`review.coverage.calendar`; pass the run's ``memo``)."""
+    from kizuna.review.coverage import calendar
 
+    memo = {} if memo is None else memo
     out: dict[str, dict[str, int]] = {}
     for town in towns if towns is not None else ws.towns.values():
         for track in ws.config.registrants.tracks:
-            slots = town_slots(ws, town, locales) if track == MAIN else track_coverage(ws, town, track, locales)
             row = out.setdefault(track, {"slots": 0, "gap": 0, "collision": 0})
+            if track == MAIN:  # towns of one calendar class share their counts
+                for locale in town_locales(town, locales):
+                    counts = calendar(ws, town, locale, memo).counts
+                    row["slots"] += counts["slots"]
+                    row["gap"] += counts["gaps"]
+                    row["collision"] += counts["collisions"]
+                continue
+            slots = track_coverage(ws, town, track, locales)
             row["slots"] += len(slots)
             row["gap"] += sum(s.status == STATUS_GAP for s in slots)
             row["collision"] += sum(s.status == STATUS_COLLISION for s in slots)

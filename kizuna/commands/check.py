@@ -214,7 +214,7 @@ def coverage(app: App, towns: tuple[str, ...], prefectures: tuple[str, ...], loc
             coverage_band_heatmap(ws, png, codes_or_all, locs, by="town" if codes else "prefecture", memo=memo)
     from kizuna.review.track_coverage import coverage_by_track  # per track (issue 12)
 
-    per_track = coverage_by_track(ws, [ws.town(c) for c in codes] if codes else None, locs)
+    per_track = coverage_by_track(ws, [ws.town(c) for c in codes] if codes else None, locs, memo)
     if fmt == "json":
         shown = [{k: v for k, v in r.items() if k != "prefecture"} for r in rows]
         click.echo(json.dumps({"towns": shown, "tracks": per_track, "findings": [f.to_dict() for f in findings]},
