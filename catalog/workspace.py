@@ -205,6 +205,17 @@ class Workspace:
             found = [m for m in found if m.dated is None or m.dated.for_town(town.code)]
         return found
 
+    def display_path(self, path: Path | str) -> str:
+        """``path`` as findings and messages name it: relative to the workspace when inside it."""
+        try:
+            return str(Path(path).relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def town_file(self, code: str) -> str:
+        """The town's file as findings name it (``towns/202029.yaml``)."""
+        return self.display_path(self.town_path(code))
+
     def town(self, code: str) -> Town:
         if code not in self.towns:
             raise WorkspaceError(f"no town '{code}' in this workspace; towns: {', '.join(self.towns) or 'none'}",

@@ -515,6 +515,18 @@ def _cell(slot: Slot) -> str:
     return STATUS_FALLBACK if slot.status == STATUS_OK and slot.fallback else slot.status
 
 
+def _save_figure(fig: Any, png_path: str | Path) -> Path:
+    """Lay out, write and close a heatmap figure; returns the file written."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
 def tick_positions(columns: Sequence[Stage]) -> list[tuple[int, Stage]]:
     """Where the x-axis labels go: each landmark stage (P4w, B1m, B1y6m...) at the first column
     on or after it, so a calendar of day slots (B30d, B31d...) still shows B1m, B2m..."""
@@ -582,12 +594,7 @@ def coverage_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence[str]
                        Patch(color=_COLORS[STATUS_COLLISION], label="collision (2+)"),
                        Patch(color=_COLORS["none"], label="not a delivery day")],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    fig.tight_layout()
-    out = Path(png_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save_figure(fig, png_path)
 
 
 # --- the national view: gaps by prefecture (or town) and stage band ---------------------------------------
@@ -667,9 +674,4 @@ def coverage_band_heatmap(ws: "Workspace", png_path: str | Path, towns: Sequence
     total_bad = sum(bad for row in rows for bad, _ in row)
     ax.set_title(f"Coverage gaps by {by} and stage band: {total_bad} problem days in {len(rows)} rows "
                  "(number = days with a gap or collision, summed over towns and locales)", fontsize=10, loc="left")
-    fig.tight_layout()
-    out = Path(png_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save_figure(fig, png_path)

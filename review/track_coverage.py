@@ -66,14 +66,6 @@ def coverage_by_track(ws: Any, towns: Sequence[Town] | None = None, locales: Seq
     return out
 
 
-def town_file(ws: Any, code: str) -> str:
-    path = ws.town_path(code)
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)
-
-
 @rule("coverage/track", "トラックの配信日", level="error", scope="workspace",
       description="main 以外のトラック（流産・死産のあと、NICU など）の配信日の抜けと重なり")
 def track_gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
@@ -83,7 +75,7 @@ def track_gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             if not ctx.ws.town_messages(town, track=track.name):
                 continue  # the town sends nothing of this track: nothing to cover
             label = track.label or track.name
-            path = town_file(ctx.ws, town.code)
+            path = ctx.ws.town_file(town.code)
             for (locale, status), run in groupby(track_coverage(ctx.ws, town, track.name, ctx.locales),
                                                   key=lambda s: (s.locale, s.status)):
                 run = list(run)

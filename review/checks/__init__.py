@@ -94,17 +94,10 @@ def lint_text(text: str, locale: str, *, path: str | None = None, markdown: bool
     return check_text(text, locale, config=config, markdown=markdown, path=path, lint_only=True)
 
 
-def _relative(ws: Any, path: Path) -> str:
-    try:
-        return str(Path(path).relative_to(ws.root))
-    except ValueError:
-        return str(path)
-
-
 def message_path(ws: Any, message: Message) -> str:
     """The workspace-relative file a message lives in (a town file for a local message)."""
     path = ws.town_path(message.town) if message.town else ws.message_path(message.id)
-    return _relative(ws, path)
+    return ws.display_path(path)
 
 
 def senders(ws: Any, towns: Iterable[Town], locale: str, message: Message) -> tuple[Town, ...]:

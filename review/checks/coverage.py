@@ -19,16 +19,8 @@ from typing import Any, Iterator, Mapping
 
 from kizuna.review.checks.engine import Hit, rule
 from kizuna.review.selection import REASONS_JA
-from kizuna.review.coverage import (STATUS_COLLISION, STATUS_GAP, Calendar, Slot, calendar, load_milestones,
-                                    milestone_messages, milestone_misses, off_cadence, town_locales, town_slots)
-
-
-def _town_path(ctx: Any, code: str) -> str:
-    path = ctx.ws.town_path(code)
-    try:
-        return str(path.relative_to(ctx.ws.root))
-    except ValueError:
-        return str(path)
+from kizuna.review.coverage import (Calendar, Slot, calendar, load_milestones, milestone_misses, off_cadence,
+                                    town_locales)
 
 
 def _memo(ctx: Any) -> dict[Any, Any]:
@@ -46,7 +38,7 @@ def _calendars(ctx: Any) -> Iterator[tuple[Any, str, str, Calendar]]:
     """``(town, town file, locale, calendar)`` for every town and locale checked."""
     memo = _memo(ctx)
     for town in ctx.towns:
-        path = _town_path(ctx, town.code)
+        path = ctx.ws.town_file(town.code)
         for locale in town_locales(town, ctx.locales):
             yield town, path, locale, calendar(ctx.ws, town, locale, memo)
 
@@ -120,7 +112,7 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
       description="メッセージの時期が町の配信日にないため、その町では送られない")
 def not_on_cadence(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town in ctx.towns:
-        path = _town_path(ctx, town.code)
+        path = ctx.ws.town_file(town.code)
         for m in off_cadence(ctx.ws, town, _memo(ctx)):
             yield Hit(f"{town.name}: {m.id} の時期（{m.stage.label_ja}）は町の配信日（policy: {town.policy}）に"
                       "ありません。配信の間隔からはずれた日に届きます。", town=town.code, stage=str(m.stage),
@@ -142,7 +134,7 @@ def milestones(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                           suggestion=f"milestones.yaml の id（{', '.join(sorted(ids))}）から選びましょう")
     memo = _memo(ctx)
     for town in ctx.towns:
-        path = _town_path(ctx, town.code)
+        path = ctx.ws.town_file(town.code)
         for locale in town_locales(town, ctx.locales):
             for milestone, tagged in milestone_misses(ctx.ws, town, locale, known, memo):
                 where = "".join(f"、{m.id} は {m.stage.label_ja}" for m in tagged)

@@ -619,7 +619,7 @@ def _block_rule(text_rule: Any) -> Any:
     def on_blocks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
         plain = set(getattr(ctx.ws.config, "plain_locales", ()) or ())
         for town in ctx.towns:
-            path = str(Path(ctx.ws.town_path(town.code)).relative_to(ctx.ws.root))
+            path = ctx.ws.town_file(town.code)
             for stage, by_locale in town.blocks.items():
                 for locale, text in by_locale.items():
                     if locale not in plain or (ctx.locales is not None and locale not in ctx.locales):

@@ -107,13 +107,6 @@ def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str
                           suggestion=f"towns/{town.code}.yaml に {path.split('.', 1)[1]} を書きましょう")
 
 
-def _relative(ws: Any, path: Any) -> str:
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)
-
-
 @rule("template/variables", "テンプレートの変数", level="error", scope="message",
       description="テンプレートの誤り、町のプロフィールにない変数、原文と違う変数を使う翻訳")
 def message_variables(ctx: Any, opts: Mapping) -> Iterator[Hit]:
@@ -136,7 +129,7 @@ def message_variables(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 @rule("template/variables", "テンプレートの変数", level="error", scope="workspace")
 def block_variables(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town in ctx.towns:
-        path = _relative(ctx.ws, ctx.ws.town_path(town.code))
+        path = ctx.ws.town_file(town.code)
         for stage, by_locale in town.blocks.items():
             for locale, text in by_locale.items():
                 if ctx.locales is not None and locale not in ctx.locales:

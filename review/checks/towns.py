@@ -36,14 +36,6 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]"
 _FIELD = re.compile(r"town\.(contacts|services)\.([A-Za-z0-9_]+)")
 
 
-def _town_path(ctx: Any, code: str) -> str:
-    path = ctx.ws.town_path(code)
-    try:
-        return str(path.relative_to(ctx.ws.root))
-    except ValueError:
-        return str(path)
-
-
 def _locales(ctx: Any, town: Town) -> list[str]:
     source = ctx.ws.config.source_locale
     return [loc for loc in town.locales if loc != source and (ctx.locales is None or loc in ctx.locales)]
@@ -62,7 +54,7 @@ def locale_text(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     config = ctx.ws.config
     source = config.source_locale
     for town in ctx.towns:
-        path = _town_path(ctx, town.code)
+        path = ctx.ws.town_file(town.code)
         messages = ctx.ws.town_messages(town)
         for locale in _locales(ctx, town):
             own = [m.texts[locale].text for m in messages if locale in m.texts]
@@ -114,7 +106,7 @@ def service_not_offered(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town in ctx.towns:
         if not town.not_offered:
             continue
-        path = _town_path(ctx, town.code)
+        path = ctx.ws.town_file(town.code)
         for key in town.not_offered:
             words = (*known.get(key, ()), *extra.get(key, ()))
             if not words:
@@ -149,7 +141,7 @@ def checkup_window(month: int) -> tuple[Stage, Stage]:
 def checkup_months(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     tags, topics, words = set(opts["milestones"]), set(opts["topics"]), tuple(opts["words"])
     for town in ctx.towns:
-        path = _town_path(ctx, town.code)
+        path = ctx.ws.town_file(town.code)
         messages = [m for m in ctx.ws.town_messages(town)
                     if m.stage.phase == "B" and (tags & set(m.milestones) or topics & set(m.topics))]
         blocks = [stage for stage, by in town.blocks.items()
