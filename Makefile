@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench messages clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,16 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Extract marked text, merge it into the Japanese catalog, compile it (see catalog/i18n.py).
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
+	    --project kizuna --omit-header --output-file catalog/locale/kizuna.pot .
+	test -f catalog/locale/ja/LC_MESSAGES/kizuna.po || $(BIN)/pybabel init --domain kizuna \
+	    --input-file catalog/locale/kizuna.pot --output-dir catalog/locale --locale ja
+	$(BIN)/pybabel update --domain kizuna --input-file catalog/locale/kizuna.pot \
+	    --output-dir catalog/locale --locale ja --no-fuzzy-matching
+	$(BIN)/pybabel compile --domain kizuna --directory catalog/locale --locale ja
 
 clean:
 	rm -rf $(VENV) kizuna-demo build *.egg-info

@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from typing import Iterator, Literal
 
 from kizuna.catalog.errors import StageError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.limits import shorten
 
 Phase = Literal["P", "B"]
@@ -105,8 +106,8 @@ class Stage:
             y, mo, d = (int(g or 0) for g in m.groups())
             return cls.after_birth(y, mo, d)
         raise StageError(
-            f"{shorten(text)} is not a stage (ASCII letters and digits only); write P12w3d (妊娠12週3日), B45d (生後45日), "
-            "B2m (生後2か月) or B1y6m (1歳6か月)"
+            _("{text} is not a stage (ASCII letters and digits only); write P12w3d (妊娠12週3日), B45d (生後45日), "
+              "B2m (生後2か月) or B1y6m (1歳6か月)").format(text=shorten(text))
         )
 
     # views ----------------------------------------------------------------------------------

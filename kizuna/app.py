@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.workspace import Workspace, find_root, load_workspace
 
 EXIT_FINDINGS = 1
@@ -44,7 +45,7 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    click.echo(f"kizuna: error: {message}", err=True)
+    click.echo(_("kizuna: error: {message}").format(message=message), err=True)
     sys.exit(code)
 
 

@@ -12,6 +12,7 @@ import click
 
 from kizuna import __version__
 from kizuna.app import App
+from kizuna.catalog.i18n import LANGUAGES, set_language
 
 #: Modules under kizuna.commands; each has ``register(group)``.
 COMMAND_MODULES = (
@@ -28,10 +29,15 @@ COMMAND_MODULES = (
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace folder (default: the current folder or the nearest parent with kizuna.yaml).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of messages and errors (default: ja when the locale is Japanese, else en; "
+                   "or KIZUNA_LANG).")
 @click.version_option(__version__, prog_name="kizuna")
 @click.pass_context
-def main(ctx: click.Context, workspace: Path | None) -> None:
+def main(ctx: click.Context, workspace: Path | None, lang: str | None) -> None:
     """Draft, check, sign off and export a parenting-support message catalog."""
+    if lang:
+        set_language(lang)
     ctx.obj = App(workspace)
 
 

@@ -2,11 +2,16 @@
 workspace builder for tests that need exact content."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+
+# Tests assert the English text unless they choose Japanese themselves (tests/test_i18n.py);
+# set before kizuna is imported so subprocesses started by tests inherit it too.
+os.environ["KIZUNA_LANG"] = "en"
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.workspace import Workspace, load_workspace

@@ -1,0 +1,81 @@
+"""The language kizuna speaks to people, and the translated text of what it says.
+
+Every sentence a writer, reviewer or town editor can meet (errors, findings, command help) is
+written in English in the code and marked for translation:
+
+* ``_("text {name}").format(name=...)`` translates now (fields in braces, never ``%`` or
+  f-strings, so a translator can move them);
+* ``N_("text")`` only marks a constant that is translated later with ``_(constant)``.
+
+Babel extracts the marked text into ``catalog/locale/kizuna.pot``; the Japanese catalog is
+``catalog/locale/ja/LC_MESSAGES/kizuna.po``, compiled to ``kizuna.mo`` next to it (``make
+messages`` does all three; a test fails when a marked text has no Japanese or the ``.mo`` is stale).
+
+The language: ``KIZUNA_LANG`` (``ja`` or ``en``) when set, else the first of ``LANGUAGE``,
+``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that is set and not empty: Japanese (``ja``,
+``ja_JP.UTF-8``) gives ``ja``, anything else ``en``. ``kizuna --lang`` overrides both.
+"""
+from __future__ import annotations
+
+import gettext
+import os
+from functools import lru_cache
+from pathlib import Path
+
+#: The gettext domain and where its compiled catalogs live.
+DOMAIN = "kizuna"
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+#: Languages kizuna has text for; English is the text in the code.
+LANGUAGES = ("ja", "en")
+
+_chosen: str | None = None
+
+
+def language_from_environment(environ: dict[str, str] | os._Environ[str] | None = None) -> str:
+    """``ja`` or ``en`` from ``KIZUNA_LANG`` or the POSIX locale variables (see the module doc)."""
+    env = os.environ if environ is None else environ
+    explicit = (env.get("KIZUNA_LANG") or "").strip().lower()
+    if explicit:
+        return "ja" if explicit.startswith("ja") else "en"
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = (env.get(name) or "").strip()
+        if value:
+            first = value.split(":")[0].lower()
+            return "ja" if first.startswith("ja") else "en"
+    return "en"
+
+
+def set_language(language: str | None) -> None:
+    """Speak ``language`` (``ja``/``en``) from now on; ``None`` goes back to the environment's."""
+    global _chosen
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; kizuna speaks {', '.join(LANGUAGES)}")
+    _chosen = language
+
+
+def current_language() -> str:
+    """The language text is translated into right now."""
+    return _chosen or language_from_environment()
+
+
+@lru_cache(maxsize=None)
+def _translations(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (itself when there is no translation)."""
+    return _translations(current_language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural text for ``n``, in the current language."""
+    return _translations(current_language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it (translate later with ``_()``)."""
+    return message
