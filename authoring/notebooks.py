@@ -246,8 +246,11 @@ def _findings_lines(ws: Workspace, message: Message, locale: str) -> list[str]:
         from kizuna.review.checks import check_message  # noqa: PLC0415 - optional until checks exist
     except ImportError:
         return []
-    return [f"{f.level} `{f.rule}`: {f.message}" for f in check_message(ws, message, locale)
-            if f.counts]
+    from kizuna.review.findings import in_language  # noqa: PLC0415
+
+    with in_language():  # a notebook is a Japanese-first document, whatever the CLI speaks
+        return [f"{f.level} `{f.rule}`: {f.message}" for f in check_message(ws, message, locale)
+                if f.counts]
 
 
 def _pending_lines(ws: Workspace, locale: str) -> dict[str, list[str]]:

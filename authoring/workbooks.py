@@ -220,7 +220,10 @@ class Sources:
         if config is None:  # one configuration for the whole workbook: what it computes about the towns is shared
             config = config_for(self.ws)
             object.__setattr__(self, "_check_config", config)
-        return list(check_message(self.ws, message, locale, config=config))
+        from kizuna.review.findings import in_language  # noqa: PLC0415
+
+        with in_language():  # a workbook is a Japanese-first document, whatever the CLI speaks
+            return list(check_message(self.ws, message, locale, config=config))
 
     def state(self, key: tuple[str, str]) -> str:
         from kizuna.review.signoff import STATE_LABELS_JA  # noqa: PLC0415

@@ -12,7 +12,8 @@ import click
 
 from kizuna import __version__
 from kizuna.app import App
-from kizuna.catalog.i18n import LANGUAGES, set_language
+from kizuna.catalog.i18n import LANGUAGES, N_, set_language
+from kizuna.helptext import translate_help
 
 #: Modules under kizuna.commands; each has ``register(group)``.
 COMMAND_MODULES = (
@@ -26,12 +27,19 @@ COMMAND_MODULES = (
 )
 
 
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--lang`` takes effect as soon as it is read, so ``kizuna --lang ja --help`` is Japanese."""
+    if value:
+        set_language(value)
+    return value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
-              help="Workspace folder (default: the current folder or the nearest parent with kizuna.yaml).")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of messages and errors (default: ja when the locale is Japanese, else en; "
-                   "or KIZUNA_LANG).")
+              help=N_("Workspace folder (default: the current folder or the nearest parent with kizuna.yaml)."))
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, is_eager=True, callback=_choose_language,
+              help=N_("Language of messages and errors (default: ja when the locale is Japanese, else en; "
+                      "or KIZUNA_LANG)."))
 @click.version_option(__version__, prog_name="kizuna")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path | None, lang: str | None) -> None:
@@ -43,3 +51,4 @@ def main(ctx: click.Context, workspace: Path | None, lang: str | None) -> None:
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"kizuna.commands.{_name}").register(main)
+translate_help(main)  # help in the user's language, looked up when click formats it (kizuna.helptext)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.limits import MAX_LOG_LINE_BYTES, LimitError, lone_surrogate, shorten
 from kizuna.catalog.safepaths import write_target
 
@@ -131,7 +132,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     except FileNotFoundError:
         return
     except UnicodeDecodeError:
-        raise WorkspaceError("is not UTF-8 text", path=path) from None
+        raise WorkspaceError(_("is not UTF-8 text; restore the log from version control"), path=path) from None
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             yield number, line
@@ -221,7 +222,7 @@ def read_log(root: Path) -> list[Decision]:
     for number, line in _lines(path):
         entry, problem = _parse_line(number, line)
         if problem:
-            raise WorkspaceError(f"{problem}; run 'kizuna review verify'", path=path,
+            raise WorkspaceError(_("{problem}; run 'kizuna review verify'").format(problem=problem), path=path,
                                  location=f"line {number}")
         decisions.append(decision_from_entry(entry, number))
     _CACHE[path] = (key, decisions)
@@ -289,12 +290,12 @@ def _last_line(handle: IO[bytes], path: Path | None = None) -> bytes:
         blocks.append(chunk)
         seen += len(chunk)
         if seen > MAX_LOG_LINE_BYTES:
-            raise LimitError(f"the last line is over {MAX_LOG_LINE_BYTES:,} bytes, longer than any entry "
-                             "kizuna writes; run 'kizuna review verify'", path=path)
+            raise LimitError(_("the last line is over {limit} bytes, longer than any entry kizuna writes; run "
+                               "'kizuna review verify'").format(limit=f"{MAX_LOG_LINE_BYTES:,}"), path=path)
     line = b"".join(reversed(blocks))
     if len(line) > MAX_LOG_LINE_BYTES:
-        raise LimitError(f"the last line is {len(line):,} bytes, over the limit of {MAX_LOG_LINE_BYTES:,}; "
-                         "run 'kizuna review verify'", path=path)
+        raise LimitError(_("the last line is {size} bytes, over the limit of {limit}; run 'kizuna review "
+                           "verify'").format(size=f"{len(line):,}", limit=f"{MAX_LOG_LINE_BYTES:,}"), path=path)
     return line
 
 
@@ -306,8 +307,8 @@ def _tail(handle: IO[bytes], path: Path) -> tuple[int, str]:
         entry = json.loads(last.decode("utf-8"))
         return int(entry["seq"]), str(entry["digest"])
     except (ValueError, KeyError, TypeError, RecursionError):
-        raise WorkspaceError("the last line is not a valid entry, so nothing can be added after it; "
-                             "run 'kizuna review verify'", path=path) from None
+        raise WorkspaceError(_("the last line is not a valid entry, so nothing can be added after it; "
+                               "run 'kizuna review verify'"), path=path) from None
 
 
 def append(root: Path, fields: Mapping[str, Any]) -> Decision:
@@ -329,10 +330,11 @@ def append(root: Path, fields: Mapping[str, Any]) -> Decision:
             entry = seal(fields, seq=seq + 1, prev=prev)
             problem = entry_problem(entry)
             if problem:
-                raise WorkspaceError(f"refusing to write a malformed entry: {problem}", path=path)
+                raise WorkspaceError(_("refusing to write a malformed entry: {problem}").format(problem=problem),
+                                     path=path)
             if len(dumps_entry(entry).encode("utf-8", "surrogatepass")) > MAX_LOG_LINE_BYTES:
-                raise LimitError(f"the entry would be a line over {MAX_LOG_LINE_BYTES:,} bytes; shorten the "
-                                 "comment", path=path)
+                raise LimitError(_("the entry would be a line over {limit} bytes; shorten the comment").format(
+                    limit=f"{MAX_LOG_LINE_BYTES:,}"), path=path)
             handle.seek(0, os.SEEK_END)
             needs_newline = handle.tell() > 0 and _ends_without_newline(handle)
             handle.write((("\n" if needs_newline else "") + dumps_entry(entry) + "\n").encode("utf-8"))
@@ -357,8 +359,8 @@ def _check_chain(root: Path, path: Path) -> None:
         return
     problems = verify_log(root)
     if problems:
-        raise WorkspaceError(f"the decisions log is broken at {problems[0]}; nothing was recorded. "
-                             "Run 'kizuna review verify' and restore the log from version control",
+        raise WorkspaceError(_("the decisions log is broken at {problem}; nothing was recorded. Run 'kizuna "
+                               "review verify' and restore the log from version control").format(problem=problems[0]),
                              path=path)
     _VERIFIED[path.resolve()] = key
 

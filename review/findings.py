@@ -2,14 +2,17 @@
 
 A finding carries the rule id, level, message id, locale, town (when town-specific), position
 (1-based line and column, and the 0-based character span in the checked text), a human message
-(Japanese for Japanese rules), a suggestion where there is one, the stage for town-level
+and a suggestion where there is one (both in the language of the run, :mod:`kizuna.catalog.i18n`), the stage for town-level
 findings (coverage), and — when the message carries an ignore for the rule — the written reason
 (the finding is kept, shown, and not counted).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal
+
+from kizuna.catalog import i18n
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,3 +92,37 @@ def findings_frame(findings: Iterable[Finding]) -> "pd.DataFrame":
     frame[["line", "column"]] = frame[["line", "column"]].astype("Int64")
     frame["level"] = pd.Categorical(frame["level"], categories=list(LEVELS), ordered=True)
     return frame
+
+
+#: The language of the findings written into Japanese-first documents (notebook and workbook
+#: note cells, review packets): they are read by writers, experts and town editors, whoever
+#: generated them and in whatever locale (a CI job, a C-locale container).
+DOCUMENT_LANGUAGE = "ja"
+
+
+@contextmanager
+def in_language(language: str = DOCUMENT_LANGUAGE) -> Iterator[None]:
+    """Findings (and every other translated text) in ``language`` inside the block; the language
+    chosen before comes back after it."""
+    before = i18n._chosen  # noqa: SLF001 - the explicit choice (None: the environment's)
+    i18n.set_language(language)
+    try:
+        yield
+    finally:
+        i18n.set_language(before)
+
+
+def stage_label(stage: Any) -> str:
+    """A stage as a finding names it: 生後1か月 in Japanese, the notation (B1m) otherwise."""
+    return stage.label_ja if i18n.current_language() == "ja" else str(stage)
+
+
+def language_key() -> tuple[str, int, int]:
+    """What the text of findings depends on besides the code: the current language and the size
+    and modification time of its compiled catalog (``kizuna.mo``), for caches of findings."""
+    language = i18n.current_language()
+    try:
+        st = (i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").stat()
+    except OSError:
+        return language, 0, 0
+    return language, st.st_size, st.st_mtime_ns

@@ -38,13 +38,14 @@ from nbformat.v4 import new_markdown_cell, new_notebook
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.roster import ROLES, Reviewer, find_reviewer
 from kizuna.catalog.templating import render_for_town, stage_context
 from kizuna.catalog.towns import Town
 from kizuna.catalog.workspace import ROSTER_FILE, Workspace
 from kizuna.review.annotations import Annotation, collect, flagged_keys
 from kizuna.review.decisions import Decision
-from kizuna.review.findings import Finding, sort_findings
+from kizuna.review.findings import Finding, in_language, sort_findings
 from kizuna.review.signoff import (DECISION_LABELS_JA, Item, Key, MessageStatus, all_items, as_moment,
                             queue, status)
 
@@ -252,7 +253,8 @@ def item_findings(ws: Workspace, item: Item) -> tuple[list[Finding] | None, str]
     except ImportError:
         return None, "チェックは利用できません（checks not available）"
     try:
-        return list(check_message(ws, item.message, item.locale)), ""
+        with in_language():  # a packet is a Japanese-first document, whatever the CLI speaks
+            return list(check_message(ws, item.message, item.locale)), ""
     except KizunaError as exc:
         return None, f"チェックを実行できませんでした：{exc.message}"
 
@@ -354,7 +356,8 @@ def build_notebook(ws: Workspace, keys: Sequence[Key], *, reviewer: Reviewer | N
     items = all_items(ws)
     unknown = [k for k in keys if k not in items]
     if unknown:
-        raise WorkspaceError(f"nothing to review under {', '.join(f'{m} ({loc})' for m, loc in unknown)}")
+        raise WorkspaceError(_("nothing to review under {items}; check the message ids and locales").format(
+            items=", ".join(f"{m} ({loc})" for m, loc in unknown)))
     sample_town = ws.town(town) if town else next(iter(ws.towns.values()), None)
     moment = as_moment(now)
     names = {r.id: r.name for r in ws.reviewers.values()}
@@ -391,10 +394,11 @@ def packet_keys(ws: Workspace, *, reviewer: Reviewer | None = None, message_ids:
         keys = [k for k in items if k[0] in wanted]
         missing = wanted - {k[0] for k in keys}
         if missing:
-            raise WorkspaceError(f"no message or town block {', '.join(sorted(missing))} in this workspace")
+            raise WorkspaceError(_("no message or town block {ids} in this workspace; check the ids (a town block "
+                                   "is town:CODE:STAGE)").format(ids=", ".join(sorted(missing))))
         return keys
     if reviewer is None:
-        raise KizunaError("name a reviewer (--by) or the messages (--message) for the packet")
+        raise KizunaError(_("name a reviewer (--by) or the messages (--message) for the packet"))
     keys = queue(ws, reviewer.id, now=now)
     return keys + flagged_keys(ws, reviewer.id, collect(ws), skip=set(keys))
 

@@ -46,6 +46,7 @@ from typing import Iterable, Mapping, Sequence
 
 from kizuna.catalog.errors import KizunaError, StageError, WorkspaceError
 from kizuna.catalog.hashing import content_hash, normalise_text
+from kizuna.catalog.i18n import _
 from kizuna.catalog.messages import Message
 from kizuna.catalog.roster import ROLES, Reviewer, find_reviewer
 from kizuna.catalog.stages import Stage
@@ -97,7 +98,8 @@ def parse_block_key(key: str) -> tuple[str, Stage] | None:
             raise StageError("")
         return parts[1], Stage.parse(parts[2])
     except StageError:
-        raise KizunaError(f"'{key}' is not a town block; write town:CODE:STAGE, like town:202029:B8d") from None
+        raise KizunaError(_("'{key}' is not a town block; write town:CODE:STAGE, like town:202029:B8d").format(
+            key=key)) from None
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,12 @@ class Item:
         """``message p12w-checkup (ja)`` or ``the town block of 松本市 (202029) at B8d (ja)``."""
         if self.is_block:
             name = ws.towns[self.town].name + " " if ws and self.town in ws.towns else ""
-            return f"the town block of {name}({self.town}) at {self.stage} ({self.locale})"
-        local = f" of town {self.town}" if self.town else ""
-        return f"message {self.key}{local} ({self.locale})"
+            return _("the town block of {name}({town}) at {stage} ({locale})").format(
+                name=name, town=self.town, stage=self.stage, locale=self.locale)
+        if self.town:
+            return _("message {key} of town {town} ({locale})").format(key=self.key, town=self.town,
+                                                                       locale=self.locale)
+        return _("message {key} ({locale})").format(key=self.key, locale=self.locale)
 
 
 def _message_items(message: Message, policy: Policy, source_locale: str) -> list[Item]:
@@ -160,7 +165,8 @@ def resolve_key(message_id: str, town: str | None) -> str:
     parsed = parse_block_key(message_id)
     if parsed is not None:
         if town is not None and town != parsed[0]:
-            raise KizunaError(f"'{message_id}' is a block of town {parsed[0]}, not of town {town}")
+            raise KizunaError(_("'{key}' is a block of town {code}, not of town {town}").format(
+                key=message_id, code=parsed[0], town=town))
         return block_key(parsed[0], parsed[1])
     if town is not None:
         try:
@@ -180,17 +186,22 @@ def find_item(ws: Workspace, message_id: str, locale: str, *, town: str | None =
         code, stage = parsed
         by_locale = ws.town(code).blocks.get(stage)
         if not by_locale:
-            raise WorkspaceError(f"town {code} has no block at stage {stage}", path=ws.town_path(code))
+            raise WorkspaceError(_("town {code} has no block at stage {stage}; check the stage in "
+                                   "towns/{code}.yaml").format(code=code, stage=stage), path=ws.town_path(code))
         if locale not in by_locale:
-            raise WorkspaceError(f"the block at {stage} has no '{locale}' text (it has: {', '.join(by_locale)})",
+            raise WorkspaceError(_("the block at {stage} has no '{locale}' text (it has: {locales})").format(
+                                     stage=stage, locale=locale, locales=", ".join(by_locale)),
                                  path=ws.town_path(code))
         return Item(key, locale, stage, by_locale[locale], block_requirement(policy), code)
     message = ws.message(key)
     if town is not None and message.town != town:
-        where = f"a local message of town {message.town}" if message.town else "a national message"
-        raise KizunaError(f"message {key} is {where}; --town {town} does not apply to it")
+        where = (_("a local message of town {town}").format(town=message.town) if message.town
+                 else _("a national message"))
+        raise KizunaError(_("message {key} is {where}; --town {town} does not apply to it: leave --town out").format(
+            key=key, where=where, town=town))
     if locale not in message.texts:
-        raise WorkspaceError(f"message {key} has no '{locale}' text (it has: {', '.join(message.texts)})",
+        raise WorkspaceError(_("message {key} has no '{locale}' text (it has: {locales})").format(
+                                 key=key, locale=locale, locales=", ".join(message.texts)),
                              path=ws.message_path(key) if message.town is None else ws.town_path(message.town))
     return next(i for i in _message_items(message, policy, ws.config.source_locale) if i.locale == locale)
 
@@ -212,13 +223,16 @@ def refusal(person: Reviewer, item: Item, decision: str, what: str) -> str | Non
     counting = set(roles) & set(item.required)
     if item.town is not None and TOWN_ROLE in person.roles and item.town not in person.towns:
         if not (roles if decision == "comment" else counting):
-            return (f"{_who(person)} edits town(s) {', '.join(person.towns)} only; {what} belongs to "
-                    f"town {item.town}, and a town editor may not act on another town. Nothing was recorded.")
+            return _("{who} edits town(s) {towns} only; {what} belongs to town {town}, and a town editor may "
+                     "not act on another town. Nothing was recorded.").format(
+                         who=_who(person), towns=", ".join(person.towns), what=what, town=item.town)
     if decision == "comment" or counting:
         return None
-    return (f"{_who(person)} may not {'approve' if decision == 'approve' else 'request changes to'} "
-            f"{what}: that needs {format_requirement(item.required)}. Nothing was recorded "
-            "(any reviewer may add a comment instead).")
+    said = (_("{who} may not approve {what}: that needs {needs}. Nothing was recorded (any reviewer may add "
+              "a comment instead).") if decision == "approve" else
+            _("{who} may not request changes to {what}: that needs {needs}. Nothing was recorded (any reviewer "
+              "may add a comment instead)."))
+    return said.format(who=_who(person), what=what, needs=format_requirement(item.required))
 
 
 def as_moment(moment: datetime | date | None) -> datetime:
@@ -239,12 +253,13 @@ def record_decision(ws: Workspace, *, message_id: str, locale: str, reviewer: st
     or ``comment``; a naive ``now`` is taken as UTC. Raises :class:`DecisionRefused` (nothing
     logged) when the reviewer may not make it, ``KizunaError`` for an unknown item or decision."""
     if decision not in DECISIONS:
-        raise KizunaError(f"unknown decision '{decision}'; use one of {', '.join(DECISIONS)}")
+        raise KizunaError(_("unknown decision '{decision}'; use one of {decisions}").format(
+            decision=decision, decisions=", ".join(DECISIONS)))
     item = find_item(ws, message_id, locale, town=town)
     try:
         person = find_reviewer(ws.reviewers, reviewer, ws.root / ROSTER_FILE)
     except WorkspaceError as exc:
-        raise DecisionRefused(exc.message + ". Nothing was recorded.", reviewer=reviewer,
+        raise DecisionRefused(_("{problem}. Nothing was recorded.").format(problem=exc.message), reviewer=reviewer,
                               message_id=item.key) from None
     why = refusal(person, item, decision, item.describe(ws))
     if why:

@@ -15,8 +15,10 @@ from typing import Any, Iterator, Mapping, Sequence
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town
 from kizuna.catalog.tracks import MAIN
+from kizuna.catalog.i18n import _
 from kizuna.review.checks.engine import Hit, rule
 from kizuna.review.coverage import STATUS_COLLISION, STATUS_GAP, Slot, by_stage, town_locales
+from kizuna.review.findings import stage_label
 
 
 def track_slots(ws: Any, town: Town, track: str) -> list[Stage]:
@@ -80,13 +82,18 @@ def track_gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                                                   key=lambda s: (s.locale, s.status)):
                 run = list(run)
                 if status == STATUS_GAP:
-                    span = run[0].stage.label_ja + ("" if len(run) == 1 else f"〜{run[-1].stage.label_ja}")
-                    yield Hit(f"{town.name}（{locale}）: トラック「{label}」の{span}の{len(run)}回分の配信日に"
-                              "メッセージがありません。", town=town.code, locale=locale, stage=str(run[0].stage), path=path,
-                              suggestion=f"track: {track.name} のメッセージを書くか、トラックの policy を見直しましょう")
+                    span = stage_label(run[0].stage) + ("" if len(run) == 1 else f"〜{stage_label(run[-1].stage)}")
+                    yield Hit(_("{town} ({locale}): no message for {count} sending days of the track \"{track}\" at "
+                                "{span}.").format(town=town.name, locale=locale, track=label, span=span,
+                                                  count=len(run)),
+                              town=town.code, locale=locale, stage=str(run[0].stage), path=path,
+                              suggestion=_("Write a message with track: {track}, or check the track's policy").format(
+                                  track=track.name))
                 elif status == STATUS_COLLISION:
                     for slot in run:
-                        yield Hit(f"{town.name}（{locale}）: トラック「{label}」の{slot.stage.label_ja}に"
-                                  f"{len(slot.message_ids)}件のメッセージがあります（{', '.join(slot.message_ids)}）。",
+                        yield Hit(_("{town} ({locale}): {count} messages of the track \"{track}\" at {stage} "
+                                    "({ids}).").format(town=town.name, locale=locale, track=label,
+                                                       stage=stage_label(slot.stage), count=len(slot.message_ids),
+                                                       ids=", ".join(slot.message_ids)),
                                   town=town.code, locale=locale, stage=str(slot.stage), path=path,
-                                  suggestion="一つにまとめるか、別の配信日に移しましょう")
+                                  suggestion=_("Merge them into one, or move one to another sending day"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import workspace_lock
@@ -24,12 +25,12 @@ def author() -> None:
 
 @author.command()
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the notebooks into.")
+              help=N_("Folder to write the notebooks into."))
 @click.option("--group-by", type=click.Choice(["band", "topic"]), default="band", show_default=True,
-              help="One notebook per stage band or per topic.")
-@click.option("--band", "only", multiple=True, help="Only this band (or topic); repeatable.")
-@click.option("--locale", default=None, help="Locale to edit (default: the source locale).")
-@click.option("--no-findings", is_flag=True, help="Do not run the checks for the notes above each cell.")
+              help=N_("One notebook per stage band or per topic."))
+@click.option("--band", "only", multiple=True, help=N_("Only this band (or topic); repeatable."))
+@click.option("--locale", default=None, help=N_("Locale to edit (default: the source locale)."))
+@click.option("--no-findings", is_flag=True, help=N_("Do not run the checks for the notes above each cell."))
 @pass_app
 @handle_errors
 def notebook(app: App, out: Path, group_by: str, only: tuple[str, ...], locale: str | None,
@@ -46,12 +47,12 @@ def notebook(app: App, out: Path, group_by: str, only: tuple[str, ...], locale: 
 
 @author.command()
 @click.option("--by", "reviewer", default=None,
-              help="Reviewer (id or name): their queue; also the holder of a town or translation workbook.")
-@click.option("--town", default=None, help="Municipality code: the town's profile and local blocks.")
-@click.option("--locale", default=None, help="Target locale: a translator's workbook.")
+              help=N_("Reviewer (id or name): their queue; also the holder of a town or translation workbook."))
+@click.option("--town", default=None, help=N_("Municipality code: the town's profile and local blocks."))
+@click.option("--locale", default=None, help=N_("Target locale: a translator's workbook."))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The .xlsx file to write.")
-@click.option("--no-findings", is_flag=True, help="Leave the findings column empty (do not run the checks).")
+              help=N_("The .xlsx file to write."))
+@click.option("--no-findings", is_flag=True, help=N_("Leave the findings column empty (do not run the checks)."))
 @pass_app
 @handle_errors
 def workbook(app: App, reviewer: str | None, town: str | None, locale: str | None, out: Path,
@@ -71,7 +72,7 @@ def workbook(app: App, reviewer: str | None, town: str | None, locale: str | Non
 
 @author.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--verbose", "-v", is_flag=True, help="Also list the unchanged items.")
+@click.option("--verbose", "-v", is_flag=True, help=N_("Also list the unchanged items."))
 @pass_app
 @handle_errors
 def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
@@ -107,7 +108,7 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
 
 
 @author.command()
-@click.option("--drop", "drop_id", default=None, help="Remove the suggestion with this id.")
+@click.option("--drop", "drop_id", default=None, help=N_("Remove the suggestion with this id."))
 @pass_app
 @handle_errors
 def suggestions(app: App, drop_id: str | None) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import KizunaError, WorkspaceError
@@ -94,11 +95,11 @@ def _check_locales(app: App, locales: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
-@click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
+@click.option("--town", "towns", multiple=True, metavar="CODE", help=N_("Only this town (repeatable)."))
+@click.option("--locale", "locales", multiple=True, metavar="L", help=N_("Only this locale (repeatable)."))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True,
-              help="Check everything afresh (the cache in .kizuna/cache/ is still brought up to date).")
+              help=N_("Check everything afresh (the cache in .kizuna/cache/ is still brought up to date)."))
 @pass_app
 @handle_errors
 def check(app: App, towns: tuple[str, ...], locales: tuple[str, ...], fmt: str, no_cache: bool) -> None:
@@ -153,11 +154,11 @@ def _read(path: str) -> str:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--locale", default="ja", show_default=True, help="Language of the drafts (ja, ja-easy, en, ...).")
+@click.option("--locale", default="ja", show_default=True, help=N_("Language of the drafts (ja, ja-easy, en, ...)."))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--strict", is_flag=True, help=N_("Exit 1 on warnings too."))
 @click.option("--markdown", "force_markdown", is_flag=True,
-              help="Read every FILE as Markdown (standard input too); by default only *.md files are.")
+              help=N_("Read every FILE as Markdown (standard input too); by default only *.md files are."))
 @pass_app
 @handle_errors
 def lint(app: App, files: tuple[str, ...], locale: str, fmt: str, strict: bool, force_markdown: bool) -> None:
@@ -176,15 +177,15 @@ def lint(app: App, files: tuple[str, ...], locale: str, fmt: str, strict: bool, 
 
 
 @click.command()
-@click.option("--town", "towns", multiple=True, metavar="CODE", help="Only this town (repeatable).")
+@click.option("--town", "towns", multiple=True, metavar="CODE", help=N_("Only this town (repeatable)."))
 @click.option("--prefecture", "prefectures", multiple=True, metavar="NAME",
-              help="Only the towns of this prefecture: 長野県, 長野 or its code 20 (repeatable).")
-@click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale (repeatable).")
+              help=N_("Only the towns of this prefecture: 長野県, 長野 or its code 20 (repeatable)."))
+@click.option("--locale", "locales", multiple=True, metavar="L", help=N_("Only this locale (repeatable)."))
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a heatmap here: stage × town for a few towns; for more, the national view "
-                   "(gaps by prefecture and stage band, or by town within the prefectures asked for).")
+              help=N_("Write a heatmap here: stage × town for a few towns; for more, the national view "
+                   "(gaps by prefecture and stage band, or by town within the prefectures asked for)."))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--policy", metavar="NAME", help="Hold every town to this cadence policy instead of its own.")
+@click.option("--policy", metavar="NAME", help=N_("Hold every town to this cadence policy instead of its own."))
 @pass_app
 @handle_errors
 def coverage(app: App, towns: tuple[str, ...], prefectures: tuple[str, ...], locales: tuple[str, ...],

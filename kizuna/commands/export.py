@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.workspace import load_workspace
@@ -99,21 +100,21 @@ def export_into(root: Path, request: ExportRequest, out: Path | None = None) -> 
 
 
 @click.group(invoke_without_command=True)
-@click.option("--town", "towns", multiple=True, metavar="CODE", help="Town to export (repeatable).")
-@click.option("--all", "all_towns", is_flag=True, help="Every town of the workspace (the default).")
+@click.option("--town", "towns", multiple=True, metavar="CODE", help=N_("Town to export (repeatable)."))
+@click.option("--all", "all_towns", is_flag=True, help=N_("Every town of the workspace (the default)."))
 @click.option("--locale", "locales", multiple=True, metavar="L",
-              help="Only these locales (repeatable or comma-separated; default: each town's).")
+              help=N_("Only these locales (repeatable or comma-separated; default: each town's)."))
 @click.option("--format", "formats", multiple=True, metavar="F",
-              help="Only these formats (repeatable or comma-separated; default: canonical JSON plus "
-                   "the town's channels and backend). See 'kizuna export formats'.")
+              help=N_("Only these formats (repeatable or comma-separated; default: canonical JSON plus "
+                   "the town's channels and backend). See 'kizuna export formats'."))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Export folder, replaced atomically (default: out/exports in the workspace, "
-                   "out/preview with --include-unapproved).")
+              help=N_("Export folder, replaced atomically (default: out/exports in the workspace, "
+                   "out/preview with --include-unapproved)."))
 @click.option("--include-unapproved", is_flag=True,
-              help="Include text that is not signed off, marked as such in every file (a preview).")
+              help=N_("Include text that is not signed off, marked as such in every file (a preview)."))
 @click.option("--as-of", type=DATE, callback=_day, metavar="DATE",
-              help="Judge approvals (re-review expiry) as of this date, recorded in the manifest.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+              help=N_("Judge approvals (re-review expiry) as of this date, recorded in the manifest."))
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help=N_("Worker processes (default: one per CPU)."))
 @click.pass_context
 @handle_errors
 def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales: tuple[str, ...],
@@ -142,15 +143,15 @@ def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales:
 @click.argument("old", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: a summary to read; json: the changeset a delivery system applies "
-              "(schema: exports/schema/changeset-v1.schema.json).")
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+              show_default=True, help=N_("text: a summary to read; json: the changeset a delivery system applies "
+              "(schema: exports/schema/changeset-v1.schema.json)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Same as --format json."))
 @click.option("--html", "html_dir", type=click.Path(path_type=Path), metavar="DIR",
-              help="Also write a Japanese page per changed town (DIR/<code>.html, DIR/index.html).")
+              help=N_("Also write a Japanese page per changed town (DIR/<code>.html, DIR/index.html)."))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes comparing catalogs (default: the CPUs available).")
+              help=N_("Worker processes comparing catalogs (default: the CPUs available)."))
 @click.option("--verify-all", is_flag=True,
-              help="Check the SHA-256 of every file of both exports, not only of the files compared.")
+              help=N_("Check the SHA-256 of every file of both exports, not only of the files compared."))
 @handle_errors
 def diff_command(old: Path, new: Path, output_format: str, as_json: bool, html_dir: Path | None,
                  jobs: int | None, verify_all: bool) -> None:
@@ -186,31 +187,31 @@ def formats_command() -> None:
 
 
 @click.command()
-@click.option("--town", "code", required=True, metavar="CODE", help="Town code.")
+@click.option("--town", "code", required=True, metavar="CODE", help=N_("Town code."))
 @click.option("--due", type=DATE, callback=_day, metavar="DATE",
-              help="Due date (出産予定日), YYYY-MM-DD; leave out for a registrant who gave only a birth date.")
+              help=N_("Due date (出産予定日), YYYY-MM-DD; leave out for a registrant who gave only a birth date."))
 @click.option("--birth", type=DATE, callback=_day, metavar="DATE",
-              help="Birth date (生年月日); default: born on the due date. Give --due, --birth or both.")
-@click.option("--days", type=click.IntRange(min=1), help="Only this many days from the start.")
+              help=N_("Birth date (生年月日); default: born on the due date. Give --due, --birth or both."))
+@click.option("--days", type=click.IntRange(min=1), help=N_("Only this many days from the start."))
 @click.option("--from", "start", type=DATE, callback=_day, metavar="DATE",
-              help="Start of the list (default: the first message).")
-@click.option("--locale", help="Locale (default: the town's first).")
+              help=N_("Start of the list (default: the first message)."))
+@click.option("--locale", help=N_("Locale (default: the town's first)."))
 @click.option("--include-unapproved", is_flag=True,
-              help="Include text not signed off (marked 【未承認】).")
-@click.option("--as-of", type=DATE, callback=_day, metavar="DATE", help="Judge approvals as of this date.")
-@click.option("--track", metavar="NAME", help="Only the messages of this track (default: every track "
-              "the registrant is on).")
-@click.option("--birth-weeks", metavar="W[dD]", help="Born at this gestational age (32 or 32w3d) instead "
-              "of --birth: a birth before 37w is preterm (corrected age for some topics).")
+              help=N_("Include text not signed off (marked 【未承認】)."))
+@click.option("--as-of", type=DATE, callback=_day, metavar="DATE", help=N_("Judge approvals as of this date."))
+@click.option("--track", metavar="NAME", help=N_("Only the messages of this track (default: every track "
+              "the registrant is on)."))
+@click.option("--birth-weeks", metavar="W[dD]", help=N_("Born at this gestational age (32 or 32w3d) instead "
+              "of --birth: a birth before 37w is preterm (corrected age for some topics)."))
 @click.option("--babies", type=click.IntRange(1, 9), default=1, show_default=True,
-              help="Number of babies (2 or more: twins variants).")
-@click.option("--nickname", help="The reader's nickname ({{ reader.nickname }}); default: none.")
-@click.option("--child-nickname", help="The child's nickname ({{ child.nickname }}).")
+              help=N_("Number of babies (2 or more: twins variants)."))
+@click.option("--nickname", help=N_("The reader's nickname ({{ reader.nickname }}); default: none."))
+@click.option("--child-nickname", help=N_("The child's nickname ({{ child.nickname }})."))
 @click.option("--loss-date", type=DATE, callback=_day, metavar="DATE",
-              help="Day of a pregnancy loss (流産・死産): pregnancy messages stop, the loss event's track starts.")
-@click.option("--pause", metavar="FROM:TO", help="Messages paused from one day to another (inclusive), "
-              "e.g. 2026-10-01:2026-10-14.")
-@click.option("--opt-out", type=DATE, callback=_day, metavar="DATE", help="The registrant stops the service on DATE.")
+              help=N_("Day of a pregnancy loss (流産・死産): pregnancy messages stop, the loss event's track starts."))
+@click.option("--pause", metavar="FROM:TO", help=N_("Messages paused from one day to another (inclusive), "
+              "e.g. 2026-10-01:2026-10-14."))
+@click.option("--opt-out", type=DATE, callback=_day, metavar="DATE", help=N_("The registrant stops the service on DATE."))
 @pass_app
 @handle_errors
 def preview(app: App, code: str, due: date | None, birth: date | None, days: int | None,

@@ -5,14 +5,15 @@ import os
 import subprocess
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.app import App, handle_errors, pass_app
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: JupyterLab's, 8888 or the next free).")
-@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the address with its token.")
-@click.option("--token", help="The access token (default: a random one JupyterLab prints).")
+@click.option("--port", type=click.IntRange(1, 65535), help=N_("Port (default: JupyterLab's, 8888 or the next free)."))
+@click.option("--no-browser", is_flag=True, help=N_("Do not open a browser; print the address with its token."))
+@click.option("--token", help=N_("The access token (default: a random one JupyterLab prints)."))
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
 @pass_app
 @handle_errors

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.roster import ROLES, find_reviewer
@@ -55,12 +56,12 @@ def review() -> None:
 
 @review.command()
 @click.argument("message_id")
-@click.option("--by", "by", required=True, help="Reviewer id or exact name in roster.yaml.")
+@click.option("--by", "by", required=True, help=N_("Reviewer id or exact name in roster.yaml."))
 @click.option("--decision", type=click.Choice(DECISIONS), required=True,
-              help="approve, request changes, or comment.")
-@click.option("--locale", help="Locale decided on (default: the source locale).")
-@click.option("--comment", default="", help="A comment (recommended with 'changes').")
-@click.option("--town", help="Town code, for a town block named by its stage (B8d --town 202029).")
+              help=N_("approve, request changes, or comment."))
+@click.option("--locale", help=N_("Locale decided on (default: the source locale)."))
+@click.option("--comment", default="", help=N_("A comment (recommended with 'changes')."))
+@click.option("--town", help=N_("Town code, for a town block named by its stage (B8d --town 202029)."))
 @pass_app
 @handle_errors
 def decide(app: App, message_id: str, by: str, decision: str, locale: str | None, comment: str,
@@ -78,7 +79,7 @@ def decide(app: App, message_id: str, by: str, decision: str, locale: str | None
 @review.command(name="status")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--state", "states", multiple=True, type=click.Choice(STATES),
-              help="Only items in this state (repeatable).")
+              help=N_("Only items in this state (repeatable)."))
 @pass_app
 @handle_errors
 def status_command(app: App, fmt: str, states: tuple[str, ...]) -> None:
@@ -100,7 +101,7 @@ def status_command(app: App, fmt: str, states: tuple[str, ...]) -> None:
 
 
 @review.command(name="queue")
-@click.option("--by", "by", required=True, help="Reviewer id or exact name in roster.yaml.")
+@click.option("--by", "by", required=True, help=N_("Reviewer id or exact name in roster.yaml."))
 @pass_app
 @handle_errors
 def queue_command(app: App, by: str) -> None:
@@ -143,14 +144,14 @@ def verify(app: App) -> None:
 
 
 @review.command()
-@click.option("--by", "by", help="Reviewer id or name: the packet holds their queue.")
+@click.option("--by", "by", help=N_("Reviewer id or name: the packet holds their queue."))
 @click.option("--message", "messages", multiple=True,
-              help="A message id or town:CODE:STAGE instead of a queue (repeatable).")
+              help=N_("A message id or town:CODE:STAGE instead of a queue (repeatable)."))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The HTML file to write.")
-@click.option("--town", help="Town whose profile and blocks show the rendered text (default: the first).")
+              help=N_("The HTML file to write."))
+@click.option("--town", help=N_("Town whose profile and blocks show the rendered text (default: the first)."))
 @click.option("--notebook", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the review notebook (.ipynb) the packet was made from.")
+              help=N_("Also write the review notebook (.ipynb) the packet was made from."))
 @pass_app
 @handle_errors
 def packet(app: App, by: str | None, messages: tuple[str, ...], out: Path, town: str | None,

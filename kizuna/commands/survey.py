@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.app import App, handle_errors, pass_app
 from kizuna.catalog.errors import KizunaError
@@ -34,10 +35,10 @@ def survey() -> None:
 
 
 @survey.command()
-@click.option("--town", help="Town code: the core questionnaire plus the town's own questions.")
-@click.option("--locale", "locales", multiple=True, help="Locale(s) of the form (default: the town's or all).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="json, xlsx, csv (default: all).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=f"Folder (default {DEFAULT_FORMS}).")
+@click.option("--town", help=N_("Town code: the core questionnaire plus the town's own questions."))
+@click.option("--locale", "locales", multiple=True, help=N_("Locale(s) of the form (default: the town's or all)."))
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help=N_("json, xlsx, csv (default: all)."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=N_("Folder (default: out/surveys/forms)."))
 @pass_app
 @handle_errors
 def form(app: App, town: str | None, locales: tuple[str, ...], formats: tuple[str, ...], out: Path | None) -> None:
@@ -74,15 +75,15 @@ def form(app: App, town: str | None, locales: tuple[str, ...], formats: tuple[st
 
 @survey.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--town", help="Town code of every row (else a kz-town column must say it).")
-@click.option("--locale", help="Locale of the form (else a kz-locale column, else the source locale).")
-@click.option("--stage", help="Invitation stage of every row (else a kz-stage column).")
+@click.option("--town", help=N_("Town code of every row (else a kz-town column must say it)."))
+@click.option("--locale", help=N_("Locale of the form (else a kz-locale column, else the source locale)."))
+@click.option("--stage", help=N_("Invitation stage of every row (else a kz-stage column)."))
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML 'column header: question-id' lines for columns the import cannot map.")
+              help=N_("YAML 'column header: question-id' lines for columns the import cannot map."))
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the responses, inside the workspace and ignored by git (default .kizuna/surveys/responses).")
-@click.option("--tags", "is_tags", is_flag=True, help="FILE is a reviewer's tag sheet (response, message, note).")
-@click.option("--dry-run", is_flag=True, help="Check and report the mapping; store nothing.")
+              help=N_("Folder for the responses, inside the workspace and ignored by git (default .kizuna/surveys/responses)."))
+@click.option("--tags", "is_tags", is_flag=True, help=N_("FILE is a reviewer's tag sheet (response, message, note)."))
+@click.option("--dry-run", is_flag=True, help=N_("Check and report the mapping; store nothing."))
 @pass_app
 @handle_errors
 def import_command(app: App, file: Path, town: str | None, locale: str | None, stage: str | None,
@@ -124,16 +125,16 @@ def _table_text(frame: Any) -> str:
 
 @survey.command()
 @click.option("--by", "by", multiple=True, type=click.Choice(("town", "year", "stage", "locale")),
-              help="Group by (repeatable; default: the national pool).")
-@click.option("--town", help="Only this town's responses (and its own questions).")
-@click.option("--min-cell", type=click.IntRange(1), help="Smallest group shown (default settings.min_cell, 5).")
+              help=N_("Group by (repeatable; default: the national pool)."))
+@click.option("--town", help=N_("Only this town's responses (and its own questions)."))
+@click.option("--min-cell", type=click.IntRange(1), help=N_("Smallest group shown (default settings.min_cell, 5)."))
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also plot the first choice question.")
-@click.option("--queue", "show_queue", is_flag=True, help="Show the re-review queue (messages linked to readers' evidence).")
-@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Response folder given to import.")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help=N_("Also plot the first choice question."))
+@click.option("--queue", "show_queue", is_flag=True, help=N_("Show the re-review queue (messages linked to readers' evidence)."))
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help=N_("Response folder given to import."))
 @click.option("--tag-sheet", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the year's free-text answers as an XLSX for reviewers to tag with message ids "
-                   "(a path git ignores, e.g. .kizuna/surveys/tag-sheet.xlsx).")
+              help=N_("Also write the year's free-text answers as an XLSX for reviewers to tag with message ids "
+                   "(a path git ignores, e.g. .kizuna/surveys/tag-sheet.xlsx)."))
 @pass_app
 @handle_errors
 def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | None, fmt: str, png: Path | None,
@@ -185,11 +186,11 @@ def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | Non
 
 
 @survey.command()
-@click.option("--town", "towns", multiple=True, help="Town code (repeatable; default: every town with responses).")
-@click.option("--all", "all_towns", is_flag=True, help="Every town of the workspace.")
-@click.option("--year", type=int, help="Fiscal year (年度; default: the latest with responses).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=f"Folder (default {DEFAULT_REPORTS}).")
-@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Response folder given to import.")
+@click.option("--town", "towns", multiple=True, help=N_("Town code (repeatable; default: every town with responses)."))
+@click.option("--all", "all_towns", is_flag=True, help=N_("Every town of the workspace."))
+@click.option("--year", type=int, help=N_("Fiscal year (年度; default: the latest with responses)."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=N_("Folder (default: out/surveys/reports)."))
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help=N_("Response folder given to import."))
 @pass_app
 @handle_errors
 def report(app: App, towns: tuple[str, ...], all_towns: bool, year: int | None, out: Path | None,

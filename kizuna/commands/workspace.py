@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.errors import StageError
 from kizuna.catalog.municipalities import lookup, search
@@ -30,7 +31,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--title", default="", help="A title for the workspace.")
+@click.option("--title", default="", help=N_("A title for the workspace."))
 @handle_errors
 def init(directory: Path, title: str) -> None:
     """Create an empty workspace in DIRECTORY (a git repository), with the dated milestones
@@ -56,12 +57,12 @@ def demo(directory: Path) -> None:
 
 @click.command()
 @click.argument("stage")
-@click.option("--due", callback=_date, help="Due date (出産予定日), YYYY-MM-DD.")
-@click.option("--birth", callback=_date, help="Birth date (生年月日), YYYY-MM-DD.")
+@click.option("--due", callback=_date, help=N_("Due date (出産予定日), YYYY-MM-DD."))
+@click.option("--birth", callback=_date, help=N_("Birth date (生年月日), YYYY-MM-DD."))
 @click.option("--legal", is_flag=True,
-              help="With --birth, also the legal days (年齢計算ニ関スル法律): the day the age is reached "
+              help=N_("With --birth, also the legal days (年齢計算ニ関スル法律): the day the age is reached "
                    "(the day before the anniversary), the last day of a period 'until' STAGE and the "
-                   "first day of one 'from' STAGE.")
+                   "first day of one 'from' STAGE."))
 @handle_errors
 def stages(stage: str, due: date | None, birth: date | None, legal: bool) -> None:
     """Show the label of STAGE and, given --due or --birth, its calendar date."""

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from kizuna.catalog.channels import utf16_units
 from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.messages import Message
 from kizuna.catalog.templating import field_value, stage_context, variables_used
 from kizuna.catalog.towns import Town
@@ -118,7 +119,9 @@ def check_ignores(ws: Any, message: Message) -> None:
         prefix = f"local_messages[{index}]." if index is not None else ""
     for i, ignore in enumerate(message.ignores):
         if ignore.rule not in known:
-            raise WorkspaceError(f"unknown rule '{ignore.rule}'{did_you_mean(ignore.rule, sorted(known))}",
+            raise WorkspaceError(_("unknown rule '{rule}'{hint}; write a rule id like length/sentence or a family "
+                                   "like tone (docs/checks.md lists them)").format(
+                                     rule=ignore.rule, hint=did_you_mean(ignore.rule, sorted(known))),
                                  path=message_path(ws, message), field=f"{prefix}ignore[{i}].rule")
 
 
@@ -163,7 +166,8 @@ def variant_findings(ws: Any, message: Message, locale: str, cfg: CheckConfig,
     if entry is None or not entry.multiples:
         return []
     variant = _replace(message, texts={**message.texts, locale: type(entry)(entry.multiples, entry.source_hash)})
-    return [_replace(f, message="（双子以上の文）" + f.message, line=None, column=None, span=None)
+    twins = _("(text for twins or more) ")
+    return [_replace(f, message=twins + f.message, line=None, column=None, span=None)
             for f in check_message(ws, variant, locale, config=cfg, towns=towns)]
 
 

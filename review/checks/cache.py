@@ -4,7 +4,10 @@ The cache lives in ``<workspace>/.kizuna/cache/checks.pickle`` (local state: nev
 safe to delete at any time; the next run rebuilds it). Each entry is keyed by a SHA-256 of
 everything its findings depend on:
 
-* the *environment*: the kizuna version and a fingerprint of its installed code, the bytes of
+* the *environment*: the kizuna version and a fingerprint of its installed code, the language
+  the findings are written in and its compiled catalog (:func:`review.findings.language_key`: a
+  run in English after one in Japanese must not show the Japanese findings; both stay cached as
+  two kinds of run), the bytes of
   ``kizuna.yaml`` (rules, levels, options, locales, fallbacks, policies, e-mail subjects), the
   bytes of every file a rule option names (word lists), and the towns in scope;
 * for the findings of one message in one locale: the message itself (stage, every text, topics,
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from kizuna.catalog.safepaths import write_target
-from kizuna.review.findings import Finding
+from kizuna.review.findings import Finding, language_key
 
 _FIELDS = tuple(f.name for f in fields(Finding))
 
@@ -177,7 +180,7 @@ def open_cache(ws: Any, config: Any, towns: Iterable[Any]) -> FindingsCache:
     """The cache of ``ws`` for a run with ``config`` over ``towns``; an unreadable, foreign or
     outdated cache file counts as empty (it is only ever a shortcut)."""
     root = Path(ws.root)
-    environment = _digest(CACHE_FORMAT, code_fingerprint(), _read(root / "kizuna.yaml"),
+    environment = _digest(CACHE_FORMAT, code_fingerprint(), language_key(), _read(root / "kizuna.yaml"),
                           sorted((k, v.enabled, v.level, repr(v.options)) for k, v in config.settings.items()),
                           _option_files(root, config.settings), ws.config, list(towns),
                           # files rules read by convention at the workspace root

@@ -18,7 +18,23 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from kizuna.review.checks.engine import Hit, rule
-from kizuna.review.selection import REASONS_JA
+from kizuna.catalog.i18n import N_, _, current_language
+from kizuna.review.findings import stage_label
+from kizuna.review.selection import (NO_SOURCE, SOURCE_CHANGED, SOURCE_UNAPPROVED, UNAPPROVED,
+                                     UNTRANSLATED)
+
+#: why a candidate locale was passed over (translated when a finding says it)
+REASONS = {
+    UNTRANSLATED: N_("no translation"),
+    UNAPPROVED: N_("not approved"),
+    SOURCE_UNAPPROVED: N_("the source text is not approved"),
+    SOURCE_CHANGED: N_("translated from another source text than the approved one (source_hash)"),
+    NO_SOURCE: N_("no source text"),
+}
+
+
+def _reason(why: str) -> str:
+    return _(REASONS[why]) if why in REASONS else why
 from kizuna.review.coverage import (Calendar, Slot, calendar, load_milestones, milestone_misses, off_cadence,
                                     town_locales)
 
@@ -45,7 +61,7 @@ def _calendars(ctx: Any) -> Iterator[tuple[Any, str, str, Calendar]]:
 
 def _span(run: tuple[Slot, ...]) -> str:
     first, last = run[0].stage, run[-1].stage
-    return first.label_ja if first == last else f"{first.label_ja}〜{last.label_ja}"
+    return stage_label(first) if first == last else f"{stage_label(first)}〜{stage_label(last)}"
 
 
 @rule("coverage/gap", "配信日の抜け", level="error", scope="workspace",
@@ -53,19 +69,22 @@ def _span(run: tuple[Slot, ...]) -> str:
 def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     memo = _memo(ctx)
     for town, path, locale, cal in _calendars(ctx):
-        key = ("gap-lines", id(cal))
+        key = ("gap-lines", id(cal), current_language())
         if key not in memo:
-            memo[key] = (cal, [(f"（{locale}）: {_span(run)}の{len(run)}回分の配信日に送るメッセージがありません。",
+            memo[key] = (cal, [(_(" ({locale}): no message for {count} sending days at {span}.").format(
+                                    locale=locale, count=len(run), span=_span(run)),
                                 str(run[0].stage)) for run in cal.gap_runs])
         for said, stage in memo[key][1]:
             yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
-                      suggestion="この時期のメッセージを書くか、町の配信間隔（policy）を見直しましょう")
+                      suggestion=_("Write a message for this time, or check the town's sending policy (policy)"))
         for slot in cal.suppressed:
             if slot.suppressed:
-                yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}の全国メッセージ "
-                          f"{', '.join(slot.suppressed)} を止めていますが、代わりの町のメッセージがありません。",
+                yield Hit(_("{town} ({locale}): the national message {ids} at {stage} is stopped, and no town "
+                            "message takes its place.").format(town=town.name, locale=locale,
+                                                               ids=", ".join(slot.suppressed),
+                                                               stage=stage_label(slot.stage)),
                           town=town.code, locale=locale, stage=str(slot.stage), path=path,
-                          suggestion="local_messages に同じ時期の町のメッセージを書きましょう")
+                          suggestion=_("Write a town message for the same time under local_messages"))
 
 
 @rule("coverage/collision", "配信日の重なり", level="error", scope="workspace",
@@ -74,10 +93,11 @@ def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town, path, locale, cal in _calendars(ctx):
         for slot in cal.collisions:
             if slot.message_ids:
-                yield Hit(f"{town.name}（{locale}）: {slot.stage.label_ja}に{len(slot.message_ids)}件の"
-                          f"メッセージがあります（{', '.join(slot.message_ids)}）。",
+                yield Hit(_("{town} ({locale}): {count} messages at {stage} ({ids}).").format(
+                              town=town.name, locale=locale, count=len(slot.message_ids),
+                              stage=stage_label(slot.stage), ids=", ".join(slot.message_ids)),
                           town=town.code, locale=locale, stage=str(slot.stage), path=path,
-                          suggestion="一つにまとめるか、別の配信日に移しましょう")
+                          suggestion=_("Merge them into one, or move one to another sending day"))
 
 
 @rule("coverage/fallback", "翻訳がなく代わりの言語で送る日", level="info", scope="workspace",
@@ -85,23 +105,26 @@ def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     memo = _memo(ctx)
     for town, path, locale, cal in _calendars(ctx):
-        key = ("fallback-lines", id(cal))
+        key = ("fallback-lines", id(cal), current_language())
         if key not in memo:  # what the findings say, once per calendar class (not per town)
             used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
             lines = []
             for run in cal.fallback_runs:
                 # a translation that exists but may not ship is named, always; untranslated ones up to 3
-                held = [f"{mid}: {REASONS_JA.get(why, why)}" for s in run for mid, why in s.reasons
+                held = [f"{mid}: {_reason(why)}" for s in run for mid, why in s.reasons
                         if why != "untranslated"]
                 missing = [mid for s in run for mid, why in s.reasons if why == "untranslated"]
                 if missing:
-                    held.append(f"{REASONS_JA['untranslated']}: {', '.join(missing[:3])}"
-                                f"{' ほか' if len(missing) > 3 else ''}")
-                suggestion = (f"{locale}の翻訳を追加しましょう" if not any(why != "untranslated" for s in run
-                                                                      for _, why in s.reasons)
-                              else f"{locale}の翻訳を追加し、翻訳と原文の承認を進めましょう")
-                lines.append((f"（{locale}）: {_span(run)}の{len(run)}回分は{locale}の送れる本文がなく、"
-                              f"{used}の本文を送ります（{'、'.join(held)}）。", str(run[0].stage), suggestion))
+                    more = _(" and more") if len(missing) > 3 else ""
+                    held.append(f"{_reason('untranslated')}: {', '.join(missing[:3])}{more}")
+                suggestion = (_("Add the {locale} translation") if not any(why != "untranslated" for s in run
+                                                                           for _mid, why in s.reasons)
+                              else _("Add the {locale} translation, and get the translation and its source "
+                                     "approved")).format(locale=locale)
+                lines.append((_(" ({locale}): {count} sending days at {span} have no {locale} text that may "
+                                "be sent; the {used} text is sent instead ({why}).").format(
+                                  locale=locale, span=_span(run), count=len(run), used=used,
+                                  why=_("; ").join(held)), str(run[0].stage), suggestion))
             memo[key] = (cal, lines)
         for said, stage, suggestion in memo[key][1]:
             yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
@@ -114,9 +137,11 @@ def not_on_cadence(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for town in ctx.towns:
         path = ctx.ws.town_file(town.code)
         for m in off_cadence(ctx.ws, town, _memo(ctx)):
-            yield Hit(f"{town.name}: {m.id} の時期（{m.stage.label_ja}）は町の配信日（policy: {town.policy}）に"
-                      "ありません。配信の間隔からはずれた日に届きます。", town=town.code, stage=str(m.stage),
-                      message_id=m.id, path=path, suggestion="メッセージの stage を配信日に合わせましょう")
+            yield Hit(_("{town}: the stage of {id} ({stage}) is not a sending day of the town (policy: {policy}); "
+                        "it arrives off the town's rhythm.").format(town=town.name, id=m.id,
+                                                                   stage=stage_label(m.stage), policy=town.policy),
+                      town=town.code, stage=str(m.stage), message_id=m.id, path=path,
+                      suggestion=_("Move the message's stage to a sending day"))
 
 
 @rule("coverage/milestone", "マイルストーンの抜け", level="error", scope="workspace",
@@ -129,19 +154,23 @@ def milestones(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for m in _sent_by_any(ctx):
         for tag in m.milestones:
             if tag not in ids:
-                yield Hit(f"{m.id} の milestones にある '{tag}' は milestones.yaml にありません。",
-                          message_id=m.id, town=m.town,
-                          suggestion=f"milestones.yaml の id（{', '.join(sorted(ids))}）から選びましょう")
+                yield Hit(_("The milestones of {id} name '{tag}', which milestones.yaml does not have.").format(
+                              id=m.id, tag=tag), message_id=m.id, town=m.town,
+                          suggestion=_("Choose one of the ids in milestones.yaml ({ids})").format(
+                              ids=", ".join(sorted(ids))))
     memo = _memo(ctx)
     for town in ctx.towns:
         path = ctx.ws.town_file(town.code)
         for locale in town_locales(town, ctx.locales):
             for milestone, tagged in milestone_misses(ctx.ws, town, locale, known, memo):
-                where = "".join(f"、{m.id} は {m.stage.label_ja}" for m in tagged)
-                yield Hit(f"{town.name}（{locale}）: {milestone.name}（{milestone.window_label}）を伝える"
-                          f"メッセージが期間内にありません{where}。",
+                where = "".join(_("; {id} is at {stage}").format(id=m.id, stage=stage_label(m.stage))
+                                for m in tagged)
+                yield Hit(_("{town} ({locale}): no message tells about {milestone} ({window}) in time{where}.").format(
+                              town=town.name, locale=locale, milestone=milestone.name,
+                              window=milestone.window_label, where=where),
                           town=town.code, locale=locale, stage=str(milestone.start), path=path,
-                          suggestion=f"{milestone.window_label}のメッセージに milestones: [{milestone.id}] を付けましょう")
+                          suggestion=_("Add milestones: [{id}] to a message for {window}").format(
+                              id=milestone.id, window=milestone.window_label))
 
 
 def _sent_by_any(ctx: Any) -> list[Any]:

@@ -47,6 +47,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from kizuna.catalog.channels import utf16_units
 from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.i18n import N_, _
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
 from kizuna.review.checks.text import TextDoc, Token
 from kizuna.review.checks.tone import _quoted
@@ -190,14 +191,16 @@ def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
         readings = sum(min(e, s.end) - max(b, s.start) for b, e in reading_spans(doc) if b < s.end and e > s.start)
         n = utf16_units(doc.plain[s.start:s.end]) - readings  # a field (the town's own text) counts as one
         if n > opts["max"]:
-            yield Hit(f"やさしい日本語の文としては長すぎます（{n}文字、目安は{opts['max']}文字まで）。",
-                      s.start, s.end, suggestion="一つの文で言うことは一つにして、文を分けましょう")
+            yield Hit(_("Too long for a sentence in plain Japanese ({n} characters; aim for {max} at most).").format(
+                          n=n, max=opts["max"]),
+                      s.start, s.end, suggestion=_("Say one thing in one sentence, and split the sentence"))
             continue
         links = clause_links(tokens)
         if len(links) > opts["max_links"]:
             words = "・".join(t.surface for t in links)
-            yield Hit(f"一つの文に節が{len(links) + 1}つあります（「{words}」でつないでいます）。",
-                      s.start, s.end, suggestion="「。」で文を分けて、一つの文に一つのことを書きましょう")
+            yield Hit(_("The sentence has {count} clauses (joined by \"{words}\").").format(
+                          count=len(links) + 1, words=words),
+                      s.start, s.end, suggestion=_("Split the sentence with 「。」 and write one thing in each"))
 
 
 # --- easy/double-negative ------------------------------------------------------------------------
@@ -236,8 +239,9 @@ def double_negative(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     for tokens in sentence_tokens(doc):
         for i, j in double_negatives(tokens):
             start, end = tokens[max(i - 1, 0)].start, tokens[j].end
-            yield Hit(f"「{doc.plain[start:end]}」は二重否定で、意味がわかりにくくなります。", start, end,
-                      suggestion="「〜することもあります」「〜できます」のように、肯定の形で言いましょう")
+            yield Hit(_("\"{words}\" is a double negative and hard to follow.").format(words=doc.plain[start:end]),
+                      start, end,
+                      suggestion=_("Say it in the positive, like 「〜することもあります」 or 「〜できます」"))
 
 
 # --- easy/honorific ---------------------------------------------------------------------------------
@@ -308,8 +312,9 @@ def honorific(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
                 merged.append([i, j, plain])
         for i, j, plain in merged:
             start, end = tokens[i].start, tokens[j].end
-            yield Hit(f"「{doc.plain[start:end]}」は尊敬語・謙譲語です。やさしい日本語では「です・ます」で書きます。",
-                      start, end, suggestion=f"「{plain}」のように、ふつうの「です・ます」で書きましょう")
+            yield Hit(_("\"{words}\" is an honorific (sonkeigo or kenjogo); plain Japanese uses plain "
+                        "です・ます.").format(words=doc.plain[start:end]),
+                      start, end, suggestion=_("Write plain です・ます, like \"{plain}\"").format(plain=plain))
 
 
 # --- easy/passive-causative -----------------------------------------------------------------------
@@ -331,11 +336,10 @@ def passive_causative(tokens: Sequence[Token], allow: frozenset[str] = frozenset
             yield "causative", first, i
 
 
-_PC_LABEL = {"passive": "受け身", "causative": "使役"}
+_PC_LABEL = {"passive": N_("\"{words}\" is a passive form."), "causative": N_("\"{words}\" is a causative form.")}
 _PC_SUGGESTION = {
-    "passive": "だれがするかがわかる形にしましょう（交付されます → もらえます、言われています → 〜です）",
-    "causative": "「〜させる」を使わずに言いましょう（受けさせてください → 受けてください、"
-                 "食べさせない → あげない）",
+    "passive": N_("Say who does it (交付されます → もらえます, 言われています → 〜です)"),
+    "causative": N_("Say it without 「〜させる」 (受けさせてください → 受けてください, 食べさせない → あげない)"),
 }
 
 
@@ -350,8 +354,8 @@ def passive_causative_rule(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     for tokens in sentence_tokens(doc):
         for kind, i, j in passive_causative(tokens, allow):
             start, end = tokens[i].start, tokens[j].end
-            yield Hit(f"「{doc.plain[start:end]}」は{_PC_LABEL[kind]}の形です。", start, end,
-                      suggestion=_PC_SUGGESTION[kind])
+            yield Hit(_(_PC_LABEL[kind]).format(words=doc.plain[start:end]), start, end,
+                      suggestion=_(_PC_SUGGESTION[kind]))
 
 
 # --- easy/hard-word -------------------------------------------------------------------------------
@@ -383,13 +387,14 @@ def hard_words(text: str, *, max_grade: int, max_compound: int, ruby: bool,
         long = len(word) > max_compound
         whys = []
         if hard and not ruby:
-            level = f"教育漢字の{max_grade}年生まで" if max_grade <= 6 else "常用漢字"
-            whys.append(f"{'・'.join(dict.fromkeys(hard))} は{level}の漢字ではありません")
+            kanji = "・".join(dict.fromkeys(hard))
+            whys.append(_("{kanji} are not kanji of school years 1 to {grade}").format(kanji=kanji, grade=max_grade)
+                        if max_grade <= 6 else _("{kanji} are not jōyō kanji").format(kanji=kanji))
         if long:
-            whys.append(f"漢字が{len(word)}字続く長いことばです")
+            whys.append(_("a long word of {count} kanji in a row").format(count=len(word)))
         if whys:
             reported.add(word)
-            yield start, end, "。".join(whys)
+            yield start, end, _("; ").join(whys)
 
 
 def _validate_hard(opts: Mapping) -> None:
@@ -413,9 +418,10 @@ def hard_word(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     for start, end, why in hard_words(doc.plain, max_grade=opts["max_grade"], max_compound=opts["max_compound"],
                                       ruby=opts["ruby"], allowed=glossary(doc, opts), jlpt_old=opts["jlpt_old"]):
         word = doc.plain[start:end]
-        yield Hit(f"「{word}」に読み方がありません（{why}）。", start, end,
-                  suggestion=f"やさしいことばに言いかえるか、「{word}（よみかた）」のように読み方を書きましょう。"
-                             f"説明なしで使うことばは {opts['glossary'] or GLOSSARY_FILE} に登録できます")
+        yield Hit(_("\"{word}\" has no reading ({why}).").format(word=word, why=why), start, end,
+                  suggestion=_("Use an easier word, or add the reading like {example}. Words used without "
+                               "a reading can be listed in {glossary}").format(
+                                   example=f"「{word}（よみかた）」", glossary=opts["glossary"] or GLOSSARY_FILE))
 
 
 # --- easy/loanword ---------------------------------------------------------------------------------
@@ -465,8 +471,10 @@ def loanword(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             if word in seen:
                 continue
             seen.add(word)
-            yield Hit(f"「{word}」は、わかりにくいカタカナ語です。", start, end,
-                      suggestion=f"やさしいことばに言いかえるか、「{word}（〜のこと）」のように意味を書きましょう")
+            yield Hit(_("\"{word}\" is a katakana loanword that is hard to understand.").format(word=word),
+                      start, end,
+                      suggestion=_("Use an easier word, or add its meaning like {example}").format(
+                          example=f"「{word}（〜のこと）」"))
 
 
 # --- easy/onomatopoeia -----------------------------------------------------------------------------
@@ -498,8 +506,9 @@ def onomatopoeia(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     for tokens in sentence_tokens(doc):
         for t in tokens:
             if mimetic(t) and t.surface not in allow and t.lemma not in allow:
-                yield Hit(f"「{t.surface}」は擬音語・擬態語で、日本語を学ぶ人にはわかりにくいことばです。",
-                          t.start, t.end, suggestion="ようすを、ふつうのことばで言いましょう（にこにこ → 笑って）")
+                yield Hit(_("\"{word}\" is an onomatopoeic word, hard for learners of Japanese.").format(
+                              word=t.surface),
+                          t.start, t.end, suggestion=_("Say how it is in ordinary words (にこにこ → 笑って)"))
 
 
 # --- easy/notation ------------------------------------------------------------------------------
@@ -529,23 +538,27 @@ def notation_problems(doc: TextDoc, opts: Mapping) -> Iterator[tuple[int, int, s
                     and nxt.pos2 != "数詞" and nxt.pos1 in ("名詞", "接尾辞") and nxt.start == t.end:
                 digits = _kanji_number(t.surface)
                 if digits is not None:
-                    yield (t.start, t.end, f"「{t.surface}{nxt.surface}」の数が漢数字です。",
-                           f"「{digits}{nxt.surface}」のように数字で書きましょう")
+                    yield (t.start, t.end, _("The number in \"{words}\" is written in kanji.").format(
+                               words=t.surface + nxt.surface),
+                           _("Write it in digits, like \"{fixed}\"").format(fixed=f"{digits}{nxt.surface}"))
     text = doc.plain
     for m in _FULLWIDTH_DIGITS_RE.finditer(text):
         half = unicodedata.normalize("NFKC", m.group())
-        yield m.start(), m.end(), f"「{m.group()}」が全角数字です。", f"半角の「{half}」にそろえましょう"
+        yield (m.start(), m.end(), _("\"{digits}\" is written in full-width digits.").format(digits=m.group()),
+               _("Write half-width \"{fixed}\"").format(fixed=half))
     for m in _AGE_RE.finditer(text):
         if m.group(1) != opts["age"]:
-            yield (m.start(1), m.end(1), f"年齢の書き方「{m.group(1)}」が、ほかの文（「{opts['age']}」）とそろっていません。",
-                   f"「{opts['age']}」にそろえましょう")
+            yield (m.start(1), m.end(1), _("The age is written \"{found}\", unlike the other texts "
+                                           "(\"{wanted}\").").format(found=m.group(1), wanted=opts["age"]),
+                   _("Write \"{wanted}\"").format(wanted=opts["age"]))
     for m in _MONTH_RE.finditer(text):
         if m.group(1) != opts["month"]:
-            yield (m.start(1), m.end(1), f"月の数え方「{m.group(1)}」が「{opts['month']}」とそろっていません。",
-                   f"「{opts['month']}」にそろえましょう")
+            yield (m.start(1), m.end(1), _("Months are counted with \"{found}\", not \"{wanted}\".").format(
+                       found=m.group(1), wanted=opts["month"]),
+                   _("Write \"{wanted}\"").format(wanted=opts["month"]))
     for m in _SLASH_DATE_RE.finditer(text):
-        yield (m.start(), m.end(), f"日付「{m.group()}」がスラッシュの書き方です。",
-               f"「{int(m.group(1))}月{int(m.group(2))}日」のように書きましょう")
+        yield (m.start(), m.end(), _("The date \"{date}\" is written with a slash.").format(date=m.group()),
+               _("Write it like \"{fixed}\"").format(fixed=f"{int(m.group(1))}月{int(m.group(2))}日"))
 
 
 def _kanji_number(s: str) -> int | None:
@@ -604,9 +617,9 @@ def directive(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     for tokens in sentence_tokens(doc):
         for i, j in directives(tokens):
             start, end = tokens[i].start, tokens[j].end
-            yield Hit(f"「{doc.plain[start:end]}」は、読み手にすることを指示する言い方です。", start, end,
-                      suggestion="できること（〜できます）、役に立つこと（〜すると安心です）を書くか、"
-                                 "お願いするときは「〜してください」と書きましょう")
+            yield Hit(_("\"{words}\" tells the reader what to do.").format(words=doc.plain[start:end]), start, end,
+                      suggestion=_("Write what the reader can do (〜できます) or what helps (〜すると安心です); "
+                                   "to ask, write 「〜してください」"))
 
 
 
@@ -627,7 +640,8 @@ def _block_rule(text_rule: Any) -> Any:
                     doc = TextDoc(text, locale, stage=stage, root=ctx.ws.root, plain_language=True)
                     for hit in text_rule(doc, opts):
                         start, end = doc.source_span(hit.start or 0, hit.end if hit.end is not None else hit.start or 0)
-                        yield Hit(f"{town.name}のブロック（{stage}）: {hit.message}", start, end, hit.suggestion,
+                        yield Hit(_("{town} block ({stage}): ").format(town=town.name, stage=stage) + hit.message,
+                                  start, end, hit.suggestion,
                                   town=town.code, stage=str(stage), locale=locale, path=path, text=text)
 
     on_blocks.__doc__ = f"{text_rule.__name__} on the towns' plain-language blocks"

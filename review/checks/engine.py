@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from kizuna.catalog.errors import KizunaError, WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.review.findings import LEVEL_RANK, LEVELS, Finding, Level, position
 
 CONFIG_FILE = "kizuna.yaml"
@@ -169,7 +170,7 @@ def _config_error(message: str, field_name: str) -> WorkspaceError:
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return _("; did you mean '{name}'?").format(name=close[0]) if close else ""
 
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text",

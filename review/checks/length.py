@@ -31,6 +31,7 @@ from kizuna.catalog.errors import KizunaError, TemplateError
 from kizuna.catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
 from kizuna.catalog.tracks import field_max_lengths
 from kizuna.catalog.placeholders import PLACEHOLDER_CONTEXT, max_length_text
+from kizuna.catalog.i18n import _
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
 from kizuna.review.checks.scope import sms_parts_at_most, template_bound, towns_over
 from kizuna.review.checks.text import TextDoc
@@ -52,10 +53,6 @@ def jis_problems(text: str) -> Iterator[tuple[int, str, str | None]]:
         if not jis_encodable(ch):
             fixed = jis_replacement(ch)
             yield i, ch, fixed if fixed != ch and jis_encodable(fixed) else None
-
-
-def _say(doc: TextDoc, ja: str, other: str) -> str:
-    return ja if doc.is_japanese else other
 
 
 # --- length/sentence ----------------------------------------------------------------------------
@@ -81,10 +78,10 @@ def sentence_length(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             text = p.sub("", text)
         n = utf16_units(text) + doc.field_extra(s.start, s.end)
         if n > limit:
-            yield Hit(_say(doc, f"一文が{n}文字あります（上限 {limit}）。{n - limit}文字長すぎます。",
-                           f"The sentence is {n} characters long, {n - limit} over the maximum of {limit}."),
+            yield Hit(_("The sentence is {n} characters long, {over} over the maximum of {limit}.").format(
+                          n=n, over=n - limit, limit=limit),
                       s.start, s.end,
-                      suggestion=_say(doc, "二つの文に分けましょう", "Split it into two sentences"))
+                      suggestion=_("Split it into two sentences"))
 
 
 # --- length/preview -----------------------------------------------------------------------------
@@ -109,17 +106,14 @@ def preview(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     limit = opts["max"] if doc.is_japanese else opts["max_other"]
     n = utf16_units(line) + doc.field_extra(start, start + len(line))
     if _GREETING_STRIP.sub("", line) in {_GREETING_STRIP.sub("", g) for g in opts["greetings"]}:
-        yield Hit(_say(doc, "1行目があいさつだけで、ロック画面で要点が伝わりません。",
-                       "The first line is only a greeting; the lock screen shows nothing of the point."),
+        yield Hit(_("The first line is only a greeting; the lock screen shows nothing of the point."),
                   start, start + len(line),
-                  suggestion=_say(doc, "1行目に今日いちばん伝えたいことを書きましょう",
-                                  "Put the main point of the day in the first line"))
+                  suggestion=_("Put the main point of the day in the first line"))
     elif n > limit:
-        yield Hit(_say(doc, f"1行目が{n}文字あり、ロック画面では途中で切れます（目安 {limit}文字）。",
-                       f"The first line is {n} characters; a lock screen cuts it after about {limit}."),
+        yield Hit(_("The first line is {n} characters; a lock screen cuts it after about {limit}.").format(
+                      n=n, limit=limit),
                   start, start + len(line),
-                  suggestion=_say(doc, "要点を1行目の前半に置くか、1行目を短くしましょう",
-                                  "Put the point at the start, or shorten the first line"))
+                  suggestion=_("Put the point at the start, or shorten the first line"))
 
 
 # --- length/channel -----------------------------------------------------------------------------
@@ -127,48 +121,49 @@ def preview(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
 def _subject_hits(subject: str, town: Any, opts: Mapping, ja: bool) -> Iterator[Hit]:
     """The e-mail subject of this town and stage: its length and, in ISO-2022-JP, its characters."""
     if (n := utf16_units(subject)) > opts["email_subject_max"]:
-        yield Hit(f"{town.name}のメールの件名「{subject}」が{n}文字あり、携帯のメール一覧では途中で切れます"
-                  f"（目安 {opts['email_subject_max']}文字）。" if ja else
-                  f"The e-mail subject for {town.name} is {n} characters; mail lists cut it after about "
-                  f"{opts['email_subject_max']}: {subject}", town=town.code, level="warning",
-                  suggestion="kizuna.yaml の exports.email.subject を短くしましょう" if ja
-                  else "Shorten exports.email.subject in kizuna.yaml")
+        yield Hit(_("The e-mail subject for {town} is {n} characters; mail lists cut it after about "
+                    "{limit}: {subject}").format(town=town.name, n=n, limit=opts["email_subject_max"],
+                                                 subject=subject), town=town.code, level="warning",
+                  suggestion=_("Shorten exports.email.subject in kizuna.yaml"))
     if town.email_encoding == "iso-2022-jp":
-        for _, ch, fixed in jis_problems(subject):
+        for _offset, ch, fixed in jis_problems(subject):
             if fixed is None:
-                yield Hit(f"{town.name}のメールの件名の「{ch}」(U+{ord(ch):04X}) は ISO-2022-JP で送れません。",
-                          town=town.code, suggestion="kizuna.yaml の exports.email.subject を見直しましょう")
+                yield Hit(_("The e-mail subject for {town} has \"{char}\" (U+{code}), which ISO-2022-JP cannot "
+                            "carry.").format(town=town.name, char=ch, code=f"{ord(ch):04X}"),
+                          town=town.code, suggestion=_("Change exports.email.subject in kizuna.yaml"))
 
 
 def _channel_hits(full: str, national: str, town: Any, opts: Mapping, ja: bool) -> Iterator[Hit]:
     code = town.code
     if "line" in town.channels and (n := utf16_units(full)) > LINE_MAX_UNITS:
-        yield Hit(f"LINE の1通（{LINE_MAX_UNITS}文字まで）に入りません: 本文と{town.name}のブロックで{n}文字です。"
-                  if ja else f"Too long for one LINE message: {n} UTF-16 units with the {town.name} block "
-                  f"(at most {LINE_MAX_UNITS}).", town=code,
-                  suggestion="本文か町のブロックを短くしましょう" if ja else "Shorten the text or the town block")
+        yield Hit(_("Too long for one LINE message: {n} UTF-16 units with the {town} block "
+                    "(at most {limit}).").format(n=n, town=town.name, limit=LINE_MAX_UNITS), town=code,
+                  suggestion=_("Shorten the text or the town block"))
     if "sms" in town.channels:
         encoding, units, parts = sms_parts(full)
         max_parts, warn = opts["sms_max_parts"], opts["sms_warn_parts"]
         if parts > max_parts:
-            yield Hit(f"SMS（{encoding}）で{parts}通に分かれ、上限の{max_parts}通を超えます（{units}文字）。"
-                      if ja else f"SMS ({encoding}) needs {parts} parts for {units} units; at most {max_parts}.",
-                      town=code, suggestion="本文か町のブロックを短くしましょう" if ja else "Shorten the text")
+            yield Hit(_("SMS ({encoding}) needs {parts} parts for {units} units; at most {max_parts}.").format(
+                          encoding=encoding, parts=parts, units=units, max_parts=max_parts),
+                      town=code, suggestion=_("Shorten the text or the town block"))
         elif warn and parts > warn:
-            yield Hit(f"SMS（{encoding}）で{parts}通に分かれます（{units}文字、目安 {warn}通まで）。"
-                      if ja else f"SMS ({encoding}) needs {parts} parts ({units} units; aim for {warn}).",
+            yield Hit(_("SMS ({encoding}) needs {parts} parts ({units} units; aim for {warn}).").format(
+                          encoding=encoding, parts=parts, units=units, warn=warn),
                       town=code, level="warning")
     if "email" in town.channels and town.email_encoding == "iso-2022-jp":
         for offset, ch, fixed in jis_problems(full):
             in_national = offset < len(national)
-            where = "" if in_national else f"{town.name}のブロックの"
             start = offset if in_national else None
             if fixed is None:
-                yield Hit(f"{where}「{ch}」(U+{ord(ch):04X}) は ISO-2022-JP のメールで送れません。",
+                said = (_("\"{char}\" (U+{code}) cannot be sent in an ISO-2022-JP e-mail.") if in_national else
+                        _("\"{char}\" (U+{code}) in the {town} block cannot be sent in an ISO-2022-JP e-mail."))
+                yield Hit(said.format(char=ch, code=f"{ord(ch):04X}", town=town.name),
                           start, None if start is None else start + 1, town=code, text=national,
-                          suggestion="別の文字に置きかえるか、町の email_encoding を utf-8 にしましょう")
+                          suggestion=_("Replace the character, or set the town's email_encoding to utf-8"))
             else:
-                yield Hit(f"{where}「{ch}」は ISO-2022-JP のメールでは「{fixed}」に置きかえて送られます。",
+                said = (_("\"{char}\" is sent as \"{fixed}\" in an ISO-2022-JP e-mail.") if in_national else
+                        _("\"{char}\" in the {town} block is sent as \"{fixed}\" in an ISO-2022-JP e-mail."))
+                yield Hit(said.format(char=ch, fixed=fixed, town=town.name),
                           start, None if start is None else start + 1, town=code, text=national,
                           level="info", suggestion=f"「{fixed}」")
 

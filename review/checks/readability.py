@@ -41,14 +41,17 @@ from typing import Any, Iterator, Mapping
 
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.stages import Stage
+from kizuna.catalog.i18n import N_, _
 from kizuna.review.checks.engine import Hit, rule
 from kizuna.review.checks.text import TextDoc, Token
 
 #: the coefficients of jReadability (see the module docstring)
 JREADABILITY = {"sentence": -0.056, "kango": -0.126, "wago": -0.042, "verb": -0.145,
                 "auxiliary": -0.044, "intercept": 11.724}
-JREADABILITY_LEVELS = ((5.5, "初級前半"), (4.5, "初級後半"), (3.5, "中級前半"), (2.5, "中級後半"),
-                       (1.5, "上級前半"), (float("-inf"), "上級後半"))
+#: the levels of the jReadability scale (初級前半 … 上級後半), translated when a finding names one
+JREADABILITY_LEVELS = ((5.5, N_("lower beginner")), (4.5, N_("upper beginner")), (3.5, N_("lower intermediate")),
+                       (2.5, N_("upper intermediate")), (1.5, N_("lower advanced")),
+                       (float("-inf"), N_("upper advanced")))
 GRADE_FORMULAS = ("flesch_kincaid_grade", "gunning_fog", "smog_index", "coleman_liau_index",
                   "automated_readability_index", "linsear_write_formula")
 TEXTSTAT_LANGS = {"en": "en_US"}
@@ -71,7 +74,8 @@ def jreadability(sentences: list[list[Token]]) -> float | None:
 
 
 def jreadability_level(score: float) -> str:
-    return next(label for floor, label in JREADABILITY_LEVELS if score >= floor)
+    """The level of a jReadability score, in the current language (上級前半 in Japanese)."""
+    return _(next(label for floor, label in JREADABILITY_LEVELS if score >= floor))
 
 
 def grade(text: str, lang: str, formula: str = "flesch_kincaid_grade") -> float | None:
@@ -132,13 +136,15 @@ def readability(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             return
         score = jreadability(sentences)
         if score is not None and score < target:
-            yield Hit(f"読みやすさ（jReadability）が {score:.2f}（{jreadability_level(score)}）で、"
-                      f"目標の {target} に届きません。", 0, end,
-                      suggestion="一文を短くし、漢語（〜を実施する）を和語（〜をする）に言いかえましょう")
+            yield Hit(_("Readability (jReadability) is {score} ({level}), below the target of {target}.").format(
+                          score=f"{score:.2f}", level=jreadability_level(score), target=target), 0, end,
+                      suggestion=_("Use shorter sentences, and everyday words instead of kango "
+                                   "(〜をする for 〜を実施する)"))
         return
     if len(doc.plain.split()) < opts["min_words"]:
         return
     value = grade(doc.plain, doc.lang, opts["formula"])
     if value is not None and value > target:
-        yield Hit(f"Reading grade {value:.2f} ({opts['formula']}) is above the target of {target}.", 0, end,
-                  suggestion="Use shorter sentences and everyday words")
+        yield Hit(_("Reading grade {grade} ({formula}) is above the target of {target}.").format(
+                      grade=f"{value:.2f}", formula=opts["formula"], target=target), 0, end,
+                  suggestion=_("Use shorter sentences and everyday words"))

@@ -16,14 +16,16 @@ from typing import Any, Iterator, Mapping
 
 from kizuna.catalog.placeholders import PLACEHOLDER_RE, fill
 from kizuna.catalog.tracks import Registrants
+from kizuna.catalog.i18n import N_, _
 from kizuna.review.checks.engine import Hit, rule
 
 _BREAK = r"(?:^|(?<=[\n。！？!?「」（）()、\s]))"
 PROBLEMS = (
-    (re.compile(_BREAK + r"(さん|ちゃん|くん|君|様|さま|殿)"), "名前のない「{0}」が残ります"),
-    (re.compile(r"(?:^|(?<=[\n。！？!?]))([、，,．。]|[のにへとがはを](?=[^\s]))"), "文が「{0}」で始まります"),
-    (re.compile(r"([、。，．,！？!?]{2})"), "句読点「{0}」が続きます"),
-    (re.compile(r"(  |　　)"), "空白が続きます"),
+    (re.compile(_BREAK + r"(さん|ちゃん|くん|君|様|さま|殿)"), N_("\"{found}\" is left with no name before it")),
+    (re.compile(r"(?:^|(?<=[\n。！？!?]))([、，,．。]|[のにへとがはを](?=[^\s]))"),
+     N_("a sentence starts with \"{found}\"")),
+    (re.compile(r"([、。，．,！？!?]{2})"), N_("the punctuation marks \"{found}\" come in a row")),
+    (re.compile(r"(  |　　)"), N_("two spaces come in a row")),
 )
 #: the same for English texts: punctuation left with no word before it
 ENGLISH_PROBLEMS = (re.compile(r"(?:^|(?<=[\n.!?]))\s*([,;:])"), re.compile(r"(\s[,.!?])"))
@@ -40,13 +42,14 @@ def missing_value_problems(source: str, registrants: Registrants) -> list[tuple[
         for pattern, what in PROBLEMS:
             found = pattern.search(text)
             if found:
-                out.append((m, what.format(found.group(1))))
+                out.append((m, _(what).format(found=found.group(1))))
                 break
         else:
             for pattern in ENGLISH_PROBLEMS:
                 found = pattern.search(text)
                 if found:
-                    out.append((m, f"\"{found.group(1).strip()}\" is left without a word before it"))
+                    out.append((m, _("\"{found}\" is left without a word before it").format(
+                        found=found.group(1).strip())))
                     break
     return out
 
@@ -61,7 +64,8 @@ def missing_value(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     source = entry.text  # the twins variant is checked as a text of its own (checks.variant_findings)
     for path, problem in missing_value_problems(source, registrants):
         missing = registrants.fields[path].missing
-        yield Hit(f"{{{{ {path} }}}} がない読者には、{problem}"
-                  f"（ないときの値: 「{missing}」）。", max(source.find(path), 0), text=source,
-                  suggestion="名前がなくても自然に読める文にするか、kizuna.yaml の "
-                             f"registrants.fields.{path}.missing にないときの言葉を書きましょう")
+        yield Hit(_("For a reader without {field}, {problem} (the value when missing: \"{missing}\").").format(
+                      field=f"{{{{ {path} }}}}", problem=problem, missing=missing),
+                  max(source.find(path), 0), text=source,
+                  suggestion=_("Write the text so it reads well without the name, or put the words for a "
+                               "missing value in registrants.fields.{path}.missing in kizuna.yaml").format(path=path))

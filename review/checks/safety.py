@@ -36,6 +36,7 @@ from typing import Any, Iterator, Mapping
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.review.checks.engine import Hit, MessageContext, rule
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.checks.wordlists import builtin_path, compile_pattern
@@ -170,14 +171,10 @@ def red_flag_advice(ctx: MessageContext, opts: Mapping) -> Iterator[Hit]:
             continue
         soft = next(m for p in data.words("soft_advice", doc.lang) if (m := p.search(text)))
         start, end = sentence.start + soft.start(), sentence.start + soft.end()
-        if doc.is_japanese:
-            message = (f"「{soft.group()}」: 危険のサインには、何を・いつするかを伝えます"
-                       "（例: すぐに受診する、119番に電話する、当日中に受診する）。")
-            suggestion = "すぐに受診してください"
-        else:
-            message = (f'"{soft.group()}": for a danger sign, say what to do and when '
-                       "(see a doctor at once, call 119, go the same day).")
-            suggestion = "see a doctor at once"
+        message = _("\"{words}\": for a danger sign, say what to do and when "
+                    "(see a doctor at once, call 119, go the same day).").format(words=soft.group())
+        # the suggestion is a wording for the text, in the text's language
+        suggestion = "すぐに受診してください" if doc.is_japanese else "see a doctor at once"
         src_start, src_end = doc.source_span(start, end)
         yield Hit(message, src_start, src_end, suggestion=suggestion, text=doc.source)
 
@@ -192,9 +189,6 @@ def crisis_contact(ctx: MessageContext, opts: Mapping) -> Iterator[Hit]:
         return
     if data.any("crisis_contacts", doc.lang, doc.source):
         return
-    if doc.is_japanese:
-        yield Hit("こころの健康の話題には、つらいときにすぐ話せる相談先（電話番号、"
-                  "こころの健康相談統一ダイヤル 0570-064-556 などの窓口、{{ town.contacts.phone }}）を入れます。")
-    else:
-        yield Hit("A mental-health message needs a crisis contact: a phone number, a national line, "
-                  "or the town's phone field ({{ town.contacts.phone }}).")
+    yield Hit(_("A mental-health message needs a contact to talk to at once in hard times: a phone number, "
+                "a national line (こころの健康相談統一ダイヤル 0570-064-556), or the town's phone field "
+                "({field}).").format(field="{{ town.contacts.phone }}"))

@@ -9,6 +9,8 @@ an editor marks the right line. A plain or quoted one-line scalar (``text: æ‰‹ã‚
 too; a folded block or an escaped scalar is not (its offsets do not map to the file). Columns
 count Unicode code points (``columnKind: unicodeCodePoints``), as findings do. A finding the
 message ignores carries a ``suppressions`` entry (``inSource``, with the written reason).
+Messages and suggestions are in the run's language, like ``kizuna check``'s text output (a
+Japanese CI job or reviewer reads Japanese annotations), and the run says which (``language``).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any, Iterable
 import yaml
 
 from kizuna.catalog.errors import StageError
+from kizuna.catalog.i18n import current_language
 from kizuna.catalog.stages import Stage
 from kizuna.review.checks.engine import RULES
 from kizuna.review.findings import Finding
@@ -201,6 +204,9 @@ def to_sarif(findings: Iterable[Finding], *, root: Path | None = None, version: 
                             "rules": [_rule_descriptor(rid) for rid in rule_ids]}},
         "results": results,
         "columnKind": "unicodeCodePoints",
+        # messages are in the run's language (kizuna --lang, KIZUNA_LANG or the locale), as in the
+        # text output; SARIF says which (3.14.7, an RFC 5646 tag)
+        "language": current_language(),
     }
     if root is not None:
         run["originalUriBaseIds"] = {"WORKSPACE": {"uri": Path(root).resolve().as_uri() + "/"}}

@@ -25,6 +25,7 @@ from kizuna.catalog.stages import Stage
 from kizuna.catalog.templating import has_path, stage_context, variables_used
 from kizuna.catalog.towns import CONTACT_FIELDS, Town
 from kizuna.catalog.tracks import DEFAULT_FIELDS as REGISTRANT_FIELDS
+from kizuna.catalog.i18n import _
 from kizuna.review.checks.engine import Hit, rule
 from kizuna.catalog.placeholders import PLACEHOLDER_CONTEXT
 
@@ -48,22 +49,23 @@ def schema_problem(path: str) -> str | None:
     root = parts[0]
     if root == "stage":
         return None if len(parts) == 2 and parts[1] in STAGE_FIELDS else \
-            f"stage has only {', '.join(sorted(STAGE_FIELDS))}"
+            _("stage has only {fields}").format(fields=", ".join(sorted(STAGE_FIELDS)))
     if root in ("reader", "child"):
-        return None if path in REGISTRANT_FIELDS else f"registrant fields are {', '.join(REGISTRANT_FIELDS)}"
+        return None if path in REGISTRANT_FIELDS else \
+            _("the registrant fields are {fields}").format(fields=", ".join(REGISTRANT_FIELDS))
     if root != "town":
-        return "templates may use town.*, stage.* and the registrant fields reader.* and child.* only"
+        return _("templates may use town.*, stage.* and the registrant fields reader.* and child.* only")
     if len(parts) < 2 or parts[1] not in TOWN_FIELDS:
-        return f"the town profile has {', '.join(sorted(TOWN_FIELDS))}"
+        return _("the town profile has {fields}").format(fields=", ".join(sorted(TOWN_FIELDS)))
     field = parts[1]
     if field in _MAPPING_FIELDS:
         allowed = _MAPPING_FIELDS[field]
         if len(parts) != 3:
-            return f"write town.{field}.<name>"
+            return _("write town.{field}.<name>").format(field=field)
         if allowed is not None and parts[2] not in allowed:
-            return f"town.{field} has {', '.join(sorted(allowed))}"
+            return _("town.{field} has {fields}").format(field=field, fields=", ".join(sorted(allowed)))
         return None
-    return None if len(parts) == 2 else f"town.{field} has no fields"
+    return None if len(parts) == 2 else _("town.{field} has no fields").format(field=field)
 
 
 def _syntax_line_offset(source: str, problem: str) -> int:
@@ -88,13 +90,15 @@ def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str
     the template's fields are looked at one by one (the others have nothing to report)."""
     found = template_variables(source)
     if isinstance(found, str):
-        yield Hit(f"{what}テンプレートの書き方に誤りがあります（{found}）。", _syntax_line_offset(source, found),
-                  text=source, suggestion="{{ town.name }} のように、かっこを閉じて書きましょう")
+        yield Hit(_("{what}The template is not written right ({found}).").format(what=what, found=found),
+                  _syntax_line_offset(source, found),
+                  text=source, suggestion=_("Close the braces, like {example}").format(example="{{ town.name }}"))
         return
     for path in sorted(found):
         problem = schema_problem(path)
         if problem:
-            yield Hit(f"{what}変数 {{{{ {path} }}}} は町のプロフィールにありません（{problem}）。",
+            yield Hit(_("{what}The variable {variable} is not in the town profile ({problem}).").format(
+                          what=what, variable=f"{{{{ {path} }}}}", problem=problem),
                       max(source.find(path), 0), text=source)
     if scope is not None:
         towns = tuple(scope.lacking([p for p in found if schema_problem(p) is None], towns))
@@ -102,9 +106,11 @@ def template_hits(source: str, towns: tuple[Town, ...], stage: Any, *, what: str
         context = {"town": town.template_context(), "stage": stage_context(stage), **PLACEHOLDER_CONTEXT}
         for path in sorted(found):
             if schema_problem(path) is None and not has_path(context, path):
-                yield Hit(f"{what}{town.name}（{town.code}）のプロフィールに {path} がありません。",
+                yield Hit(_("{what}The profile of {town} ({code}) has no {path}.").format(
+                              what=what, town=town.name, code=town.code, path=path),
                           max(source.find(path), 0), text=source, town=town.code,
-                          suggestion=f"towns/{town.code}.yaml に {path.split('.', 1)[1]} を書きましょう")
+                          suggestion=_("Write {field} in towns/{code}.yaml").format(
+                              field=path.split(".", 1)[1], code=town.code))
 
 
 @rule("template/variables", "テンプレートの変数", level="error", scope="message",
@@ -120,10 +126,12 @@ def message_variables(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     if isinstance(mine, str) or isinstance(theirs, str) or mine == theirs:
         return
     missing, extra = sorted(theirs - mine), sorted(mine - theirs)
-    detail = "、".join(filter(None, [f"足りない: {', '.join(missing)}" if missing else "",
-                                     f"原文にない: {', '.join(extra)}" if extra else ""]))
-    yield Hit(f"翻訳（{ctx.locale}）の変数が原文（{source_locale}）と違います（{detail}）。", 0, text=text,
-              suggestion="原文と同じ変数を使いましょう", level="warning")
+    detail = _("; ").join(filter(None, [
+        _("missing: {names}").format(names=", ".join(missing)) if missing else "",
+        _("not in the source: {names}").format(names=", ".join(extra)) if extra else ""]))
+    yield Hit(_("The variables of the translation ({locale}) differ from the source ({source}): {detail}.").format(
+                  locale=ctx.locale, source=source_locale, detail=detail), 0, text=text,
+              suggestion=_("Use the same variables as the source"), level="warning")
 
 
 @rule("template/variables", "テンプレートの変数", level="error", scope="workspace")
@@ -134,7 +142,8 @@ def block_variables(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             for locale, text in by_locale.items():
                 if ctx.locales is not None and locale not in ctx.locales:
                     continue
-                for hit in template_hits(text, (town,), stage, what=f"{town.name}のブロック（{stage}）の"):
+                for hit in template_hits(text, (town,), stage,
+                                         what=_("{town} block ({stage}): ").format(town=town.name, stage=stage)):
                     yield Hit(hit.message, hit.start, hit.end, hit.suggestion, town=town.code, stage=str(stage),
                               locale=locale, path=path, text=hit.text)
 
@@ -147,8 +156,10 @@ def stale_translation(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     if ctx.locale == source_locale or not message.is_stale_translation(ctx.locale, source_locale):
         return
     if message.texts[ctx.locale].source_hash is None:
-        yield Hit(f"翻訳（{ctx.locale}）に原文のハッシュ（source_hash）がなく、どの原文から訳したか分かりません。",
-                  suggestion="原文と照らし合わせて確認し、source_hash を記録しましょう")
+        yield Hit(_("The translation ({locale}) has no source hash (source_hash): which source text it was "
+                    "translated from is unknown.").format(locale=ctx.locale),
+                  suggestion=_("Compare it with the source text, then record source_hash"))
     else:
-        yield Hit(f"原文（{source_locale}）が、翻訳（{ctx.locale}）のあとで変更されています。",
-                  suggestion="原文の変更を翻訳に反映し、source_hash を更新しましょう")
+        yield Hit(_("The source text ({source}) changed after the translation ({locale}) was made.").format(
+                      source=source_locale, locale=ctx.locale),
+                  suggestion=_("Bring the change of the source into the translation, and update source_hash"))

@@ -34,12 +34,13 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.i18n import N_, _
 from kizuna.review.checks.engine import Hit, require_at_least, require_texts, rule
 from kizuna.review.checks.text import SENTENCE_END, TextDoc, Token, verb_type
 
 DESUMASU = "ですます"
 DEARU = "である"
-STYLE_LABEL = {DESUMASU: "ですます調", DEARU: "である調（だ・である）"}
+STYLE_LABEL = {DESUMASU: N_("desu/masu style"), DEARU: N_("de-aru style (da/de aru)")}
 
 
 def _is_bracket(t: Token) -> bool:
@@ -115,7 +116,7 @@ def mixed_style(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
         groups.setdefault(kind, []).extend(style_markers(tokens, opts["strict"]))
     for markers in groups.values():
         counts = {DESUMASU: 0, DEARU: 0}
-        for style, _, _ in markers:
+        for style, _start, _end in markers:
             counts[style] += 1
         if not counts[DESUMASU] or not counts[DEARU]:
             continue
@@ -124,10 +125,11 @@ def mixed_style(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             if style == winner:
                 continue
             yield Hit(
-                f"{STYLE_LABEL[DESUMASU]}と{STYLE_LABEL[DEARU]}が混在しています"
-                f"（ですます {counts[DESUMASU]}、である {counts[DEARU]}）。「{doc.plain[start:end]}」は"
-                f"{STYLE_LABEL[style]}です。", start, end,
-                suggestion=f"{STYLE_LABEL[winner]}にそろえましょう")
+                _("The text mixes {desumasu} and {dearu} (desu/masu {n_desumasu}, de aru {n_dearu}); "
+                  "\"{words}\" is {style}.").format(
+                    desumasu=_(STYLE_LABEL[DESUMASU]), dearu=_(STYLE_LABEL[DEARU]), n_desumasu=counts[DESUMASU],
+                    n_dearu=counts[DEARU], words=doc.plain[start:end], style=_(STYLE_LABEL[style])), start, end,
+                suggestion=_("Write the whole text in {style}").format(style=_(STYLE_LABEL[winner])))
 
 
 # --- tone/command ---------------------------------------------------------------------------------
@@ -141,10 +143,10 @@ _REPORTING_VERBS = {"言う", "思う", "考える", "感じる", "悩む", "焦
                     "伝える", "叱る", "怒る", "聞く", "話す", "書く", "教わる", "言い聞かせる"}
 _QUOTES = {"「": "」", "『": "』"}
 _SOFTER = {
-    "imperative": "「〜しましょう」「〜してみませんか」のような呼びかけにしましょう",
-    "should": "「〜するとよいでしょう」「〜がおすすめです」のように言いかえましょう",
-    "must": "「〜しましょう」「〜することが大切です」のように言いかえましょう",
-    "prohibit": "「〜は控えましょう」「〜しないようにしましょう」のように言いかえましょう",
+    "imperative": N_("Invite instead, like 「〜しましょう」 or 「〜してみませんか」"),
+    "should": N_("Say it another way, like 「〜するとよいでしょう」 or 「〜がおすすめです」"),
+    "must": N_("Say it another way, like 「〜しましょう」 or 「〜することが大切です」"),
+    "prohibit": N_("Say it another way, like 「〜は控えましょう」 or 「〜しないようにしましょう」"),
 }
 
 
@@ -279,8 +281,8 @@ def _obligation(tokens: Sequence[Token], i: int, prev: Token) -> str | None:
     return None
 
 
-_COMMAND_LABEL = {"imperative": "命令の形", "should": "「〜べき」", "must": "義務を課す言い方",
-                  "prohibit": "禁止の言い方"}
+_COMMAND_LABEL = {"imperative": N_("an imperative"), "should": N_("a 「〜べき」 (should)"),
+                  "must": N_("an obligation"), "prohibit": N_("a prohibition")}
 
 
 @rule("tone/command", "命令・義務の口調", level="warning", scope="text", languages=["ja"], lint=True,
@@ -288,8 +290,9 @@ _COMMAND_LABEL = {"imperative": "命令の形", "should": "「〜べき」", "mu
 def command(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
     for tokens in doc.sentence_tokens:
         for kind, start, end in command_forms(tokens):
-            yield Hit(f"「{doc.plain[start:end]}」は{_COMMAND_LABEL[kind]}で、読み手に指示する口調になります。",
-                      start, end, suggestion=_SOFTER[kind])
+            yield Hit(_("\"{words}\" is {kind}: it orders the reader about.").format(
+                          words=doc.plain[start:end], kind=_(_COMMAND_LABEL[kind])),
+                      start, end, suggestion=_(_SOFTER[kind]))
 
 
 # --- tone/ranuki ----------------------------------------------------------------------------------
@@ -327,14 +330,16 @@ def ranuki(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             if ranuki_split(t, nxt):
                 assert nxt is not None
                 word = t.surface + nxt.surface
-                yield Hit(f"ら抜き言葉を使用しています（「{word}」）。", nxt.start, nxt.start + 1,
+                yield Hit(_("\"{word}\" drops the ら of the potential form (ら抜き言葉).").format(word=word),
+                          nxt.start, nxt.start + 1,
                           suggestion=f"「{t.surface}ら{nxt.surface}」")
                 continue
             k = ranuki_offset(t)
             if k is None:
                 continue
             fixed = t.surface[:k] + "ら" + t.surface[k:]
-            yield Hit(f"ら抜き言葉を使用しています（「{t.surface}」）。", t.start + k, t.start + k + 1,
+            yield Hit(_("\"{word}\" drops the ら of the potential form (ら抜き言葉).").format(word=t.surface),
+                      t.start + k, t.start + k + 1,
                       suggestion=f"「{fixed}」")
 
 
@@ -372,8 +377,9 @@ def too_many_commas(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
                 continue
             count += 1
             if count > limit:
-                yield Hit(f"一つの文で「{touten}」を{limit + 1}つ以上使用しています。", t.start, t.end,
-                          suggestion="文を二つに分けるか、読点を減らしましょう")
+                yield Hit(_("The sentence uses \"{comma}\" {count} or more times.").format(
+                              comma=touten, count=limit + 1), t.start, t.end,
+                          suggestion=_("Split the sentence in two, or use fewer commas"))
                 count = 0
 
 
@@ -494,5 +500,7 @@ def doubled_particle(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
                                        allow=opts["allow"], separators=opts["separator_characters"],
                                        commas=opts["comma_characters"]):
                 start, end = j.tokens[0].start, j.tokens[-1].end
-                yield Hit(f"一文に二回以上利用されている助詞「{j.surface}」がみつかりました。", start, end,
-                          suggestion="語順を入れ替えるか、文を分けて、同じ助詞が続かないようにしましょう")
+                yield Hit(_("The particle \"{particle}\" is used twice or more in one sentence.").format(
+                              particle=j.surface), start, end,
+                          suggestion=_("Change the word order or split the sentence so the same particle "
+                                       "does not come twice"))

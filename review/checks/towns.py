@@ -28,7 +28,9 @@ from kizuna.catalog import yamlio
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town
+from kizuna.catalog.i18n import _
 from kizuna.review.checks.engine import Hit, rule
+from kizuna.review.findings import stage_label
 from kizuna.review.coverage import load_milestones
 
 #: a character of Japanese script (kana or kanji): text an English reader cannot read
@@ -70,13 +72,15 @@ def locale_text(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                 continue
             what = []
             if fields:
-                what.append("プロフィールの " + ", ".join(f"{s}.{k}" for s, k in fields))
+                what.append(_("the profile's {fields}").format(fields=", ".join(f"{s}.{k}" for s, k in fields)))
             if blocks:
-                what.append("ブロック " + ", ".join(blocks))
-            yield Hit(f"{town.name}（{locale}）: {'、'.join(what)} に {locale} の値がなく、原文（{source}）のまま送ります。",
+                what.append(_("the blocks {stages}").format(stages=", ".join(blocks)))
+            yield Hit(_("{town} ({locale}): {what} have no {locale} value; the source text ({source}) is sent.").format(
+                          town=town.name, locale=locale, what=_("; ").join(what), source=source),
                       town=town.code, locale=locale, stage=blocks[0] if blocks and not fields else None, path=path,
-                      suggestion=f"towns/{town.code}.yaml に {locale} の値を書きましょう"
-                                 f"（例: desk: {{{source}: ..., {locale}: ...}}、ブロックは {{{source}: ..., {locale}: ...}}）")
+                      suggestion=_("Write the {locale} values in towns/{code}.yaml (for example desk: {example}, "
+                                   "and a block as {example})").format(
+                                       locale=locale, code=town.code, example=f"{{{source}: ..., {locale}: ...}}"))
 
 
 # --- town/service-not-offered -------------------------------------------------------------------------
@@ -121,11 +125,13 @@ def service_not_offered(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                     found = next((w for w in words if text and w.lower() in text.lower()), None)
                     if found is None:
                         continue
-                    yield Hit(f"{town.name}: {message.id}（{locale}）が「{found}」を案内していますが、町のプロフィールでは "
-                              f"services.{key} を行っていない（false）としています。",
+                    yield Hit(_("{town}: {id} ({locale}) tells about \"{words}\", but the town profile says it does "
+                                "not offer services.{key} (false).").format(town=town.name, id=message.id,
+                                                                            locale=locale, words=found, key=key),
                               town=town.code, locale=locale, message_id=message.id, stage=str(message.stage),
-                              path=path, suggestion=f"suppress に {message.id} を加えて町のメッセージ（local_messages）"
-                                                    "に替えるか、町のサービスを確かめましょう")
+                              path=path, suggestion=_("Add {id} to suppress and write a town message "
+                                                      "(local_messages) instead, or check the town's services").format(
+                                                          id=message.id))
 
 
 # --- coverage/checkup-months -------------------------------------------------------------------------
@@ -152,10 +158,12 @@ def checkup_months(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                 continue
             if any(start <= m.stage < before for m in messages) or any(start <= s < before for s in blocks):
                 continue
-            yield Hit(f"{town.name}: {month}か月児健診（checkup_months）を案内するメッセージも町のブロックも、"
-                      f"{start.label_ja}から{before.label_ja}の前までにありません。",
+            yield Hit(_("{town}: neither a message nor a town block tells about the {month}-month checkup "
+                        "(checkup_months) from {start} to before {before}.").format(
+                          town=town.name, month=month, start=stage_label(start), before=stage_label(before)),
                       town=town.code, stage=str(start), path=path,
-                      suggestion=f"{start.label_ja}〜の町のブロックで{month}か月児健診の日程と会場を案内しましょう")
+                      suggestion=_("In a town block from {start}, give the date and place of the {month}-month "
+                                   "checkup").format(start=stage_label(start), month=month))
 
 
 # --- coverage/legal-window ----------------------------------------------------------------------------
@@ -170,9 +178,11 @@ def legal_window(ctx: Any, opts: Mapping) -> Iterator[Hit]:
         legal = milestone.legal
         assert legal is not None
         if not legal.contains(milestone.start) and milestone.start > legal.start:
-            yield Hit(f"milestones.yaml: {milestone.name}の案内の期間（{milestone.window_label}）が、法定期間"
-                      f"（{legal.label}）が終わったあとに始まります。", path="milestones.yaml",
-                      suggestion="案内の期間（window）を法定期間の終わりより前にしましょう")
+            yield Hit(_("milestones.yaml: the notice window of {milestone} ({window}) starts after its legal "
+                        "period ({legal}) has ended.").format(milestone=milestone.name,
+                                                              window=milestone.window_label, legal=legal.label),
+                      path="milestones.yaml",
+                      suggestion=_("Start the notice window (window) before the legal period ends"))
     seen: dict[str, Any] = {}
     for town in ctx.towns:
         for m in ctx.ws.town_messages(town):
@@ -182,8 +192,10 @@ def legal_window(ctx: Any, opts: Mapping) -> Iterator[Hit]:
             legal = milestone.legal
             assert legal is not None
             if milestone.id in message.milestones and message.stage > legal.start and not legal.contains(message.stage):
-                yield Hit(f"{message.id}（{message.stage.label_ja}）は、{milestone.name}の法定期間（{legal.label}）"
-                          "が終わったあとに届きます。", message_id=message.id, town=message.town,
-                          stage=str(message.stage),
-                          suggestion=f"法定期間（{legal.label}）のうちに届く時期に移しましょう")
+                yield Hit(_("{id} ({stage}) arrives after the legal period of {milestone} ({legal}) has "
+                            "ended.").format(id=message.id, stage=stage_label(message.stage),
+                                             milestone=milestone.name, legal=legal.label),
+                          message_id=message.id, town=message.town, stage=str(message.stage),
+                          suggestion=_("Move it to a stage within the legal period ({legal})").format(
+                              legal=legal.label))
 

@@ -41,6 +41,7 @@ from typing import Any, Iterator, Mapping
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.review.checks.engine import CONFIG_FILE, Hit, require_texts, rule
 from kizuna.review.checks.text import TextDoc
 
@@ -227,14 +228,10 @@ def terms(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
                     wanted = term.replacement(m)
                     if m.group() == wanted or not m.group():
                         continue
-                    if doc.is_japanese:
-                        note = f"（{term.note}）" if term.note else ""
-                        yield Hit(f"「{m.group()}」は「{wanted}」にそろえます{note}。", m.start(), m.end(),
-                                  suggestion=f"「{wanted}」")
-                    else:
-                        note = f" ({term.note})" if term.note else ""
-                        yield Hit(f'Write "{wanted}", not "{m.group()}"{note}.', m.start(), m.end(),
-                                  suggestion=f'"{wanted}"')
+                    note = _(" ({note})").format(note=term.note) if term.note else ""
+                    yield Hit(_("Write \"{wanted}\", not \"{found}\"{note}.").format(
+                                  wanted=wanted, found=m.group(), note=note), m.start(), m.end(),
+                              suggestion=f"「{wanted}」" if doc.is_japanese else f'"{wanted}"')
 
 
 @rule("tone/wordlist", "責める・不安をあおる・偏見につながる言葉", level="warning", scope="text", lint=True,
@@ -250,6 +247,6 @@ def wordlist(doc: TextDoc, opts: Mapping) -> Iterator[Hit]:
             for m in word.pattern.finditer(doc.plain):
                 if not m.group() or allowed_in(doc, m.group()):
                     continue  # a safety word in a safety-critical message (review/checks/safety.py)
-                text = (f"「{m.group()}」: {word.reason}（{word.category}）。" if doc.is_japanese
-                        else f'"{m.group()}": {word.reason} ({word.category}).')
+                text = _("\"{words}\": {reason} ({category}).").format(
+                    words=m.group(), reason=word.reason, category=word.category)
                 yield Hit(text, m.start(), m.end(), suggestion=word.suggestion)

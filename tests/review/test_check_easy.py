@@ -16,6 +16,8 @@ from kizuna.cli import main
 from kizuna.review.checks import RULES, check_text, config_for, parse_config, run_checks
 from tests.conftest import SMALL_CONFIG, small_message
 
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
+
 LABELLED = yamlio.read(Path(__file__).parent / "data" / "easy_labelled.yaml")
 EASY_RULES = {"easy/sentence-length", "easy/double-negative", "easy/honorific", "easy/passive-causative",
               "easy/hard-word", "easy/loanword", "easy/onomatopoeia", "easy/notation", "easy/directive"}

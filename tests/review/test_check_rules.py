@@ -14,6 +14,8 @@ from kizuna.review.checks.readability import jreadability
 from kizuna.review.checks.text import TextDoc
 from tests.conftest import SMALL_CONFIG, small_message
 
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
+
 ISSUE_RULE_IDS = {"tone/mixed-style", "tone/command", "tone/ranuki", "tone/too-many-commas",
                   "tone/doubled-particle", "tone/terms", "tone/wordlist", "length/sentence",
                   "length/channel", "length/preview", "readability", "template/variables",
@@ -197,7 +199,7 @@ def test_wordlist_flags_blame_fear_and_stigma() -> None:
     assert [("fear" in f.message, "stigma" in f.message) for f in found] == [(True, False), (False, True)]
 
 
-def test_english_word_list_findings_read_as_english() -> None:
+def test_english_word_list_findings_read_as_english(english: None) -> None:
     (f,) = [f for f in check_text("If you are a bad mother, ask for help.", "en") if f.rule == "tone/wordlist"]
     assert f.message == '"bad mother": blames the reader (blame-en).'
     assert "「" not in f.message and "（" not in f.message

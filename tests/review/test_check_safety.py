@@ -15,6 +15,8 @@ from kizuna.cli import main
 from kizuna.review.checks import RULES, check_text, run_checks
 from tests.conftest import SMALL_CONFIG, small_message
 
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
+
 def message(mid: str, text: str, topics: list[str], en: str | None = None) -> dict:
     m = small_message(mid, "B1m", text, topics=topics)
     if en is not None:
@@ -90,7 +92,7 @@ def test_soft_advice_outside_safety_topics_is_fine(make_workspace) -> None:
     assert findings_of(root, "safety/red-flag-advice") == []
 
 
-def test_red_flag_advice_in_english(make_workspace) -> None:
+def test_red_flag_advice_in_english(make_workspace, english) -> None:
     root = make_workspace(messages=[message("m-red", "すぐに受診してください。", ["safety"],
                                             en="If the stool is pale, you can talk to your doctor.")])
     (hit,) = findings_of(root, "safety/red-flag-advice")

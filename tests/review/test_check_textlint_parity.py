@@ -29,6 +29,8 @@ import pytest
 
 from kizuna.review.checks import RULES, check_text
 
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
+
 
 def findings(rule_id: str, text: str, **options: Any) -> list:
     config = {"rules": {**{r: False for r in RULES}, rule_id: {"options": options} if options else True}}

@@ -14,6 +14,8 @@ from kizuna.review.checks import run_checks
 from kizuna.review.coverage import coverage_frame, coverage_heatmap, load_milestones
 from tests.conftest import SMALL_CONFIG, SMALL_TOWN, small_message
 
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
+
 TINY_STAGES = ["P8w", "P10w", "P12w", "B0d", "B1d", "B2d", "B1m", "B4m", "B7m", "B10m"]
 
 

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kizuna.catalog.tracks import Registrants, registrants_from_data
 from kizuna.catalog.workspace import load_workspace
 from kizuna.review.checks import check_message
 from kizuna.review.checks.registrant import missing_value_problems
 from tests.conftest import SMALL_CONFIG, small_message
+
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
 
 CHILD_FALLBACK = registrants_from_data({"fields": {"child.nickname": {"missing": "赤ちゃん"}}}, "kizuna.yaml")
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+import pytest
+
 from kizuna.catalog import yamlio
 from kizuna.catalog.workspace import load_workspace
 from kizuna.cli import main
@@ -18,6 +20,8 @@ from kizuna.review.coverage import coverage_frame
 from kizuna.review.decisions import read_log
 from kizuna.review.selection import select_texts
 from kizuna.review.signoff import all_items, status
+
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
 
 HONEY, SAFE_SLEEP = "b09m15d-honey", "b11d-safe-sleep"
 #: a delivery's first line: day, time, stage (or dated window), message id, [track・age]

@@ -8,11 +8,15 @@ from typing import Any
 
 from click.testing import CliRunner
 
+import pytest
+
 from kizuna.catalog import yamlio
 from kizuna.catalog.hashing import text_hash
 from kizuna.catalog.towns import town_from_data, town_to_data
 from kizuna.cli import main
 from tests.conftest import SMALL_TOWN, small_message
+
+pytestmark = pytest.mark.usefixtures("japanese")  # findings in Japanese (tests/review/conftest.py)
 
 JA = "相談は{{ town.contacts.desk }}（{{ town.contacts.phone }}）へ。{{ town.services.consultation }}"
 EN = "Ask {{ town.contacts.desk }} ({{ town.contacts.phone }}). {{ town.services.consultation }}"
