@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.messages import Message
 from kizuna.catalog.roster import ROLES
 from kizuna.catalog.stages import Stage
@@ -111,16 +112,17 @@ def _urgent_rule(raw: Any) -> UrgentRule | None:
         return None
     where = _where("urgent")
     if not isinstance(raw, Mapping) or set(raw) - {"role", "valid_days"}:
-        raise WorkspaceError("write urgent: {role: public_health_nurse, valid_days: 14}", path=CONFIG_FILE,
+        raise WorkspaceError(_("write urgent: {example}").format(example="{role: public_health_nurse, valid_days: 14}"),
+                             path=CONFIG_FILE,
                              field=where)
     role = raw.get("role")
     if role not in ROLES or role == TOWN_ROLE:
-        raise WorkspaceError(f"'{role}' is not a role that can approve an urgent notice; roles: "
-                             f"{', '.join(r for r in ROLES if r != TOWN_ROLE)}", path=CONFIG_FILE,
+        raise WorkspaceError(_("'{role}' is not a role that can approve an urgent notice; roles: {roles}").format(
+                                 role=role, roles=", ".join(r for r in ROLES if r != TOWN_ROLE)), path=CONFIG_FILE,
                              field=f"{where}.role")
     days = raw.get("valid_days")
     if type(days) is not int or not 1 <= days <= 365:
-        raise WorkspaceError("must be a whole number of days from 1 to 365, like 14", path=CONFIG_FILE,
+        raise WorkspaceError(_("must be a whole number of days from 1 to 365, like 14"), path=CONFIG_FILE,
                              field=f"{where}.valid_days")
     return UrgentRule(str(role), days)
 
@@ -147,18 +149,19 @@ def _requirement(raw: Any, where: str, *, allow_town: bool = False) -> Requireme
     if isinstance(raw, list):
         raw = {role: raw.count(role) for role in raw}
     if not isinstance(raw, Mapping):
-        raise WorkspaceError("write the roles as {role: count}, like {obstetrician: 1, midwife: 1}",
+        raise WorkspaceError(_("write the roles as {form}, like {example}").format(
+                                 form="{role: count}", example="{obstetrician: 1, midwife: 1}"),
                              path=CONFIG_FILE, field=where)
     req: Requirement = {}
     for role, count in raw.items():
         if role not in ROLES:
-            raise WorkspaceError(f"unknown role '{role}'; known roles: {', '.join(ROLES)}",
+            raise WorkspaceError(_("unknown role '{role}'; known roles: {roles}").format(role=role, roles=", ".join(ROLES)),
                                  path=CONFIG_FILE, field=where)
         if role == TOWN_ROLE and not allow_town:
-            raise WorkspaceError("town_editor can only be required under review.town (a town editor "
-                                 "signs for their own towns)", path=CONFIG_FILE, field=where)
+            raise WorkspaceError(_("town_editor can only be required under review.town (a town editor signs for "
+                                   "their own towns)"), path=CONFIG_FILE, field=where)
         if type(count) is not int or count < 1:
-            raise WorkspaceError(f"the count for '{role}' must be a whole number of 1 or more",
+            raise WorkspaceError(_("the count for '{role}' must be a whole number of 1 or more").format(role=role),
                                  path=CONFIG_FILE, field=where)
         req[str(role)] = count
     return merge(req)
@@ -175,15 +178,17 @@ def policy_from_data(data: Mapping[str, Any]) -> Policy:
     """Build the policy from the ``review:`` mapping; the first problem raises ``WorkspaceError``."""
     unknown = sorted(str(k) for k in data if k not in POLICY_FIELDS)
     if unknown:
-        raise WorkspaceError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(POLICY_FIELDS))}",
+        raise WorkspaceError(_("unknown field(s) {fields}; allowed: {allowed}").format(
+                                 fields=", ".join(unknown), allowed=", ".join(sorted(POLICY_FIELDS))),
                              path=CONFIG_FILE, field="review")
     period = data.get("period_days", DEFAULT_PERIOD_DAYS)
     if type(period) is not int or period < 1:
-        raise WorkspaceError("must be a whole number of days, like 365", path=CONFIG_FILE,
+        raise WorkspaceError(_("must be a whole number of days, like 365"), path=CONFIG_FILE,
                              field=_where("period_days"))
     raw_topics = data.get("topics") or {}
     if not isinstance(raw_topics, Mapping):
-        raise WorkspaceError("must map topic ids to roles", path=CONFIG_FILE, field=_where("topics"))
+        raise WorkspaceError(_("must map topic ids to roles, like {example}").format(
+            example="{medical: {obstetrician: 1}}"), path=CONFIG_FILE, field=_where("topics"))
     translations = data.get("translations")
     return Policy(
         period_days=period,

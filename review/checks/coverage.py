@@ -68,6 +68,7 @@ def _span(run: tuple[Slot, ...]) -> str:
       description="町の配信日に送るメッセージがない（全国メッセージを止めて代わりがない日も含む）")
 def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     memo = _memo(ctx)
+    advice = _("Write a message for this time, or check the town's sending policy (policy)")  # once per run
     for town, path, locale, cal in _calendars(ctx):
         key = ("gap-lines", id(cal), current_language())
         if key not in memo:
@@ -75,8 +76,7 @@ def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                                     locale=locale, count=len(run), span=_span(run)),
                                 str(run[0].stage)) for run in cal.gap_runs])
         for said, stage in memo[key][1]:
-            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
-                      suggestion=_("Write a message for this time, or check the town's sending policy (policy)"))
+            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path, suggestion=advice)
         for slot in cal.suppressed:
             if slot.suppressed:
                 yield Hit(_("{town} ({locale}): the national message {ids} at {stage} is stopped, and no town "

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from kizuna.catalog.errors import KizunaError, WorkspaceError
-from kizuna.catalog.i18n import _
+from kizuna.catalog.i18n import N_, _
 from kizuna.review.findings import LEVEL_RANK, LEVELS, Finding, Level, position
 
 CONFIG_FILE = "kizuna.yaml"
@@ -173,8 +173,8 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return _("; did you mean '{name}'?").format(name=close[0]) if close else ""
 
 
-_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
-               list: "a list", dict: "a mapping (name: value lines)"}
+_KIND_NAMES = {bool: N_("true or false"), int: N_("a whole number"), float: N_("a number"), str: N_("text"),
+               list: N_("a list"), dict: N_("a mapping (name: value lines)")}
 
 
 def _kind_problem(default: Any, value: Any) -> str | None:
@@ -185,20 +185,20 @@ def _kind_problem(default: Any, value: Any) -> str | None:
     if default is None:
         return None
     if isinstance(default, bool) or isinstance(value, bool):
-        return None if isinstance(default, bool) and isinstance(value, bool) else "true or false"
+        return None if isinstance(default, bool) and isinstance(value, bool) else _("true or false")
     if isinstance(default, int):
         if not isinstance(value, int):
-            return _KIND_NAMES[int]
-        return None if value >= 0 else "0 or more"
+            return _(_KIND_NAMES[int])
+        return None if value >= 0 else _("0 or more")
     if isinstance(default, float):
-        return None if isinstance(value, (int, float)) else _KIND_NAMES[float]
+        return None if isinstance(value, (int, float)) else _(_KIND_NAMES[float])
     kind = dict if isinstance(default, Mapping) else type(default)
     if not isinstance(value, kind):
-        return _KIND_NAMES.get(kind, kind.__name__)
+        return _(_KIND_NAMES[kind]) if kind in _KIND_NAMES else kind.__name__
     if isinstance(default, list) and default:
         item = type(default[0])
         if not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
-            return f"a list of {_KIND_NAMES.get(item, item.__name__)}"
+            return _("a list of {kind}").format(kind=_(_KIND_NAMES[item]) if item in _KIND_NAMES else item.__name__)
     return None
 
 
@@ -206,17 +206,19 @@ def _check_options(rule_obj: Rule, raw: Any, where: str) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise _config_error("options must be a mapping (name: value lines)", where)
+        raise _config_error(_("options must be a mapping (name: value lines)"), where)
     options: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in rule_obj.options:
             allowed = ", ".join(sorted(rule_obj.options)) or "none"
-            raise _config_error(f"'{rule_obj.id}' has no option '{key}'{did_you_mean(str(key), rule_obj.options)}"
-                                f" (options: {allowed})", f"{where}.{key}")
+            raise _config_error(_("'{rule}' has no option '{key}'{hint} (options: {allowed})").format(
+                rule=rule_obj.id, key=key, hint=did_you_mean(str(key), rule_obj.options), allowed=allowed),
+                f"{where}.{key}")
         default = rule_obj.options[key]
         problem = _kind_problem(default, value)
         if problem:
-            raise _config_error(f"must be {problem}, like {default!r}, not {value!r}", f"{where}.{key}")
+            raise _config_error(_("must be {kind}, like {default}, not {value}").format(
+                kind=problem, default=repr(default), value=repr(value)), f"{where}.{key}")
         options[key] = value
     return options
 
@@ -230,18 +232,19 @@ def _parse_entry(value: Any, where: str) -> tuple[bool | None, Level | None, Any
     if isinstance(value, str) and value in LEVELS:
         return True, value, None  # type: ignore[return-value]
     if not isinstance(value, Mapping):
-        raise _config_error("write on, off, a level (error, warning, info) or a mapping with "
-                            "enabled, level and options", where)
+        raise _config_error(_("write on, off, a level (error, warning, info) or a mapping with enabled, level "
+                              "and options"), where)
     unknown = set(value) - {"enabled", "level", "options"}
     if unknown:
-        raise _config_error(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                            "allowed: enabled, level, options", where)
+        raise _config_error(_("unknown key(s) {keys}; allowed: {allowed}").format(
+            keys=", ".join(sorted(map(str, unknown))), allowed="enabled, level, options"), where)
     enabled = value.get("enabled")
     if enabled is not None and not isinstance(enabled, bool):
-        raise _config_error("must be true or false", f"{where}.enabled")
+        raise _config_error(_("must be true or false"), f"{where}.enabled")
     level = value.get("level")
     if level is not None and level not in LEVELS:
-        raise _config_error(f"'{level}' is not a level; use error, warning or info", f"{where}.level")
+        raise _config_error(_("'{level}' is not a level; use error, warning or info").format(level=level),
+                            f"{where}.level")
     return (True if enabled is None else enabled), level, value.get("options")
 
 
@@ -251,14 +254,15 @@ def parse_config(section: Mapping[str, Any] | None, *, root: Path | None = None)
     Family entries (``tone``) apply first, then rule entries (``tone/command``)."""
     section = section or {}
     if not isinstance(section, Mapping):
-        raise _config_error("must be a mapping with 'rules'", "checks")
+        raise _config_error(_("must be a mapping with 'rules'"), "checks")
     unknown = set(section) - {"rules"}
     if unknown:
-        raise _config_error(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: rules", "checks")
+        raise _config_error(_("unknown key(s) {keys}; allowed: {allowed}").format(
+            keys=", ".join(sorted(map(str, unknown))), allowed="rules"), "checks")
     raw_rules = section.get("rules")
     raw_rules = {} if raw_rules is None else raw_rules
     if not isinstance(raw_rules, Mapping):
-        raise _config_error("must be a mapping of rule id to settings", "checks.rules")
+        raise _config_error(_("must be a mapping of rule id to settings"), "checks.rules")
     families = {r.family for r in RULES.values()}
     settings = {r.id: RuleSetting(True, r.level, dict(r.options)) for r in RULES.values()}
     ordered = sorted(raw_rules.items(), key=lambda kv: (str(kv[0]) in RULES, str(kv[0])))
@@ -266,13 +270,13 @@ def parse_config(section: Mapping[str, Any] | None, *, root: Path | None = None)
         key = str(key)
         where = f"checks.rules.{key}"
         if key not in RULES and key not in families:
-            raise _config_error(f"unknown rule '{key}'{did_you_mean(key, list(RULES) + sorted(families))}",
-                                where)
+            raise _config_error(_("unknown rule '{rule}'{hint}; the rules are listed in docs/checks.md").format(
+                rule=key, hint=did_you_mean(key, list(RULES) + sorted(families))), where)
         enabled, level, raw_options = _parse_entry(value, where)
         targets = [RULES[key]] if key in RULES else [r for r in RULES.values() if r.family == key]
         if raw_options is not None and key not in RULES:
-            raise _config_error("options belong to one rule, not a family; write them under "
-                                f"{key}/<rule>", f"{where}.options")
+            raise _config_error(_("options belong to one rule, not a family; write them under {key}/<rule>").format(
+                key=key), f"{where}.options")
         for target in targets:
             current = settings[target.id]
             options = {**current.options, **_check_options(target, raw_options, f"{where}.options")}
