@@ -34,6 +34,7 @@ from kizuna.authoring import suggestions
 from kizuna.authoring.merge import (DECISION_NAMES, DecisionRequest, ImportReport, Proposal, Target,
                              Verdict, edit_message, edit_town, three_way, unit_hash,
                              with_local_message)
+from kizuna.catalog.i18n import _
 
 
 # --- before the first write ---------------------------------------------------------------------
@@ -56,9 +57,9 @@ def preflight(ws: Workspace, *, log: bool = False) -> None:
     suggestions.check_all(root)
     problems = verify_log(root) if log else []
     if problems:
-        raise KizunaError(f"the decisions log is broken at {problems[0]}, so the decisions in this file "
+        raise KizunaError(_("the decisions log is broken at {problems}, so the decisions in this file "
                           "cannot be recorded; nothing was applied. Run 'kizuna review verify' and restore "
-                          "the log from version control", path=root / DECISIONS_FILE)
+                          "the log from version control").format(problems=problems[0]), path=root / DECISIONS_FILE)
 
 
 # --- current state ----------------------------------------------------------------------------

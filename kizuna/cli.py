@@ -12,7 +12,7 @@ import click
 
 from kizuna import __version__
 from kizuna.app import App
-from kizuna.catalog.i18n import LANGUAGES, set_language
+from kizuna.catalog.i18n import LANGUAGES, set_language, translate_click
 
 #: Modules under kizuna.commands; each has ``register(group)``.
 COMMAND_MODULES = (
@@ -26,10 +26,20 @@ COMMAND_MODULES = (
 )
 
 
+translate_click()  # click's own usage errors speak the user's language too
+
+
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--lang`` takes effect as soon as it is read, before click checks the rest of the line."""
+    if value:
+        set_language(value)
+    return value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace folder (default: the current folder or the nearest parent with kizuna.yaml).")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, is_eager=True, callback=_choose_language,
               help="Language of messages and errors (default: ja when the locale is Japanese, else en; "
                    "or KIZUNA_LANG).")
 @click.version_option(__version__, prog_name="kizuna")
