@@ -110,9 +110,9 @@ def new_errors(before: Workspace, after: Workspace) -> list[str]:
     notes = []
     for f in found[:MAX_ERRORS_SHOWN]:
         subject = " ".join(x for x in (f.locale, f.town, f.message_id, f.stage) if x)
-        notes.append(f"new check error after this import: {f.path or '-'}: {f.rule} [{subject}] {f.message}")
+        notes.append(_("new check error after this import: {value}: {rule} [{subject}] {message}").format(value=f.path or '-', rule=f.rule, subject=subject, message=f.message))
     if len(found) > MAX_ERRORS_SHOWN:
-        notes.append(f"... and {len(found) - MAX_ERRORS_SHOWN} more new check errors (run 'kizuna check')")
+        notes.append(_("... and {value} more new check errors (run 'kizuna check')").format(value=len(found) - MAX_ERRORS_SHOWN))
     return notes
 
 

@@ -474,8 +474,8 @@ def _message_cells(nb: NotebookNode, problems: list[str], notes: list[str], name
                 continue
             if cell.cell_type == "code" and str(cell.source).strip():
                 if cell.get("execution_count") is not None or cell.get("outputs"):
-                    notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Code cell that "
-                                 "was run is code, not a message; it was not imported")
+                    notes.append(_("{name}: {describe_cell}: a Code cell that "
+                                 "was run is code, not a message; it was not imported").format(name=name, describe_cell=describe_cell(index, cell.get('id'), None)))
                     continue
                 problems.append(_("{describe_cell}: a Code cell holds text; "
                                 "message text must be in a Markdown cell (select the cell and press M, "
@@ -483,10 +483,10 @@ def _message_cells(nb: NotebookNode, problems: list[str], notes: list[str], name
                 continue
             if cell.cell_type == "markdown" and INFO_TAG not in tags and str(cell.source).strip():
                 # text a writer typed into a cell kizuna does not read: say so, never drop it silently
-                notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Markdown cell "
-                             f"without '{METADATA_KEY}' metadata was not imported; to add it as a "
+                notes.append(_("{name}: {describe_cell}: a Markdown cell "
+                             "without '{METADATA_KEY}' metadata was not imported; to add it as a "
                              "message start it with a line <!-- STAGE new-id --> (e.g. <!-- B17d "
-                             f'b17d-nail-care -->) or give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}')
+                             'b17d-nail-care -->) or give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}').format(name=name, describe_cell=describe_cell(index, cell.get('id'), None), METADATA_KEY=METADATA_KEY))
             continue
         here = describe_cell(index, cell.get("id"), meta.get("id") if isinstance(meta, dict) else None)
         if cell.cell_type != "markdown":
@@ -521,7 +521,7 @@ def _proposal_for(cell: _Cell, name: str, locale: str, record: Mapping[str, str]
     else:
         text, done = clean_text(cell.source)
         if done:
-            notes.append(f"{name}: {cell.where}: {'; '.join(done)}")
+            notes.append(_("{name}: {where}: {done}").format(name=name, where=cell.where, done='; '.join(done)))
         text = normalise_text(text)
     if base is None:
         if meta["id"] in record:
@@ -615,13 +615,13 @@ def scoped_deletions(ws: Workspace, nb: NotebookNode, proposals: list[Proposal],
         why = None
         current = ws.messages.get(p.target.key)
         if not sealed:
-            why = ("this notebook's record of the cells it was made with is not sealed by this workspace "
-                   "(it was edited, or the notebook was made in another copy of the workspace or by an "
-                   "older kizuna); delete the message from a fresh notebook")
+            why = _("this notebook's record of the cells it was made with is not sealed by this workspace "
+                    "(it was edited, or the notebook was made in another copy of the workspace or by an "
+                    "older kizuna); delete the message from a fresh notebook")
         elif current is not None and not _in_group(current, str(meta.get("group", ""))):
-            why = f"the message is not in this notebook's group ({meta.get('group')})"
+            why = _("the message is not in this notebook's group ({group})").format(group=meta.get('group'))
         if why:
-            report.add(Verdict.REFUSED, p.where, f"{p.target.describe()}: not deleted: {why}")
+            report.add(Verdict.REFUSED, p.where, _("{describe}: not deleted: {why}").format(describe=p.target.describe(), why=why))
             refused.add(id(p))
     return [p for p in proposals if id(p) not in refused]
 

@@ -802,7 +802,7 @@ def _edited(row: Row, layout: Layout, changes: Changes, where: str) -> str:
         return normalise_text(raw)
     text, done = clean_text(decode_control_escapes(raw))
     if done:
-        changes.notes.append(f"{where}, column {row.at('text', layout)}: {'; '.join(done)}")
+        changes.notes.append(_("{where}, column {at}: {done}").format(where=where, at=row.at('text', layout), done='; '.join(done)))
     return normalise_text(text)
 
 
@@ -825,8 +825,8 @@ def _clean(row: Row, layout: Layout, key: str, changes: Changes, where: str) -> 
     removed (with a note), line ends and spaces normalised as the hashes do."""
     text, removed = strip_controls(decode_control_escapes(_s(row.values.get(key))))
     if removed:
-        changes.notes.append(f"{where}, column {row.at(key, layout)}: removed control characters "
-                             f"{', '.join(removed)}")
+        changes.notes.append(_("{where}, column {at}: removed control characters "
+                             "{removed}").format(where=where, at=row.at(key, layout), removed=', '.join(removed)))
     return normalise_text(text)
 
 

@@ -112,6 +112,17 @@ def test_a_header_line_new_message_with_a_bad_id_is_explained(sample_path: Path,
     assert "id: 「爪のケア」は書き方が違います。半角の小文字・数字・ハイフン（例: b17d-nail-care）で書いてください" in output
 
 
+def test_a_markdown_cell_kizuna_does_not_read_is_noted_in_japanese(sample_path: Path, tmp_path: Path) -> None:
+    path = _notebook(sample_path, tmp_path / "nb")
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("爪は短く切りましょう。"))
+    nbformat.write(nb, str(path))
+    code, output = kizuna("-w", str(sample_path), "author", "import", str(path))
+    assert code == 0
+    assert "メタデータのない Markdown セルは取り込んでいません" in output
+    assert "1行目を <!-- STAGE new-id -->（例: <!-- B17d b17d-nail-care -->）にする" in output
+
+
 def test_a_wrong_decision_in_a_workbook_names_sheet_row_and_column_in_japanese(sample_path: Path,
                                                                                  tmp_path: Path) -> None:
     path = write_workbook(load_workspace(sample_path), tmp_path / "sato.xlsx", reviewer="sato", findings=False)
