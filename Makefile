@@ -31,6 +31,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update --domain kizuna --input-file catalog/locale/kizuna.pot \
 	    --output-dir catalog/locale --locale ja --no-fuzzy-matching
 	$(BIN)/pybabel compile --domain kizuna --directory catalog/locale --locale ja
+	$(BIN)/pybabel compile --domain click --directory catalog/locale --locale ja
 
 clean:
 	rm -rf $(VENV) kizuna-demo build *.egg-info

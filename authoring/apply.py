@@ -34,6 +34,7 @@ from kizuna.authoring import suggestions
 from kizuna.authoring.merge import (DECISION_NAMES, DecisionRequest, ImportReport, Proposal, Target,
                              Verdict, edit_message, edit_town, three_way, unit_hash,
                              with_local_message)
+from kizuna.catalog.i18n import _
 
 
 # --- before the first write ---------------------------------------------------------------------
@@ -56,9 +57,9 @@ def preflight(ws: Workspace, *, log: bool = False) -> None:
     suggestions.check_all(root)
     problems = verify_log(root) if log else []
     if problems:
-        raise KizunaError(f"the decisions log is broken at {problems[0]}, so the decisions in this file "
+        raise KizunaError(_("the decisions log is broken at {problems}, so the decisions in this file "
                           "cannot be recorded; nothing was applied. Run 'kizuna review verify' and restore "
-                          "the log from version control", path=root / DECISIONS_FILE)
+                          "the log from version control").format(problems=problems[0]), path=root / DECISIONS_FILE)
 
 
 # --- current state ----------------------------------------------------------------------------
@@ -146,20 +147,20 @@ def _refusal(ws: Workspace, proposal: Proposal, current: Message | None) -> str 
     """Why a proposal cannot be applied whatever the merge says, or ``None``."""
     t = proposal.target
     if t.locale is not None and t.locale not in ws.config.locales:
-        return f"locale '{t.locale}' is not one of the workspace's ({', '.join(ws.config.locales)})"
+        return _("locale '{locale}' is not one of the workspace's ({locales})").format(locale=t.locale, locales=', '.join(ws.config.locales))
     if t.kind == "message" and proposal.text is not None and not proposal.text.strip():
-        return "the text is empty; to delete a message delete its notebook cell"
+        return _("the text is empty; to delete a message delete its notebook cell")
     if t.kind == "block" and proposal.text is not None and not proposal.text.strip():
-        return "the block is empty; a town's blocks are deleted in the town's own workbook"
+        return _("the block is empty; a town's blocks are deleted in the town's own workbook")
     if t.kind == "message" and proposal.text is None and t.locale == ws.config.source_locale:
         holders = [code for code, town in ws.towns.items() if t.key in town.suppress]
         if holders:
-            return (f"town(s) {', '.join(holders)} suppress this message; take it out of their "
-                    "'suppress' list before deleting it")
+            return (_("town(s) {holders} suppress this message; take it out of their "
+                    "'suppress' list before deleting it").format(holders=', '.join(holders)))
     if (t.kind == "message" and proposal.base_hash is None and current is None
             and t.locale != ws.config.source_locale):
-        return (f"a new message starts in the source locale ({ws.config.source_locale}); "
-                f"'{t.key}' does not exist")
+        return (_("a new message starts in the source locale ({source_locale}); "
+                "'{key}' does not exist").format(source_locale=ws.config.source_locale, key=t.key))
     return None
 
 
@@ -188,7 +189,7 @@ def _to_apply(ws: Workspace, p: Proposal, owner: Message | None, current: str | 
     """Report a refused, unchanged or conflicting proposal; True when it is to be applied."""
     refusal = _refusal(ws, p, owner)
     if refusal:
-        report.add(Verdict.REFUSED, p.where, f"{p.target.describe()}: {refusal}")
+        report.add(Verdict.REFUSED, p.where, _("{describe}: {refusal}").format(describe=p.target.describe(), refusal=refusal))
         return False
     verdict = three_way(p.base_hash, p.edited_hash, current)
     if verdict is Verdict.APPLIED and not owner_exists:
@@ -211,9 +212,9 @@ def _follow_stage(ws: Workspace, p: Proposal, owner: Message | None, report: Imp
     if (p.target.kind != "message" or p.text is None or owner is None or not p.stage
             or p.target.locale == source or Stage.parse(p.stage) == owner.stage):
         return p
-    report.notes.append(f"{p.where}: {p.target.describe()}: stage {p.stage} not applied: a translation "
-                        f"follows its message's stage ({owner.stage}); the stage is changed in a "
-                        f"{source} view")
+    report.notes.append(_("{where}: {describe}: stage {stage} not applied: a translation "
+                        "follows its message's stage ({stage2}); the stage is changed in a "
+                        "{source} view").format(where=p.where, describe=p.target.describe(), stage=p.stage, stage2=owner.stage, source=source))
     return replace(p, stage=str(owner.stage))
 
 
@@ -225,7 +226,7 @@ def _attempt(report: ImportReport, p: Proposal, make: Callable[[], T]) -> tuple[
     try:
         result = make()
     except (KizunaError, ValueError) as exc:
-        report.add(Verdict.REFUSED, p.where, f"{p.target.describe()}: {getattr(exc, 'message', None) or exc}")
+        report.add(Verdict.REFUSED, p.where, _("{describe}: {value}").format(describe=p.target.describe(), value=getattr(exc, 'message', None) or exc))
         return False, None
     text = "deleted" if p.text is None else "added" if p.base_hash is None else "changed"
     report.add(Verdict.APPLIED, p.where, f"{p.target.describe()}: {text}")
@@ -340,8 +341,8 @@ def _not_current(saw: str | None, now_hash: str | None, locale: str | None) -> s
     if now_hash is None and saw is None:
         return f"there is no {locale or ''} text to decide on yet".replace("  ", " ")
     if now_hash is None:
-        return "the text was deleted since the file was made"
-    return "the text changed since the file was made; decide on the current text in a new file"
+        return _("the text was deleted since the file was made")
+    return _("the text changed since the file was made; decide on the current text in a new file")
 
 
 def apply_decisions(ws: Workspace, requests: Iterable[DecisionRequest], seen: dict[Target, str | None],
@@ -354,18 +355,18 @@ def apply_decisions(ws: Workspace, requests: Iterable[DecisionRequest], seen: di
         label = f"{r.target.describe()}: {DECISION_NAMES.get(r.decision, r.decision)}"
         said = f"{label} 「{r.comment}」" if r.comment else label
         if not r.reviewer:
-            report.add(Verdict.REFUSED, r.where, f"{said} not recorded: this file names no reviewer "
-                       "(make it with --by REVIEWER)")
+            report.add(Verdict.REFUSED, r.where, _("{said} not recorded: this file names no reviewer "
+                       "(make it with --by REVIEWER)").format(said=said))
             continue
         saw = seen.get(r.target, r.base_hash)
         try:
             _refresh(ws, r.target)
         except KizunaError as exc:
-            report.add(Verdict.REFUSED, r.where, f"{said} not recorded: {exc}")
+            report.add(Verdict.REFUSED, r.where, _("{said} not recorded: {exc}").format(said=said, exc=exc))
             continue
         now_hash = current_hash(ws, r.target)
         if now_hash is None or now_hash != saw:
-            report.add(Verdict.REFUSED, r.where, f"{said} not recorded: {_not_current(saw, now_hash, r.target.locale)}")
+            report.add(Verdict.REFUSED, r.where, _("{said} not recorded: {not_current}").format(said=said, not_current=_not_current(saw, now_hash, r.target.locale)))
             continue
         if already_logged(ws, r, now_hash):
             report.add(Verdict.UNCHANGED, r.where, f"{label} (already in the log)")
@@ -376,7 +377,7 @@ def apply_decisions(ws: Workspace, requests: Iterable[DecisionRequest], seen: di
                             reviewer=r.reviewer, decision=r.decision, comment=r.comment, town=town,
                             now=now)
         except KizunaError as exc:
-            report.add(Verdict.REFUSED, r.where, f"{said} refused: {exc.message}")
+            report.add(Verdict.REFUSED, r.where, _("{said} refused: {message}").format(said=said, message=exc.message))
             continue
         report.add(Verdict.APPLIED, r.where, f"{label} recorded")
 

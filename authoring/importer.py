@@ -17,6 +17,7 @@ from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import holds_lock, workspace_lock
 from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.authoring.merge import ImportReport, Verdict
+from kizuna.catalog.i18n import _
 
 SUFFIXES = (".ipynb", ".xlsx")
 MAX_ERRORS_SHOWN = 20
@@ -31,10 +32,10 @@ def import_file(ws: Workspace, path: Path, *, now: datetime | None = None,
     suggestions files are checked, and only then is anything written."""
     path = Path(path)
     if not path.is_file():
-        raise KizunaError("file not found", path=path)
+        raise KizunaError(_("file not found"), path=path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise KizunaError(f"cannot import a '{suffix}' file; kizuna imports {' and '.join(SUFFIXES)}", path=path)
+        raise KizunaError(_("cannot import a '{suffix}' file; kizuna imports {SUFFIXES}").format(suffix=suffix, SUFFIXES=_(' and ').join(SUFFIXES)), path=path)
     if holds_lock(ws.root):  # the caller took the lock and loaded ``ws`` under it
         return _import_locked(ws, path, suffix, now=now, check=check)
     with workspace_lock(ws.root, "author import"):
@@ -109,9 +110,9 @@ def new_errors(before: Workspace, after: Workspace) -> list[str]:
     notes = []
     for f in found[:MAX_ERRORS_SHOWN]:
         subject = " ".join(x for x in (f.locale, f.town, f.message_id, f.stage) if x)
-        notes.append(f"new check error after this import: {f.path or '-'}: {f.rule} [{subject}] {f.message}")
+        notes.append(_("new check error after this import: {value}: {rule} [{subject}] {message}").format(value=f.path or '-', rule=f.rule, subject=subject, message=f.message))
     if len(found) > MAX_ERRORS_SHOWN:
-        notes.append(f"... and {len(found) - MAX_ERRORS_SHOWN} more new check errors (run 'kizuna check')")
+        notes.append(_("... and {value} more new check errors (run 'kizuna check')").format(value=len(found) - MAX_ERRORS_SHOWN))
     return notes
 
 

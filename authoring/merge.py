@@ -35,6 +35,7 @@ from enum import Enum
 from typing import Literal
 
 from kizuna.catalog.hashing import content_hash
+from kizuna.catalog.i18n import _
 from kizuna.catalog.messages import LocaleText, Message
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town
@@ -151,11 +152,11 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     plus TAB as a space and U+FEFF removed, so that the text is stored one line per line and a
     one-word edit stays a one-line diff. Returns the text and what was done, for a note."""
     text, removed = strip_controls(text)
-    done = [f"removed control characters {', '.join(removed)}"] if removed else []
+    done = [_("removed control characters {removed}").format(removed=', '.join(removed))] if removed else []
     if "\t" in text:
-        done.append("replaced TAB by a space")
+        done.append(_("replaced TAB by a space"))
     if "\ufeff" in text:
-        done.append("removed U+FEFF")
+        done.append(_("removed U+FEFF"))
     for ch, by in _UNBLOCKABLE.items():
         text = text.replace(ch, by)
     return text, done

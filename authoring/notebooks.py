@@ -55,6 +55,8 @@ from kizuna.catalog.sealkey import mac, read_key, same, seal_key
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
 from kizuna.authoring.merge import ImportReport, Proposal, Target, Verdict, clean_text
+from kizuna.catalog.i18n import N_, _
+from kizuna.catalog.schema_text import explain, explain_at, where as schema_where
 
 METADATA_KEY = "kizuna"
 CELL_SCHEMA = "cell-metadata-v1.schema.json"
@@ -109,9 +111,9 @@ def schema_problems(data: Any, schema_name: str) -> list[str]:
     """Readable schema violations of ``data`` (empty when valid)."""
     problems = []
     for err in sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
-        where = clip(".".join(str(p) for p in err.path), 80)
-        message = clip(err.message, 200)  # jsonschema quotes the whole value
-        problems.append(f"{where}: {message}" if where else message)
+        problem = explain_at(err)  # a sentence naming the field, never the schema's pattern
+        if problem not in problems:
+            problems.append(problem)
     return problems
 
 
@@ -120,7 +122,7 @@ def band_of(stage: Stage, bands: Iterable[Band] = BANDS) -> Band:
     for band in bands:
         if band.holds(stage):
             return band
-    raise StageError(f"no band holds stage {stage}")
+    raise StageError(_("no band holds stage {stage}").format(stage=stage))
 
 
 def group_messages(messages: Iterable[Message], group_by: str) -> dict[str, tuple[str, list[Message]]]:
@@ -137,7 +139,7 @@ def group_messages(messages: Iterable[Message], group_by: str) -> dict[str, tupl
             topic = m.topics[0] if m.topics else "other"
             groups.setdefault(topic, (f"トピック: {topic}", []))[1].append(m)
         return groups
-    raise KizunaError(f"unknown grouping '{group_by}'; use band or topic")
+    raise KizunaError(_("unknown grouping '{group_by}'; use band or topic").format(group_by=group_by))
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -269,12 +271,12 @@ def write_notebooks(ws: Workspace, out_dir: Path, *, group_by: str = "band", onl
     """Write one notebook per group into ``out_dir``; returns the paths written."""
     locale = locale or ws.config.source_locale
     if locale not in ws.config.locales:
-        raise KizunaError(f"locale '{locale}' is not one of the workspace's ({', '.join(ws.config.locales)})")
+        raise KizunaError(_("locale '{locale}' is not one of the workspace's ({locales})").format(locale=locale, locales=', '.join(ws.config.locales)))
     groups = group_messages(ws.messages.values(), group_by)
     wanted = list(only)
     unknown = [w for w in wanted if w not in groups and w not in {b.name for b in BANDS}]
     if unknown:
-        raise KizunaError(f"no {group_by} named {', '.join(unknown)}; known: {', '.join(groups)}")
+        raise KizunaError(_("no {group_by} named {unknown}; known: {groups}").format(group_by=group_by, unknown=', '.join(unknown), groups=', '.join(groups)))
     pending = _pending_lines(ws, locale)
     stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     output_target(ws.root, out_dir / "x")  # the folder is checked before it is made
@@ -305,38 +307,39 @@ def read_notebook(path: Path) -> NotebookNode:
     try:
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
-            raise NotebookError(f"the notebook is {size:,} bytes, over the limit of {MAX_NOTEBOOK_BYTES:,}; "
-                                "nothing was applied", path=path)
+            raise NotebookError(_("the notebook is {size:,} bytes, over the limit of {MAX_NOTEBOOK_BYTES:,}; "
+                                "nothing was applied").format(size=size, MAX_NOTEBOOK_BYTES=MAX_NOTEBOOK_BYTES), path=path)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"cannot read the notebook: {shorten(str(exc), 200)}", path=path) from None
+        raise NotebookError(_("cannot read the notebook: {exc}").format(exc=shorten(str(exc), 200)), path=path) from None
     check_json_depth(text, path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotebookError(f"not a notebook: invalid JSON ({exc.msg})", path=path,
-                            location=f"line {exc.lineno}, column {exc.colno}") from None
+        raise NotebookError(_("not a notebook: invalid JSON ({msg})").format(msg=exc.msg), path=path,
+                            location=_("line {lineno}, column {colno}").format(lineno=exc.lineno, colno=exc.colno)) from None
     except RecursionError:  # not reached after check_json_depth; kept as a named error all the same
-        raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep", path=path) from None
+        raise NotebookError(_("the notebook is nested more than {MAX_JSON_DEPTH} levels deep").format(MAX_JSON_DEPTH=MAX_JSON_DEPTH), path=path) from None
     except ValueError as exc:  # a number of thousands of digits (Python refuses to convert it)
-        raise NotebookError(f"not a notebook: {clip(str(exc), 200)}", path=path) from None
+        raise NotebookError(_("not a notebook: {exc}").format(exc=clip(str(exc), 200)), path=path) from None
     check_cell_texts(raw, path)
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise NotebookError("nbformat rejects the notebook: it is not a version 4 notebook "
-                            "(no list of cells)", path=path)
+        raise NotebookError(_("nbformat rejects the notebook: it is not a version 4 notebook "
+                            "(no list of cells)"), path=path)
     if raw.get("nbformat") != 4:
-        raise NotebookError(f"nbformat rejects the notebook: kizuna reads nbformat 4 notebooks, this one "
-                            f"says nbformat {shorten(raw.get('nbformat'))}", path=path)
+        raise NotebookError(_("nbformat rejects the notebook: kizuna reads nbformat 4 notebooks, this one "
+                            "says nbformat {get}").format(get=shorten(raw.get('nbformat'))), path=path)
     if not isinstance(raw.get("nbformat_minor"), int):
-        raise NotebookError(f"nbformat rejects the notebook: nbformat_minor is {shorten(raw.get('nbformat_minor'))}, "
-                            "not a whole number", path=path)
+        raise NotebookError(_("nbformat rejects the notebook: nbformat_minor is {get}, "
+                            "not a whole number").format(get=shorten(raw.get('nbformat_minor'))), path=path)
     problems = [(where, clip(what)) for where, what in nbformat_problems(raw)]
     if problems:
         located = [f"{where}: {what}" if where else what for where, what in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > MAX_PROBLEMS_SHOWN:
-            located.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more")
-        message = (f"nbformat rejects the notebook: {problems[0][1]}; nothing was applied" if len(problems) == 1 else
-                   "nbformat rejects the notebook; nothing was applied:\n  " + "\n  ".join(located))
+            located.append(_("... and {count} more").format(count=len(problems) - MAX_PROBLEMS_SHOWN))
+        message = (_("nbformat rejects the notebook: {problem}; nothing was applied").format(problem=problems[0][1])
+                   if len(problems) == 1 else
+                   _("nbformat rejects the notebook; nothing was applied:\n  ") + "\n  ".join(located))
         raise NotebookError(message, path=path, location=problems[0][0] if len(problems) == 1 else None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -355,8 +358,8 @@ def check_json_depth(text: str, path: Path) -> None:
     for match in _JSON_BRACKET_RE.finditer(_JSON_STRING_RE.sub("", text)):
         depth += 1 if match.group() in "[{" else -1
         if depth > MAX_JSON_DEPTH:
-            raise NotebookError(f"the notebook is nested more than {MAX_JSON_DEPTH} levels deep; it is not "
-                                "a notebook kizuna made (nothing was applied)", path=path)
+            raise NotebookError(_("the notebook is nested more than {MAX_JSON_DEPTH} levels deep; it is not "
+                                "a notebook kizuna made (nothing was applied)").format(MAX_JSON_DEPTH=MAX_JSON_DEPTH), path=path)
 
 
 def check_cell_texts(raw: Any, path: Path) -> None:
@@ -371,16 +374,16 @@ def check_cell_texts(raw: Any, path: Path) -> None:
         text = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else source
         where = describe_cell(index, cell.get("id") if isinstance(cell.get("id"), str) else None, None)
         if isinstance(text, str):
-            too_long = check_text_length(text, what="the cell", limit=MAX_TEXT_CHARS)
+            too_long = check_text_length(text, what=N_("the cell"), limit=MAX_TEXT_CHARS)
             if too_long:
-                raise NotebookError(f"{too_long}; nothing was applied", path=path, location=where)
+                raise NotebookError(_("{too_long}; nothing was applied").format(too_long=too_long), path=path, location=where)
         at = lone_surrogate(json.dumps(cell, ensure_ascii=False))
         if at is not None:
-            raise NotebookError("holds a lone surrogate (an escape like \\ud800 that is not a character); "
-                                "remove it, nothing was applied", path=path, location=where)
+            raise NotebookError(_("holds a lone surrogate (an escape like \\ud800 that is not a character); "
+                                "remove it, nothing was applied"), path=path, location=where)
     if lone_surrogate(json.dumps(raw, ensure_ascii=False)) is not None:
-        raise NotebookError("the notebook's metadata holds a lone surrogate (an escape like \\ud800 that is "
-                            "not a character); nothing was applied", path=path)
+        raise NotebookError(_("the notebook's metadata holds a lone surrogate (an escape like \\ud800 that is "
+                            "not a character); nothing was applied"), path=path)
 
 
 def nbformat_problems(raw: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -392,21 +395,23 @@ def nbformat_problems(raw: dict[str, Any]) -> list[tuple[str | None, str]]:
     except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a malformed file
         return [(None, str(exc))]
     for err in errors:
-        problems.append((_error_location(raw, list(getattr(err, "absolute_path", []))), err.message))
+        at = list(getattr(err, "absolute_path", []))
+        inner = schema_where(at[2:] if _error_location(raw, at) else at)
+        problems.append((_error_location(raw, at), f"{inner}: {explain(err)}" if inner else explain(err)))
     if raw.get("nbformat_minor", 0) >= 5:
         first: dict[str, int] = {}
         for index, cell in enumerate(raw["cells"]):
             cid = cell.get("id") if isinstance(cell, dict) else None
             if isinstance(cid, str) and cid in first:
-                problems.append((describe_cell(index, cid, None), f"cell id '{cid}' is also the id of "
-                                 f"cell {first[cid] + 1}; nbformat 4.5 needs unique cell ids"))
+                problems.append((describe_cell(index, cid, None), _("cell id '{cid}' is also the id of "
+                                 "cell {number}; nbformat 4.5 needs unique cell ids").format(cid=cid, number=first[cid] + 1)))
             elif isinstance(cid, str):
                 first[cid] = index
     return sorted(set(problems), key=lambda p: (_cell_number(p[0]), p[1]))
 
 
 def _cell_number(where: str | None) -> int:
-    match = re.match(r"cell (\d+)", where or "")
+    match = re.match(r"\D*(\d+)", where or "")
     return int(match.group(1)) if match else 0
 
 
@@ -422,10 +427,10 @@ def _error_location(raw: Any, error_path: list[Any]) -> str | None:
 
 def describe_cell(index: int, cid: str | None, message_id: str | None) -> str:
     """``cell 5 (id abc, message p12w-x)``; cells are counted from 1 at the top."""
-    parts = [f"id {clip(str(cid), 60)}" if cid else "no id"]
+    parts = [_("id {id}").format(id=clip(str(cid), 60)) if cid else _("no id")]
     if message_id and message_id != cid:
-        parts.append(f"message {clip(str(message_id), 60)}")
-    return f"cell {index + 1} ({', '.join(parts)})"
+        parts.append(_("message {id}").format(id=clip(str(message_id), 60)))
+    return _("cell {number} ({parts})").format(number=index + 1, parts=_(", ").join(parts))
 
 
 @dataclass
@@ -464,35 +469,35 @@ def _message_cells(nb: NotebookNode, problems: list[str], notes: list[str], name
                 here = describe_cell(index, cell.get("id"), header[0]["id"])
                 bad = schema_problems(header[0], CELL_SCHEMA)
                 if bad:
-                    problems.append(f"{here}: the first line <!-- {header[0]['stage']} {header[0]['id']} --> "
+                    problems.append(_("{here}: the first line <!-- {stage} {id} --> "
                                     "is not a stage and a message id (e.g. <!-- B17d b17d-nail-care -->: "
-                                    "id in lower-case letters, digits and hyphens): " + "; ".join(bad))
+                                    "id in lower-case letters, digits and hyphens): ").format(here=here, stage=header[0]['stage'], id=header[0]['id']) + "; ".join(bad))
                     continue
                 cells.append(_Cell(index, cell.get("id"), header[0], header[1]))
                 continue
             if cell.cell_type == "code" and str(cell.source).strip():
                 if cell.get("execution_count") is not None or cell.get("outputs"):
-                    notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Code cell that "
-                                 "was run is code, not a message; it was not imported")
+                    notes.append(_("{name}: {describe_cell}: a Code cell that "
+                                 "was run is code, not a message; it was not imported").format(name=name, describe_cell=describe_cell(index, cell.get('id'), None)))
                     continue
-                problems.append(f"{describe_cell(index, cell.get('id'), None)}: a Code cell holds text; "
+                problems.append(_("{describe_cell}: a Code cell holds text; "
                                 "message text must be in a Markdown cell (select the cell and press M, "
-                                "then start it with <!-- STAGE new-id -->), or delete the cell")
+                                "then start it with <!-- STAGE new-id -->), or delete the cell").format(describe_cell=describe_cell(index, cell.get('id'), None)))
                 continue
             if cell.cell_type == "markdown" and INFO_TAG not in tags and str(cell.source).strip():
                 # text a writer typed into a cell kizuna does not read: say so, never drop it silently
-                notes.append(f"{name}: {describe_cell(index, cell.get('id'), None)}: a Markdown cell "
-                             f"without '{METADATA_KEY}' metadata was not imported; to add it as a "
+                notes.append(_("{name}: {describe_cell}: a Markdown cell "
+                             "without '{METADATA_KEY}' metadata was not imported; to add it as a "
                              "message start it with a line <!-- STAGE new-id --> (e.g. <!-- B17d "
-                             f'b17d-nail-care -->) or give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}')
+                             'b17d-nail-care -->) or give it {{"{METADATA_KEY}": {{"id": "new-id", "stage": "P13w"}}}}').format(name=name, describe_cell=describe_cell(index, cell.get('id'), None), METADATA_KEY=METADATA_KEY))
             continue
         here = describe_cell(index, cell.get("id"), meta.get("id") if isinstance(meta, dict) else None)
         if cell.cell_type != "markdown":
-            problems.append(f"{here}: a message cell must be a Markdown cell, not {cell.cell_type}")
+            problems.append(_("{here}: a message cell must be a Markdown cell, not {cell_type}").format(here=here, cell_type=cell.cell_type))
             continue
         bad = schema_problems(meta, CELL_SCHEMA)
         if bad:
-            problems.append(f"{here}: metadata '{METADATA_KEY}' is not valid ({CELL_SCHEMA}): "
+            problems.append(_("{here}: metadata '{METADATA_KEY}' is not valid ({CELL_SCHEMA}): ").format(here=here, METADATA_KEY=METADATA_KEY, CELL_SCHEMA=CELL_SCHEMA)
                             + "; ".join(bad))
             continue
         cells.append(_Cell(index, cell.get("id"), dict(meta), cell.source))
@@ -505,7 +510,7 @@ def _proposal_for(cell: _Cell, name: str, locale: str, record: Mapping[str, str]
     try:
         stage = str(Stage.parse(meta["stage"]))
     except StageError as exc:
-        problems.append(f"{cell.where}: stage: {exc.message}")
+        problems.append(_("{where}: stage: {message}").format(where=cell.where, message=exc.message))
         return None
     cell_locale = meta.get("locale", locale)
     base = meta.get("base_hash")
@@ -519,25 +524,25 @@ def _proposal_for(cell: _Cell, name: str, locale: str, record: Mapping[str, str]
     else:
         text, done = clean_text(cell.source)
         if done:
-            notes.append(f"{name}: {cell.where}: {'; '.join(done)}")
+            notes.append(_("{name}: {where}: {done}").format(name=name, where=cell.where, done='; '.join(done)))
         text = normalise_text(text)
     if base is None:
         if meta["id"] in record:
-            problems.append(f"{cell.where}: id '{meta['id']}' belongs to a message of this notebook; "
-                            "give the new message another id")
+            problems.append(_("{where}: id '{id}' belongs to a message of this notebook; "
+                            "give the new message another id").format(where=cell.where, id=meta['id']))
             return None
         return Proposal(target, None, text, where, stage=stage, topics=tuple(meta.get("topics", ())))
     if cell_locale != locale:
-        problems.append(f"{cell.where}: locale '{cell_locale}' is not the notebook's ({locale})")
+        problems.append(_("{where}: locale '{cell_locale}' is not the notebook's ({locale})").format(where=cell.where, cell_locale=cell_locale, locale=locale))
         return None
     if record.get(meta["id"]) != base:
-        problems.append(f"{cell.where}: id or base_hash do not match what this notebook was made "
+        problems.append(_("{where}: id or base_hash do not match what this notebook was made "
                         "with (was the id edited, or the cell copied from another notebook?); to add "
                         "a new message from a copied cell, keep only 'id' and 'stage' in its "
-                        f"'{METADATA_KEY}' metadata")
+                        "'{METADATA_KEY}' metadata").format(where=cell.where, METADATA_KEY=METADATA_KEY))
         return None
     if untouched and content_hash(stage, cell_locale, cell.source) != base:
-        problems.append(f"{cell.where}: base_hash was edited (it does not match the unchanged cell)")
+        problems.append(_("{where}: base_hash was edited (it does not match the unchanged cell)").format(where=cell.where))
         return None
     return Proposal(target, base, text, where, stage=stage)
 
@@ -550,11 +555,11 @@ def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None)
     where = path or name
     nb_meta = nb.metadata.get(METADATA_KEY)
     if nb_meta is None:
-        raise NotebookError(f"not a kizuna notebook: the notebook metadata has no '{METADATA_KEY}' key "
-                            "(make one with 'kizuna author notebook')", path=where)
+        raise NotebookError(_("not a kizuna notebook: the notebook metadata has no '{METADATA_KEY}' key "
+                            "(make one with 'kizuna author notebook')").format(METADATA_KEY=METADATA_KEY), path=where)
     bad = schema_problems(nb_meta if not isinstance(nb_meta, Mapping) else dict(nb_meta), NOTEBOOK_SCHEMA)
     if bad:
-        raise NotebookError(f"notebook metadata '{METADATA_KEY}' is not valid ({NOTEBOOK_SCHEMA}): "
+        raise NotebookError(_("notebook metadata '{METADATA_KEY}' is not valid ({NOTEBOOK_SCHEMA}): ").format(METADATA_KEY=METADATA_KEY, NOTEBOOK_SCHEMA=NOTEBOOK_SCHEMA)
                             + "; ".join(bad), path=where)
     locale, record = nb_meta["locale"], dict(nb_meta["cells"])
     cells = _message_cells(nb, problems, notes, name)
@@ -562,9 +567,9 @@ def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None)
     for cell in cells:
         mid = cell.meta["id"]
         if mid in first:
-            problems.append(f"{cell.where}: message id '{mid}' is also used by {first[mid].where} (a copied "
+            problems.append(_("{where}: message id '{mid}' is also used by {where2} (a copied "
                             "cell?): delete the copy, or make it a new message by removing its "
-                            f"'{METADATA_KEY}' metadata and starting it with <!-- STAGE new-id -->")
+                            "'{METADATA_KEY}' metadata and starting it with <!-- STAGE new-id -->").format(where=cell.where, mid=mid, where2=first[mid].where, METADATA_KEY=METADATA_KEY))
         else:
             first[mid] = cell
     proposals = []
@@ -575,7 +580,7 @@ def notebook_proposals(nb: NotebookNode, name: str, *, path: Path | None = None)
         if proposal is not None:
             proposals.append(proposal)
     if problems:
-        raise NotebookError("the notebook cannot be imported; nothing was applied:\n  "
+        raise NotebookError(_("the notebook cannot be imported; nothing was applied:\n  ")
                             + "\n  ".join(problems), path=where)
     for mid, base in record.items():
         if mid not in first:
@@ -613,13 +618,13 @@ def scoped_deletions(ws: Workspace, nb: NotebookNode, proposals: list[Proposal],
         why = None
         current = ws.messages.get(p.target.key)
         if not sealed:
-            why = ("this notebook's record of the cells it was made with is not sealed by this workspace "
-                   "(it was edited, or the notebook was made in another copy of the workspace or by an "
-                   "older kizuna); delete the message from a fresh notebook")
+            why = _("this notebook's record of the cells it was made with is not sealed by this workspace "
+                    "(it was edited, or the notebook was made in another copy of the workspace or by an "
+                    "older kizuna); delete the message from a fresh notebook")
         elif current is not None and not _in_group(current, str(meta.get("group", ""))):
-            why = f"the message is not in this notebook's group ({meta.get('group')})"
+            why = _("the message is not in this notebook's group ({group})").format(group=meta.get('group'))
         if why:
-            report.add(Verdict.REFUSED, p.where, f"{p.target.describe()}: not deleted: {why}")
+            report.add(Verdict.REFUSED, p.where, _("{describe}: not deleted: {why}").format(describe=p.target.describe(), why=why))
             refused.add(id(p))
     return [p for p in proposals if id(p) not in refused]
 

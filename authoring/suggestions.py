@@ -39,6 +39,7 @@ from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.workspace import Workspace
 from kizuna.authoring.merge import Proposal, Target
 from kizuna.authoring.targets import key_problem, target_problem
+from kizuna.catalog.i18n import _
 
 SUGGESTIONS_DIR = "suggestions"
 
@@ -83,20 +84,20 @@ _HASH_RE = re.compile(r"^[0-9a-f]{16}$")
 def _opt_str(data: Mapping[str, Any], key: str, path: Path | str, where: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
-        raise SuggestionsError("must be text", path=path, field=f"{where}.{key}")
+        raise SuggestionsError(_("must be text"), path=path, field=f"{where}.{key}")
     return value
 
 
 def suggestion_from_data(data: Any, path: Path | str = SUGGESTIONS_DIR, where: str = "suggestions[0]") -> Suggestion:
     """One entry of a suggestions file, every name checked against its grammar."""
     if not isinstance(data, Mapping):
-        raise SuggestionsError("must be a mapping (id, target, change, text, ...)", path=path, field=where)
+        raise SuggestionsError(_("must be a mapping (id, target, change, text, ...)"), path=path, field=where)
     unknown = sorted(str(k) for k in data if k not in SUGGESTION_FIELDS)
     if unknown:
-        raise SuggestionsError(f"unknown field(s) {', '.join(unknown)}", path=path, field=where)
+        raise SuggestionsError(_("unknown field(s) {unknown}").format(unknown=', '.join(unknown)), path=path, field=where)
     t = data.get("target")
     if not isinstance(t, Mapping) or not set(t) <= {"kind", "key", "locale", "part"}:
-        raise SuggestionsError("must be a mapping of kind, key, locale and part", path=path,
+        raise SuggestionsError(_("must be a mapping of kind, key, locale and part"), path=path,
                                field=f"{where}.target")
     target = Target(t.get("kind", "message"), t.get("key", ""), t.get("locale"), t.get("part", ""))
     bad = target_problem(target)
@@ -104,14 +105,14 @@ def suggestion_from_data(data: Any, path: Path | str = SUGGESTIONS_DIR, where: s
         raise SuggestionsError(bad, path=path, field=f"{where}.target")
     sid = data.get("id")
     if not isinstance(sid, str) or not _HASH_RE.match(sid):
-        raise SuggestionsError("must be 16 hexadecimal digits", path=path, field=f"{where}.id")
+        raise SuggestionsError(_("must be 16 hexadecimal digits"), path=path, field=f"{where}.id")
     change = data.get("change", "edit")
     if change not in ("edit", "new", "delete"):
-        raise SuggestionsError(f"{change!r} is not edit, new or delete", path=path, field=f"{where}.change")
+        raise SuggestionsError(_("{change!r} is not edit, new or delete").format(change=change), path=path, field=f"{where}.change")
     for key in ("base_hash", "current_hash"):
         value = _opt_str(data, key, path, where)
         if value is not None and not _HASH_RE.match(value):
-            raise SuggestionsError("must be 16 hexadecimal digits", path=path, field=f"{where}.{key}")
+            raise SuggestionsError(_("must be 16 hexadecimal digits"), path=path, field=f"{where}.{key}")
     return Suggestion(
         id=sid, target=target, change=change, text=_opt_str(data, "text", path, where),
         stage=_opt_str(data, "stage", path, where), base_hash=data.get("base_hash"),
@@ -139,7 +140,7 @@ def suggestion_path(root: Path, target: Target) -> Path:
     against its grammar first (it came from a file a person edited)."""
     bad = key_problem(target.kind, target.key)
     if bad:
-        raise SuggestionsError(f"{bad}; nothing was written", path=Path(root) / SUGGESTIONS_DIR)
+        raise SuggestionsError(_("{bad}; nothing was written").format(bad=bad), path=Path(root) / SUGGESTIONS_DIR)
     folder = "messages" if target.kind == "message" else "towns"
     return Path(root) / SUGGESTIONS_DIR / folder / f"{target.key}.yaml"
 
@@ -151,22 +152,22 @@ def read_suggestions(path: Path) -> list[Suggestion]:
     if not path.exists():
         return []
     if not path.is_file():
-        raise SuggestionsError("is not a file; a suggestions file is YAML", path=path)
+        raise SuggestionsError(_("is not a file; a suggestions file is YAML"), path=path)
     data = yamlio.read(path)
     if data is None:
         return []
     if not isinstance(data, Mapping) or set(data) - {"suggestions"}:
-        raise SuggestionsError("must be a mapping with one key, 'suggestions', holding a list", path=path)
+        raise SuggestionsError(_("must be a mapping with one key, 'suggestions', holding a list"), path=path)
     items = data.get("suggestions") or []
     if not isinstance(items, list):
-        raise SuggestionsError("must be a list of suggestions", path=path, field="suggestions")
+        raise SuggestionsError(_("must be a list of suggestions"), path=path, field="suggestions")
     found = [suggestion_from_data(item, path, f"suggestions[{i}]") for i, item in enumerate(items)]
     folder = path.parent.name
     for i, s in enumerate(found):
         expected = ("messages" if s.target.kind == "message" else "towns", s.target.key)
         if (folder, path.stem) != expected:
-            raise SuggestionsError(f"belongs in {SUGGESTIONS_DIR}/{expected[0]}/{expected[1]}.yaml, not in "
-                                   "this file (the file name must match the target's key)",
+            raise SuggestionsError(_("belongs in {SUGGESTIONS_DIR}/{expected}/{expected2}.yaml, not in "
+                                   "this file (the file name must match the target's key)").format(SUGGESTIONS_DIR=SUGGESTIONS_DIR, expected=expected[0], expected2=expected[1]),
                                    path=path, field=f"suggestions[{i}].target")
     return found
 

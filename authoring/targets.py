@@ -15,6 +15,7 @@ from kizuna.catalog.fields import ID_RE, LOCALE_RE
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import CONTACT_FIELDS
 from kizuna.authoring.merge import Target
+from kizuna.catalog.i18n import _
 
 TOWN_CODE_RE = re.compile(r"^[0-9]{6}$")
 SERVICE_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")  # as catalog.towns reads service keys
@@ -39,34 +40,34 @@ def key_problem(kind: str, key: object) -> str | None:
     """Why ``key`` cannot be the key of a ``kind`` target (a message id or a town code), or ``None``."""
     if kind == "message":
         if not isinstance(key, str) or not ID_RE.match(key):
-            return (f"message id {_printable(key)} is not valid: lowercase letters, digits and hyphens, "
-                    "like p12w-checkup")
+            return (_("message id {printable} is not valid: lowercase letters, digits and hyphens, "
+                    "like p12w-checkup").format(printable=_printable(key)))
         return None
     if not isinstance(key, str) or not TOWN_CODE_RE.match(key):
-        return f"town code {_printable(key)} is not valid: six digits, like 202029"
+        return _("town code {printable} is not valid: six digits, like 202029").format(printable=_printable(key))
     return None
 
 
 def target_problem(target: Target) -> str | None:
     """What is wrong with the names of ``target``, or ``None`` when every one fits its grammar."""
     if target.kind not in KINDS:
-        return f"kind {_printable(target.kind)} is not one of {', '.join(KINDS)}"
+        return _("kind {printable} is not one of {KINDS}").format(printable=_printable(target.kind), KINDS=', '.join(KINDS))
     bad = key_problem(target.kind, target.key)
     if bad:
         return bad
     if target.kind in ("message", "block"):
         if not isinstance(target.locale, str) or not LOCALE_RE.match(target.locale):
-            return f"locale {_printable(target.locale)} is not a locale code like ja, ja-easy or en"
+            return _("locale {printable} is not a locale code like ja, ja-easy or en").format(printable=_printable(target.locale))
     elif target.locale is not None:
-        return "a profile field has no locale"
+        return _("a profile field has no locale")
     if target.kind == "message" and target.part:
-        return "a message has no part"
+        return _("a message has no part")
     if target.kind == "block":
         try:
             Stage.parse(target.part)
         except (StageError, TypeError):
-            return f"stage {_printable(target.part)} is not a stage like P12w3d or B2m"
+            return _("stage {printable} is not a stage like P12w3d or B2m").format(printable=_printable(target.part))
     if target.kind == "profile" and not (isinstance(target.part, str) and profile_field_ok(target.part)):
-        return (f"profile field {_printable(target.part)} is not one kizuna knows "
-                f"(contacts.{'|'.join(CONTACT_FIELDS)}, services.NAME, send_time)")
+        return (_("profile field {printable} is not one kizuna knows "
+                "(contacts.{CONTACT_FIELDS}, services.NAME, send_time)").format(printable=_printable(target.part), CONTACT_FIELDS='|'.join(CONTACT_FIELDS)))
     return None

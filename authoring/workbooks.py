@@ -65,6 +65,8 @@ from kizuna.authoring.targets import target_problem
 from kizuna.authoring.merge import (DECISION_LABELS, DecisionRequest, ImportReport,
                              Proposal, Target, clean_text, control_characters, formula_like, strip_controls,
                              unit_hash)
+from kizuna.catalog.i18n import N_, _
+from kizuna.catalog.i18n import _
 
 FORMAT = "kizuna-workbook"
 VERSION = "1"
@@ -358,9 +360,9 @@ def _put(sheet: Worksheet, row: int, col: int, value: Any, what: str) -> None:
     if isinstance(value, str):
         bad = control_characters(value)
         if bad:
-            raise WorkbookError(f"{what} contains control character(s) {', '.join(bad)}, which a "
-                                "workbook cannot hold; remove them in the workspace first",
-                                location=f"sheet {sheet.title}, row {row}")
+            raise WorkbookError(_("{what} contains control character(s) {bad}, which a "
+                                "workbook cannot hold; remove them in the workspace first").format(what=what, bad=', '.join(bad)),
+                                location=_("sheet {title}, row {row}").format(title=sheet.title, row=row))
         cell.value = value
         cell.data_type = "s"
         if formula_like(value):
@@ -495,8 +497,8 @@ def town_holder_problem(ws: Workspace, holder: str, code: str) -> str | None:
     edits their own town(s) only (national staff, with no towns in the roster, may edit any)."""
     person = ws.reviewers.get(holder)
     if person is not None and person.towns and code not in person.towns:
-        return (f"{person.name} ({person.id}) edits town(s) {', '.join(person.towns)} only, not town "
-                f"{code}; a town editor's workbook never touches another town")
+        return (_("{name} ({id}) edits town(s) {towns} only, not town "
+                "{code}; a town editor's workbook never touches another town").format(name=person.name, id=person.id, towns=', '.join(person.towns), code=code))
     return None
 
 
@@ -525,14 +527,14 @@ def write_workbook(ws: Workspace, out: Path, *, reviewer: str | None = None, tow
         preview = preview_rows(ws, t)
     elif locale is not None:
         if locale not in ws.config.locales or locale == ws.config.source_locale:
-            raise WorkbookError(f"'{locale}' is not a translation locale of this workspace "
-                                f"(source {ws.config.source_locale}; locales {', '.join(ws.config.locales)})")
+            raise WorkbookError(_("'{locale}' is not a translation locale of this workspace "
+                                "(source {source_locale}; locales {locales})").format(locale=locale, source_locale=ws.config.source_locale, locales=', '.join(ws.config.locales)))
         kind, sheets, towns, locales = "translation", translation_rows(src, locale), list(ws.towns.values()), [locale]
         meta.update(locale=locale)
     elif reviewer is not None:
         kind, sheets, towns, locales = "review", review_rows(src, holder), list(ws.towns.values()), ws.config.locales
     else:
-        raise WorkbookError("say whose workbook: --by REVIEWER, --town CODE or --locale L")
+        raise WorkbookError(_("say whose workbook: --by REVIEWER, --town CODE or --locale L"))
     out = output_target(ws.root, out)
     book = build_workbook(kind, sheets, meta=meta, limit=length_limit(towns), key=seal_key(ws.root),
                           locales=locales, preview=preview)
@@ -552,9 +554,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = [f"sheet {self.sheet}"] + ([f"row {self.row}"] if self.row else []) + (
-            [f"column {self.column}"] if self.column else [])
-        return f"{', '.join(where)}: {self.message}"
+        where = [_("sheet {sheet}").format(sheet=self.sheet)] + (
+            [_("row {row}").format(row=self.row)] if self.row else []) + (
+            [_("column {column}").format(column=self.column)] if self.column else [])
+        return f"{_(', ').join(where)}: {self.message}"
 
 
 @dataclass
@@ -582,8 +585,8 @@ def _open(path: Path) -> Workbook:
     try:
         return load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {type(exc).__name__}: "
-                            f"{shorten(str(exc), 200)}", path=path) from None
+        raise WorkbookError(_("not an Excel workbook (.xlsx) kizuna can read: {kind}: "
+                            "{exc}").format(kind=type(exc).__name__, exc=shorten(str(exc), 200)), path=path) from None
 
 
 def check_workbook_size(path: Path) -> None:
@@ -595,24 +598,24 @@ def check_workbook_size(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise WorkbookError(f"cannot read the workbook: {exc.strerror or type(exc).__name__}", path=path) from None
+        raise WorkbookError(_("cannot read the workbook: {value}").format(value=exc.strerror or type(exc).__name__), path=path) from None
     if size > MAX_WORKBOOK_BYTES:
-        raise WorkbookError(f"the file is {size:,} bytes, over the limit of {MAX_WORKBOOK_BYTES:,}", path=path)
+        raise WorkbookError(_("the file is {size:,} bytes, over the limit of {MAX_WORKBOOK_BYTES:,}").format(size=size, MAX_WORKBOOK_BYTES=MAX_WORKBOOK_BYTES), path=path)
     try:
         with zipfile.ZipFile(path) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {shorten(str(exc), 200)}",
+        raise WorkbookError(_("not an Excel workbook (.xlsx) kizuna can read: {exc}").format(exc=shorten(str(exc), 200)),
                             path=path) from None
     if unzipped > MAX_WORKBOOK_UNZIPPED_BYTES:
-        raise WorkbookError(f"the workbook holds {unzipped:,} bytes once unzipped, over the limit of "
-                            f"{MAX_WORKBOOK_UNZIPPED_BYTES:,}; a kizuna workbook is far smaller "
-                            "(is there a huge cell or an image in it?)", path=path)
+        raise WorkbookError(_("the workbook holds {unzipped:,} bytes once unzipped, over the limit of "
+                            "{MAX_WORKBOOK_UNZIPPED_BYTES:,}; a kizuna workbook is far smaller "
+                            "(is there a huge cell or an image in it?)").format(unzipped=unzipped, MAX_WORKBOOK_UNZIPPED_BYTES=MAX_WORKBOOK_UNZIPPED_BYTES), path=path)
     try:
         book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a file that is not xlsx
-        raise WorkbookError(f"not an Excel workbook (.xlsx) kizuna can read: {type(exc).__name__}: "
-                            f"{shorten(str(exc), 200)}", path=path) from None
+        raise WorkbookError(_("not an Excel workbook (.xlsx) kizuna can read: {kind}: "
+                            "{exc}").format(kind=type(exc).__name__, exc=shorten(str(exc), 200)), path=path) from None
     try:
         for sheet in book.worksheets:
             _scan_sheet(sheet, path)
@@ -623,53 +626,53 @@ def check_workbook_size(path: Path) -> None:
 def _scan_sheet(sheet: Any, path: Path) -> None:
     """One streaming pass over a read-only sheet (see :func:`check_workbook_size`)."""
     def refuse(where: str, message: str) -> WorkbookError:
-        return WorkbookError(f"{message}; nothing was applied", path=path, location=f"sheet {sheet.title}, {where}")
+        return WorkbookError(_("{message}; nothing was applied").format(message=message), path=path, location=_("sheet {title}, {where}").format(title=sheet.title, where=where))
 
     with sheet._get_source() as source:  # openpyxl's own streaming parser, without the padding rows
         parser = WorkSheetParser(source, sheet._shared_strings, data_only=False)
         try:
             for number, cells in parser.parse():
                 if number > MAX_WORKBOOK_ROWS:
-                    raise refuse(f"row {number:,}", f"the sheet goes down to row {number:,}, over the limit of "
-                                 f"{MAX_WORKBOOK_ROWS:,} rows; delete the rows below the table")
+                    raise refuse(_("row {number:,}").format(number=number), _("the sheet goes down to row {number:,}, over the limit of "
+                                 "{MAX_WORKBOOK_ROWS:,} rows; delete the rows below the table").format(number=number, MAX_WORKBOOK_ROWS=MAX_WORKBOOK_ROWS))
                 for cell in cells:
                     column = cell.get("column") or 0
                     if column > MAX_WORKBOOK_COLUMNS:
-                        raise refuse(f"row {number:,}", f"a cell in column {column:,} is over the limit of "
-                                     f"{MAX_WORKBOOK_COLUMNS} columns; delete the columns right of the table")
+                        raise refuse(_("row {number:,}").format(number=number), _("a cell in column {column:,} is over the limit of "
+                                     "{MAX_WORKBOOK_COLUMNS} columns; delete the columns right of the table").format(column=column, MAX_WORKBOOK_COLUMNS=MAX_WORKBOOK_COLUMNS))
                     value = cell.get("value")
                     if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                        raise refuse(f"cell {get_column_letter(column)}{number}",
-                                     check_text_length(value, what="the cell", limit=MAX_CELL_CHARS) or "")
+                        raise refuse(_("cell {get_column_letter}{number}").format(get_column_letter=get_column_letter(column), number=number),
+                                     check_text_length(value, what=N_("the cell"), limit=MAX_CELL_CHARS) or "")
         except WorkbookError:
             raise
         except Exception as exc:  # noqa: BLE001 - malformed sheet XML
-            raise refuse("-", f"the sheet cannot be read: {type(exc).__name__}: {shorten(str(exc), 200)}") from None
+            raise refuse("-", _("the sheet cannot be read: {kind}: {exc}").format(kind=type(exc).__name__, exc=shorten(str(exc), 200))) from None
         for merged in getattr(parser.merged_cells, "mergeCell", None) or ():
             bounds = range_boundaries(merged.ref)
             if bounds[2] > MAX_WORKBOOK_COLUMNS or bounds[3] > MAX_WORKBOOK_ROWS:
-                raise refuse(f"merged cells {merged.ref}", "the merged range reaches past the limits of "
-                             f"{MAX_WORKBOOK_ROWS:,} rows and {MAX_WORKBOOK_COLUMNS} columns; unmerge it")
+                raise refuse(_("merged cells {ref}").format(ref=merged.ref), _("the merged range reaches past the limits of "
+                             "{MAX_WORKBOOK_ROWS:,} rows and {MAX_WORKBOOK_COLUMNS} columns; unmerge it").format(MAX_WORKBOOK_ROWS=MAX_WORKBOOK_ROWS, MAX_WORKBOOK_COLUMNS=MAX_WORKBOOK_COLUMNS))
 
 
 def read_meta(book: Workbook, path: Path, key: bytes | None = None) -> dict[str, str]:
     if META_SHEET not in book.sheetnames:
-        raise WorkbookError(f"not a kizuna workbook: the hidden sheet {META_SHEET} is missing "
-                            "(make one with 'kizuna author workbook')", path=path)
+        raise WorkbookError(_("not a kizuna workbook: the hidden sheet {META_SHEET} is missing "
+                            "(make one with 'kizuna author workbook')").format(META_SHEET=META_SHEET), path=path)
     sheet = book[META_SHEET]
     meta = {str(r[0]): "" if r[1] is None else str(r[1])
             for r in sheet.iter_rows(min_row=1, max_col=2, values_only=True) if r[0] is not None}
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise WorkbookError(f"not a kizuna workbook of version {VERSION} (sheet {META_SHEET} says "
-                            f"{shorten(meta.get('format'))} {shorten(meta.get('version'))})", path=path)
+        raise WorkbookError(_("not a kizuna workbook of version {VERSION} (sheet {META_SHEET} says "
+                            "{get} {get2})").format(VERSION=VERSION, META_SHEET=META_SHEET, get=shorten(meta.get('format')), get2=shorten(meta.get('version'))), path=path)
     if key is None:
-        raise WorkbookError(f"this workspace has no seal key, so the workbook's seals cannot be checked: "
-                            f"it was made in another copy of the workspace; copy that copy's "
-                            f".kizuna/seal.key here (or set {KEY_ENV}), or make a new workbook", path=path)
+        raise WorkbookError(_("this workspace has no seal key, so the workbook's seals cannot be checked: "
+                            "it was made in another copy of the workspace; copy that copy's "
+                            ".kizuna/seal.key here (or set {KEY_ENV}), or make a new workbook").format(KEY_ENV=KEY_ENV), path=path)
     if not same(meta.get("seal", ""), meta_seal(meta, key=key)):
-        raise WorkbookError(f"the hidden sheet {META_SHEET} was edited, or the workbook was made with another "
-                            f"seal key (another copy of the workspace: copy its .kizuna/seal.key here or set "
-                            f"{KEY_ENV}); make a new workbook", path=path, location=f"sheet {META_SHEET}")
+        raise WorkbookError(_("the hidden sheet {META_SHEET} was edited, or the workbook was made with another "
+                            "seal key (another copy of the workspace: copy its .kizuna/seal.key here or set "
+                            "{KEY_ENV}); make a new workbook").format(META_SHEET=META_SHEET, KEY_ENV=KEY_ENV), path=path, location=_("sheet {META_SHEET}").format(META_SHEET=META_SHEET))
     return meta
 
 
@@ -685,35 +688,35 @@ def _header_map(sheet: Worksheet, layout: Layout, problems: list[Problem]) -> di
         else:
             missing.append(col)
     for col in missing:
-        problems.append(Problem(layout.sheet, 1, None, f"column '{col.header}' is missing from the header row"))
+        problems.append(Problem(layout.sheet, 1, None, _("column '{header}' is missing from the header row").format(header=col.header)))
     return None if missing else cols
 
 
 def _cell_problem(value: Any, data_type: str, *, editable: bool) -> str | None:
     if data_type == "f":
-        return "holds a formula; only text is taken (a formula is never run or imported)"
+        return _("holds a formula; only text is taken (a formula is never run or imported)")
     if data_type == "e":
-        return (f"holds the Excel error value {shorten(str(value), 20)}, not text; "
-                "type the text again (書式: 文字列)")
+        return (_("holds the Excel error value {value}, not text; "
+                "type the text again (書式: 文字列)").format(value=shorten(str(value), 20)))
     if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-        return check_text_length(value, what="the cell", limit=MAX_CELL_CHARS)
+        return check_text_length(value, what=N_("the cell"), limit=MAX_CELL_CHARS)
     if value is None or isinstance(value, str):
         return None
     if isinstance(value, bool):
-        kind = "a true/false value"
+        kind = N_("a true/false value")
     elif isinstance(value, (int, float)):
-        kind = "a number"
+        kind = N_("a number")
     else:
-        kind = "a date or time"
-    hint = "; format the cell as text (書式: 文字列) and type it again" if editable else ""
-    return f"holds {kind} ({shorten(value)}), not text{hint}"
+        kind = N_("a date or time")
+    hint = N_("; format the cell as text (書式: 文字列) and type it again") if editable else ""
+    return _("holds {kind} ({value}), not text{hint}").format(kind=_(kind), value=shorten(value), hint=_(hint) if hint else "")
 
 
 def read_sheet(sheet: Worksheet, layout: Layout, problems: list[Problem]) -> list[Row]:
     """The non-empty data rows of one sheet, with cell-type problems recorded."""
     for merged in sheet.merged_cells.ranges:
         problems.append(Problem(layout.sheet, merged.min_row, get_column_letter(merged.min_col),
-                                f"merged cells {merged.coord}; unmerge them"))
+                                _("merged cells {coord}; unmerge them").format(coord=merged.coord)))
     cols = _header_map(sheet, layout, problems)
     if cols is None:
         return []
@@ -744,9 +747,9 @@ def read_workbook(path: Path, key: bytes | None = None) -> WorkbookData:
     data = WorkbookData(meta, key=key or b"")
     for name in filter(None, meta.get("sheets", "").split(",")):
         if name not in LAYOUTS:
-            raise WorkbookError(f"unknown sheet {shorten(name)} in the workbook settings", path=path)
+            raise WorkbookError(_("unknown sheet {name} in the workbook settings").format(name=shorten(name)), path=path)
         if name not in book.sheetnames:
-            problems.append(Problem(name, None, None, "the sheet is missing (was it deleted or renamed?)"))
+            problems.append(Problem(name, None, None, _("the sheet is missing (was it deleted or renamed?)")))
             continue
         data.rows[name] = read_sheet(book[name], LAYOUTS[name], problems)
     if problems:
@@ -757,8 +760,8 @@ def read_workbook(path: Path, key: bytes | None = None) -> WorkbookData:
 def broken(path: Path | str, problems: list[Problem]) -> WorkbookError:
     shown = [str(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        shown.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more")
-    return WorkbookError("the workbook cannot be imported; nothing was applied:\n  " + "\n  ".join(shown),
+        shown.append(_("... and {count} more").format(count=len(problems) - MAX_PROBLEMS_SHOWN))
+    return WorkbookError(_("the workbook cannot be imported; nothing was applied:\n  ") + "\n  ".join(shown),
                          path=path)
 
 
@@ -781,7 +784,7 @@ class Changes:
         file names); else the problem is recorded against the row."""
         bad = target_problem(target)
         if bad:
-            self.problems.append(Problem(layout.sheet, row.number, None, f"{bad}; nothing was applied"))
+            self.problems.append(Problem(layout.sheet, row.number, None, _("{bad}; nothing was applied").format(bad=bad)))
         return bad is None
 
 
@@ -802,7 +805,7 @@ def _edited(row: Row, layout: Layout, changes: Changes, where: str) -> str:
         return normalise_text(raw)
     text, done = clean_text(decode_control_escapes(raw))
     if done:
-        changes.notes.append(f"{where}, column {row.at('text', layout)}: {'; '.join(done)}")
+        changes.notes.append(_("{where}, column {at}: {done}").format(where=where, at=row.at('text', layout), done='; '.join(done)))
     return normalise_text(text)
 
 
@@ -811,12 +814,12 @@ def _identity_ok(row: Row, layout: Layout, changes: Changes) -> bool:
     bad = seal_mismatches(layout, row.values, _s(row.values["seal"]), key=changes.key)
     if bad is None:
         changes.problems.append(Problem(layout.sheet, row.number, row.at("seal", layout),
-                                        "the hidden seal column was edited; make a new workbook"))
+                                        _("the hidden seal column was edited; make a new workbook")))
         return False
     for col in bad:
         changes.problems.append(Problem(layout.sheet, row.number, row.at(col.key, layout),
-                                        "a locked cell was edited; restore it (or make a new workbook) "
-                                        "and write changes in the editable columns only"))
+                                        _("a locked cell was edited; restore it (or make a new workbook) "
+                                        "and write changes in the editable columns only")))
     return not bad
 
 
@@ -825,8 +828,8 @@ def _clean(row: Row, layout: Layout, key: str, changes: Changes, where: str) -> 
     removed (with a note), line ends and spaces normalised as the hashes do."""
     text, removed = strip_controls(decode_control_escapes(_s(row.values.get(key))))
     if removed:
-        changes.notes.append(f"{where}, column {row.at(key, layout)}: removed control characters "
-                             f"{', '.join(removed)}")
+        changes.notes.append(_("{where}, column {at}: removed control characters "
+                             "{removed}").format(where=where, at=row.at(key, layout), removed=', '.join(removed)))
     return normalise_text(text)
 
 
@@ -836,7 +839,7 @@ def _decision(row: Row, layout: Layout, target: Target, base: str | None, holder
     comment = _clean(row, layout, "comment", changes, where)
     if label and label not in DECISION_LABELS:
         changes.problems.append(Problem(layout.sheet, row.number, row.at("decision", layout),
-                                        f"'{label}' is not a decision; choose 承認, 修正依頼 or コメント"))
+                                        _("'{label}' is not a decision; choose 承認, 修正依頼 or コメント").format(label=label)))
         return
     if label or comment:
         changes.decisions.append(DecisionRequest(target, base, DECISION_LABELS.get(label, "comment"),
@@ -846,8 +849,8 @@ def _decision(row: Row, layout: Layout, target: Target, base: str | None, holder
 def _message_changes(row: Row, layout: Layout, holder: str | None, file: str, changes: Changes) -> None:
     where = f"{file}: sheet {layout.sheet}, row {row.number}"
     if not _s(row.values["seal"]) and not _s(row.values["base_hash"]) and not _s(row.values["base"]):
-        changes.problems.append(Problem(layout.sheet, row.number, None, "rows cannot be added to this "
-                                        "sheet (a new message starts in a notebook)"))
+        changes.problems.append(Problem(layout.sheet, row.number, None, _("rows cannot be added to this "
+                                        "sheet (a new message starts in a notebook)")))
         return
     if not _identity_ok(row, layout, changes):
         return
@@ -871,10 +874,10 @@ def _new_block(row: Row, layout: Layout, town: str, locales: Iterable[str], wher
     for key in ("label", "base", "base_hash"):
         if _s(row.values[key]).strip():
             changes.problems.append(Problem(layout.sheet, row.number, row.at(key, layout),
-                                            "a new row leaves this column empty"))
+                                            _("a new row leaves this column empty")))
     if _s(row.values["town"]).strip() not in ("", town):
         changes.problems.append(Problem(layout.sheet, row.number, row.at("town", layout),
-                                        f"this workbook is for town {town}"))
+                                        _("this workbook is for town {town}").format(town=town)))
     try:
         stage = str(Stage.parse(_s(row.values["stage"])))
     except StageError as exc:
@@ -883,7 +886,7 @@ def _new_block(row: Row, layout: Layout, town: str, locales: Iterable[str], wher
     locale = _s(row.values["locale"]).strip()
     if locale not in locales:
         changes.problems.append(Problem(layout.sheet, row.number, row.at("locale", layout),
-                                        f"'{locale}' is not one of the town's locales ({', '.join(locales)})"))
+                                        _("'{locale}' is not one of the town's locales ({locales})").format(locale=locale, locales=', '.join(locales))))
     if len(changes.problems) > problems_before:
         return None
     target = Target("block", town, locale, stage)
@@ -896,7 +899,7 @@ def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_local
     if not _s(row.values["seal"]) and not _s(row.values["base_hash"]):
         if meta.get("kind") != "town":
             changes.problems.append(Problem(layout.sheet, row.number, None,
-                                            "rows cannot be added to this sheet"))
+                                            _("rows cannot be added to this sheet")))
             return
         target = _new_block(row, layout, meta["town"], town_locales, where, changes)
         base = None
@@ -909,7 +912,7 @@ def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_local
         base = _s(row.values["base_hash"])
         if meta.get("kind") == "town" and target.key != meta.get("town"):
             changes.problems.append(Problem(layout.sheet, row.number, row.at("town", layout),
-                                            f"this workbook is for town {meta.get('town')}"))
+                                            _("this workbook is for town {get}").format(get=meta.get('town'))))
             return
     if target is None:
         return
@@ -954,7 +957,7 @@ def workbook_changes(data: WorkbookData, file: str, *, town_locales: Iterable[st
                 key = (sheet, target)
                 if key in seen:
                     changes.problems.append(Problem(sheet, row.number, None,
-                                                    f"the same item as row {seen[key]} ({target.describe()})"))
+                                                    _("the same item as row {seen} ({describe})").format(seen=seen[key], describe=target.describe())))
                 seen.setdefault(key, row.number)
     if changes.problems:
         raise broken(file, changes.problems)
@@ -979,7 +982,7 @@ def _import_checked(ws: Workspace, path: Path, data: WorkbookData, *, now: datet
     if data.meta.get("kind") == "town" and holder:
         why = town_holder_problem(ws, holder, town)
         if why:
-            raise WorkbookError(f"{why}; nothing was applied", path=path, location=f"sheet {META_SHEET}")
+            raise WorkbookError(_("{why}; nothing was applied").format(why=why), path=path, location=_("sheet {META_SHEET}").format(META_SHEET=META_SHEET))
     try:
         changes = workbook_changes(data, path.name, town_locales=locales)
     except WorkbookError as exc:

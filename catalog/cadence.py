@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.stages import Stage, Step, stage_range
+from kizuna.catalog.i18n import _
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,9 @@ def parse_age(text: Any) -> Stage:
     try:
         stage = Stage.parse(raw if raw.startswith("B") else "B" + raw)
     except StageError:
-        raise StageError(f"'{text}' is not an age; write 3y, 7y, 18y or 2y6m") from None
+        raise StageError(_("'{text}' is not an age; write 3y, 7y, 18y or 2y6m").format(text=text)) from None
     if stage == Stage.after_birth():
-        raise StageError("an end age must be after birth (for example 3y)")
+        raise StageError(_("an end age must be after birth (for example 3y)"))
     return stage
 
 
@@ -79,18 +80,18 @@ def format_age(stage: Stage) -> str:
 def policy_from_data(name: str, data: Mapping[str, Any]) -> CadencePolicy:
     """Build a policy from its YAML mapping; raises ``KizunaError`` naming the field."""
     if not isinstance(data, Mapping):
-        raise KizunaError("a policy must be a mapping with 'segments'", field=f"policies.{name}")
+        raise KizunaError(_("a policy must be a mapping with 'segments'"), field=f"policies.{name}")
     raw_segments = data.get("segments")
     if not isinstance(raw_segments, list) or not raw_segments:
-        raise KizunaError("needs a non-empty list of segments", field=f"policies.{name}.segments")
+        raise KizunaError(_("needs a non-empty list of segments"), field=f"policies.{name}.segments")
     segments = []
     for i, raw in enumerate(raw_segments):
         where = f"policies.{name}.segments[{i}]"
         if not isinstance(raw, Mapping):
-            raise KizunaError("a segment is a mapping with from, to/until and every", field=where)
+            raise KizunaError(_("a segment is a mapping with from, to/until and every"), field=where)
         unknown = set(raw) - {"from", "to", "until", "every"}
         if unknown:
-            raise KizunaError(f"unknown keys {sorted(unknown)}", field=where)
+            raise KizunaError(_("unknown keys {unknown}").format(unknown=sorted(unknown)), field=where)
         try:
             start = Stage.parse(raw["from"])
             step = Step.parse(raw["every"])
@@ -99,7 +100,7 @@ def policy_from_data(name: str, data: Mapping[str, Any]) -> CadencePolicy:
             seg = Segment(start, step, to, until)
             seg.slots()  # validate the range now, not at expansion time
         except KeyError as exc:
-            raise KizunaError(f"missing '{exc.args[0]}'", field=where) from None
+            raise KizunaError(_("missing '{args}'").format(args=exc.args[0]), field=where) from None
         except StageError as exc:
             raise KizunaError(exc.message, field=where) from None
         segments.append(seg)

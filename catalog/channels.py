@@ -16,6 +16,7 @@ import unicodedata
 from typing import Any, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
+from kizuna.catalog.i18n import _
 
 LINE_MAX_UNITS = 5000
 EMAIL_SUBJECT_MAX = 30
@@ -69,7 +70,7 @@ def email_option(options: Mapping[str, Any], key: str, locale: str, default: str
         base = locale.split("-")[0]
         value = value.get(locale, value.get(base, default))
     if not isinstance(value, str) or not value:
-        raise WorkspaceError("must be text, or a mapping of locale to text",
+        raise WorkspaceError(_("must be text, or a mapping of locale to text"),
                              path="kizuna.yaml", field=f"exports.email.{key}")
     return value
 

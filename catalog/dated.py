@@ -35,6 +35,8 @@ from typing import Any, Iterator, Literal
 
 from kizuna.catalog.fields import Fields
 from kizuna.catalog.stages import Stage
+from kizuna.catalog.i18n import N_
+from kizuna.catalog.i18n import _
 
 Kind = Literal["seasonal", "urgent"]
 KINDS = ("seasonal", "urgent")
@@ -115,7 +117,7 @@ def _day(f: Fields, key: str, raw: Any, yearly: bool) -> date:
         return date.fromisoformat(text)
     except ValueError:
         form = "MM-DD, like 07-01 (every year)" if yearly else "YYYY-MM-DD, like 2026-12-01"
-        raise f.error(key, f"'{raw}' is not a date; write {form}") from None
+        raise f.error(key, _("'{raw}' is not a date; write {form}").format(raw=raw, form=form)) from None
 
 
 def dated_from_data(data: Any, path: Any, prefix: str = "dated") -> DatedRule:
@@ -124,39 +126,39 @@ def dated_from_data(data: Any, path: Any, prefix: str = "dated") -> DatedRule:
     f.refuse_unknown(DATED_FIELDS)
     kind = f.str("kind")
     if kind not in KINDS:
-        raise f.error("kind", f"'{kind}' is not a kind of dated message; write seasonal or urgent")
+        raise f.error("kind", _("'{kind}' is not a kind of dated message; write seasonal or urgent").format(kind=kind))
     yearly = kind == "seasonal"
     w = f.sub("window")
     if not w.data:
-        raise f.error("window", "is required: {from: ..., to: ...}")
+        raise f.error("window", _("is required: {from: ..., to: ...}"))
     w.refuse_unknown({"from", "to"})
     for key in ("from", "to"):
         if not w.has(key):
-            raise w.error(key, "is required")
+            raise w.error(key, _("is required"))
     start, end = _day(w, "from", w.data["from"], yearly), _day(w, "to", w.data["to"], yearly)
     if end < start:
-        raise w.error("to", f"the window ends ({w.data['to']}) before it starts ({w.data['from']}); "
-                            "a yearly window cannot cross the new year — send the notice before it")
+        raise w.error("to", _("the window ends ({to}) before it starts ({value}); "
+                            "a yearly window cannot cross the new year — send the notice before it").format(to=w.data['to'], value=w.data['from']))
     s = f.sub("stages")
     if not s.data:
-        raise f.error("stages", "is required: {from: B0d, until: B3y}")
+        raise f.error("stages", _("is required: {from: B0d, until: B3y}"))
     s.refuse_unknown({"from", "until"})
     stage_from, stage_until = s.stage("from"), s.stage("until")
     if not stage_from < stage_until:
-        raise s.error("until", f"the stage range ends ({stage_until}) before it starts ({stage_from})")
-    towns = tuple(f.str_list("towns", pattern=_TOWN_CODE_RE, hint="a 6-digit town code in quotes"))
+        raise s.error("until", _("the stage range ends ({stage_until}) before it starts ({stage_from})").format(stage_until=stage_until, stage_from=stage_from))
+    towns = tuple(f.str_list("towns", pattern=_TOWN_CODE_RE, hint=N_("a 6-digit town code in quotes")))
     expires = None
     if f.has("expires"):
         expires = _day(f, "expires", f.data["expires"], False)
     if kind == "urgent":
         if not towns:
-            raise f.error("towns", "an urgent notice names the towns it goes to, like towns: ['202029']")
+            raise f.error("towns", _("an urgent notice names the towns it goes to, like towns: ['202029']"))
         if expires is None:
-            raise f.error("expires", "an urgent notice needs an expiry date (YYYY-MM-DD)")
+            raise f.error("expires", _("an urgent notice needs an expiry date (YYYY-MM-DD)"))
         if expires < start:
-            raise f.error("expires", f"expires ({expires}) before the window starts ({start})")
+            raise f.error("expires", _("expires ({expires}) before the window starts ({start})").format(expires=expires, start=start))
     elif towns or expires is not None:
-        raise f.error("towns" if towns else "expires", "only urgent notices have towns and an expiry")
+        raise f.error("towns" if towns else "expires", _("only urgent notices have towns and an expiry"))
     return DatedRule(kind, start, end, stage_from, stage_until, towns, expires)  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from kizuna.catalog.errors import StageError, WorkspaceError
 from kizuna.catalog.limits import MAX_TEXT_CHARS, check_text_length, clip, shorten
 from kizuna.catalog.stages import Stage
+from kizuna.catalog.i18n import _
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -19,7 +20,7 @@ class Fields:
 
     def __init__(self, data: Any, path: str | Path, prefix: str = "") -> None:
         if not isinstance(data, Mapping):
-            raise WorkspaceError("expected a mapping of fields here", path=path, field=prefix or None)
+            raise WorkspaceError(_("expected a mapping of fields here"), path=path, field=prefix or None)
         self.data = data
         self.path = path
         self.prefix = prefix
@@ -33,9 +34,9 @@ class Fields:
     def refuse_unknown(self, allowed: set[str]) -> None:
         unknown = sorted(clip(str(k), 60) for k in self.data if k not in allowed)
         if unknown:
-            shown = unknown[:10] + ([f"and {len(unknown) - 10} more"] if len(unknown) > 10 else [])
+            shown = unknown[:10] + ([_("and {count} more").format(count=len(unknown) - 10)] if len(unknown) > 10 else [])
             raise WorkspaceError(
-                f"unknown field(s) {', '.join(shown)}; allowed: {', '.join(sorted(allowed))}",
+                _("unknown field(s) {shown}; allowed: {allowed}").format(shown=', '.join(shown), allowed=', '.join(sorted(allowed))),
                 path=self.path, field=self.prefix or None)
 
     def has(self, key: str) -> bool:
@@ -45,22 +46,23 @@ class Fields:
             hint: str = "") -> str:
         if not self.has(key):
             if default is None:
-                raise self.error(key, "is required")
+                raise self.error(key, _("is required"))
             return default
         value = self.data[key]
         if not isinstance(value, str):
-            raise self.error(key, f"must be text (in quotes if it looks like a number), not {shorten(value)}")
+            raise self.error(key, _("must be text (in quotes if it looks like a number), not {value}").format(value=shorten(value)))
         too_long = check_text_length(value, limit=MAX_TEXT_CHARS)
         if too_long:
             raise self.error(key, too_long)
         if pattern is not None and not pattern.match(value):
-            raise self.error(key, f"{shorten(value)} is not valid{': ' + hint if hint else ''}")
+            raise self.error(key, (_("{value} is not valid: {hint}").format(value=shorten(value), hint=_(hint)) if hint
+                                  else _("{value} is not valid").format(value=shorten(value))))
         return value
 
     def text(self, key: str) -> str:
         value = self.str(key)
         if not value.strip():
-            raise self.error(key, "is empty")
+            raise self.error(key, _("is empty"))
         return value
 
     def str_list(self, key: str, *, pattern: re.Pattern[str] | None = None, hint: str = "") -> list[str]:
@@ -68,13 +70,14 @@ class Fields:
             return []
         value = self.data[key]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(key, "must be a list of text items, like [a, b]")
+            raise self.error(key, _("must be a list of text items, like [a, b]"))
         if pattern is not None:
             for v in value:
                 if not pattern.match(v):
-                    raise self.error(key, f"{shorten(v)} is not valid{': ' + hint if hint else ''}")
+                    raise self.error(key, (_("{value} is not valid: {hint}").format(value=shorten(v), hint=_(hint)) if hint
+                                          else _("{value} is not valid").format(value=shorten(v))))
         if len(set(value)) != len(value):
-            raise self.error(key, "lists the same item twice")
+            raise self.error(key, _("lists the same item twice"))
         return list(value)
 
     def int_list(self, key: str, lo: int, hi: int) -> list[int]:
@@ -82,13 +85,13 @@ class Fields:
             return []
         value = self.data[key]
         if not isinstance(value, list) or not all(type(v) is int and lo <= v <= hi for v in value):
-            raise self.error(key, f"must be a list of whole numbers from {lo} to {hi}")
+            raise self.error(key, _("must be a list of whole numbers from {lo} to {hi}").format(lo=lo, hi=hi))
         return list(value)
 
     def stage(self, key: str) -> Stage:
         raw = self.data.get(key)
         if raw is None:
-            raise self.error(key, "is required (a stage such as P12w3d or B2m)")
+            raise self.error(key, _("is required (a stage such as P12w3d or B2m)"))
         try:
             return Stage.parse(raw)
         except StageError as exc:
@@ -99,7 +102,7 @@ class Fields:
             return {}
         value = self.data[key]
         if not isinstance(value, Mapping):
-            raise self.error(key, "must be a mapping (key: value lines)")
+            raise self.error(key, _("must be a mapping (key: value lines)"))
         return value
 
     def sub(self, key: str) -> "Fields":

@@ -79,3 +79,52 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it (translate later with ``_()``)."""
     return message
+
+
+# --- click's own messages --------------------------------------------------------------------------
+#: The catalog of click's own text (``Usage:``, ``No such option``, ``Missing argument`` …).
+CLICK_DOMAIN = "click"
+
+#: The click modules that translate their text; each imports ``gettext`` and ``ngettext`` by name.
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
+                  "shell_completion", "_termui_impl")
+
+
+@lru_cache(maxsize=None)
+def _click_translations(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(CLICK_DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+
+
+def click_gettext(message: str) -> str:
+    """One of click's texts in the current language."""
+    return _click_translations(current_language()).gettext(message)
+
+
+def click_ngettext(singular: str, plural: str, n: int) -> str:
+    """One of click's singular/plural texts in the current language."""
+    return _click_translations(current_language()).ngettext(singular, plural, n)
+
+
+def translate_click() -> None:
+    """Let click's own messages (usage errors, ``Usage:``, ``Try … for help.``) speak kizuna's
+    language.
+
+    click marks its text with the standard library's ``gettext``/``ngettext`` in the global
+    ``messages`` domain, whose language follows only the POSIX locale (not ``KIZUNA_LANG`` or
+    ``--lang``). Each click module imported those two functions by name; this points the names
+    at kizuna's ``click`` catalog instead (``catalog/locale/ja/LC_MESSAGES/click.po``). Only the
+    stdlib functions are replaced, so calling it twice, or on a click that changed, is harmless;
+    in English the text is click's own."""
+    import importlib  # noqa: PLC0415
+
+    for name in _CLICK_MODULES:
+        try:
+            module = importlib.import_module(f"click.{name}")
+        except ImportError:  # e.g. a module only some platforms or versions have
+            continue
+        if getattr(module, "_", None) is gettext.gettext:
+            module._ = click_gettext  # type: ignore[attr-defined]
+        if getattr(module, "ngettext", None) is gettext.ngettext:
+            module.ngettext = click_ngettext  # type: ignore[attr-defined]

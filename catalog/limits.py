@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.i18n import N_, _
 
 # --- texts ------------------------------------------------------------------------------------
 #: Longest text field of a workspace file (a message text, a town block, a note, a comment), in
@@ -128,9 +129,9 @@ def lone_surrogate(text: str) -> int | None:
     return None
 
 
-def check_text_length(text: str, *, what: str = "the text", limit: int = MAX_TEXT_CHARS) -> str | None:
+def check_text_length(text: str, *, what: str = N_("the text"), limit: int = MAX_TEXT_CHARS) -> str | None:
     """A sentence saying ``text`` is over ``limit`` characters, or ``None`` when it fits."""
     if len(text) <= limit:
         return None
-    return (f"{what} is {len(text):,} characters long, over the limit of {limit:,} "
-            f"({shorten(text, 30)}); shorten or split it")
+    return (_("{what} is {count:,} characters long, over the limit of {limit:,} "
+            "({text}); shorten or split it").format(what=_(what), count=len(text), limit=limit, text=shorten(text, 30)))

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.i18n import _
 
 LOCAL_DIR = ".kizuna"
 LOCK_FILE = "lock"
@@ -113,20 +114,20 @@ def _open_lock(path: Path) -> tuple[int, bool]:
     """Open (creating) the lock file; returns its descriptor and whether ``.kizuna/`` was made now."""
     while True:
         if path.parent.is_symlink() or path.is_symlink():
-            raise LockError("is a symbolic link; kizuna keeps its lock only in a real folder", path=path)
+            raise LockError(_("is a symbolic link; kizuna keeps its lock only in a real folder"), path=path)
         try:
             os.mkdir(path.parent)
             made_dir = True
         except FileExistsError:
             made_dir = False
         except OSError as exc:
-            raise LockError(f"cannot take the workspace lock: {exc.strerror}", path=path) from None
+            raise LockError(_("cannot take the workspace lock: {strerror}").format(strerror=exc.strerror), path=path) from None
         try:
             return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644), made_dir
         except FileNotFoundError:  # another command removed an empty .kizuna/ just now: again
             continue
         except OSError as exc:
-            raise LockError(f"cannot take the workspace lock: {exc.strerror}", path=path) from None
+            raise LockError(_("cannot take the workspace lock: {strerror}").format(strerror=exc.strerror), path=path) from None
 
 
 def _wait(fd: int, key: Path, command: str, limit: float, deadline: float, told: bool,
@@ -143,9 +144,9 @@ def _wait(fd: int, key: Path, command: str, limit: float, deadline: float, told:
                        f"(up to {limit:g} s)")
                 told = True
             if time.monotonic() >= deadline:
-                raise LockError(f"another kizuna command is still writing this workspace ({holder}) "
-                                f"after {limit:g} s; run again when it has finished "
-                                f"(or raise {TIMEOUT_ENV})", path=key) from None
+                raise LockError(_("another kizuna command is still writing this workspace ({holder}) "
+                                "after {limit:g} s; run again when it has finished "
+                                "(or raise {TIMEOUT_ENV})").format(holder=holder, limit=limit, TIMEOUT_ENV=TIMEOUT_ENV), path=key) from None
             time.sleep(0.02)
 
 

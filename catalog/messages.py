@@ -21,6 +21,8 @@ from kizuna.catalog.dated import DatedRule, dated_from_data
 from kizuna.catalog.fields import ID_RE, LOCALE_RE, Fields
 from kizuna.catalog.hashing import content_hash, normalise_text, text_hash
 from kizuna.catalog.stages import Stage
+from kizuna.catalog.i18n import N_
+from kizuna.catalog.i18n import _
 
 ID_HINT = "lowercase letters, digits and hyphens, like p12w-checkup"
 
@@ -137,7 +139,7 @@ def message_from_data(data: Any, path: str | Path, *, prefix: str = "",
     dated = None
     if f.has("dated"):
         if f.has("stage"):
-            raise f.error("stage", "a dated message has no stage: its readers are in dated.stages")
+            raise f.error("stage", _("a dated message has no stage: its readers are in dated.stages"))
         dated = dated_from_data(f.data["dated"], path, f.name("dated"))
         stage = dated.stage_from
     else:
@@ -146,11 +148,11 @@ def message_from_data(data: Any, path: str | Path, *, prefix: str = "",
     gestation = gestation_of(f)
     raw_texts = f.mapping("texts")
     if not raw_texts:
-        raise f.error("texts", "needs at least one locale with a text, e.g. texts: {ja: {text: ...}}")
+        raise f.error("texts", _("needs at least one locale with a text, e.g. texts: {ja: {text: ...}}"))
     texts: dict[str, LocaleText] = {}
     for locale in raw_texts:
         if not isinstance(locale, str) or not LOCALE_RE.match(locale):
-            raise f.error("texts", f"'{locale}' is not a locale code like ja, ja-easy or en")
+            raise f.error("texts", _("'{locale}' is not a locale code like ja, ja-easy or en").format(locale=locale))
         entry = f.sub("texts").sub(locale)
         entry.refuse_unknown({"text", "source_hash", "multiples"})
         multiples = normalise_text(entry.text("multiples")) if entry.has("multiples") else None
@@ -159,7 +161,7 @@ def message_from_data(data: Any, path: str | Path, *, prefix: str = "",
     ignores = []
     raw_ignores = f.data.get("ignore") or []
     if not isinstance(raw_ignores, list):
-        raise f.error("ignore", "must be a list of {rule, reason} entries")
+        raise f.error("ignore", _("must be a list of {rule, reason} entries"))
     for i, raw in enumerate(raw_ignores):
         g = Fields(raw, path, f.name(f"ignore[{i}]"))
         g.refuse_unknown({"rule", "reason", "locale"})
@@ -180,9 +182,9 @@ def track_of(f: Fields) -> str:
         if len(raw) == 1 and isinstance(raw[0], str):
             raw = raw[0]
         else:
-            raise f.error("track", f"a message belongs to one track, not {raw!r}; copy it into a message "
-                                   "of its own for the other track")
-    return f.str("track", "main", pattern=ID_RE, hint="a track name of kizuna.yaml, like main")
+            raise f.error("track", _("a message belongs to one track, not {raw!r}; copy it into a message "
+                                   "of its own for the other track").format(raw=raw))
+    return f.str("track", "main", pattern=ID_RE, hint=N_("a track name of kizuna.yaml, like main"))
 
 
 def gestation_of(f: Fields) -> tuple[Stage | None, Stage | None]:
@@ -194,9 +196,9 @@ def gestation_of(f: Fields) -> tuple[Stage | None, Stage | None]:
     hi = g.stage("until") if g.has("until") else None
     for key, s in (("from", lo), ("until", hi)):
         if s is not None and s.phase != "P":
-            raise g.error(key, f"'{s}' is not a gestational age; write P12w")
+            raise g.error(key, _("'{s}' is not a gestational age; write P12w").format(s=s))
     if lo is not None and hi is not None and not lo < hi:
-        raise g.error("until", f"the range ends ({hi}) before it starts ({lo})")
+        raise g.error("until", _("the range ends ({hi}) before it starts ({lo})").format(hi=hi, lo=lo))
     return (lo, hi)
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from kizuna.catalog.errors import TownError
+from kizuna.catalog.i18n import _
 
 CHECK_WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -48,12 +49,12 @@ def check_digit(first_five: str) -> int:
 def validate_code(code: str) -> str:
     """Return ``code`` if it is 6 digits with a correct check digit; raise ``TownError`` else."""
     if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isdigit():
-        raise TownError(f"'{code}' is not a municipality code: it must be 6 digits, like '202029'")
+        raise TownError(_("'{code}' is not a municipality code: it must be 6 digits, like '202029'").format(code=code))
     expected = check_digit(code[:5])
     if int(code[5]) != expected:
         raise TownError(
-            f"'{code}' has a wrong check digit (last digit should be {expected}); "
-            "check the code against 総務省's list")
+            _("'{code}' has a wrong check digit (last digit should be {expected}); "
+            "check the code against 総務省's list").format(code=code, expected=expected))
     return code
 
 
@@ -79,7 +80,7 @@ def lookup(code: str) -> Municipality:
     found = official_list().get(code)
     if found is None or found.is_prefecture:
         kind = "a prefecture, not a municipality" if found else "not in the official list"
-        raise TownError(f"'{code}' has a valid check digit but is {kind} (総務省 全国地方公共団体コード)")
+        raise TownError(_("'{code}' has a valid check digit but is {kind} (総務省 全国地方公共団体コード)").format(code=code, kind=kind))
     return found
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from kizuna.catalog.errors import WorkspaceError
 from kizuna.catalog.fields import ID_RE, Fields
+from kizuna.catalog.i18n import N_, _
 
 ROLES: dict[str, str] = {
     "obstetrician": "産婦人科医",
@@ -44,25 +45,25 @@ def roster_from_data(data: Any, path: str | Path) -> dict[str, Reviewer]:
     f = Fields(data, path)
     raw = f.data.get("reviewers") or []
     if not isinstance(raw, list):
-        raise f.error("reviewers", "must be a list of reviewers")
+        raise f.error("reviewers", _("must be a list of reviewers"))
     reviewers: dict[str, Reviewer] = {}
     for i, entry in enumerate(raw):
         r = Fields(entry, path, f"reviewers[{i}]")
         r.refuse_unknown({"id", "name", "roles", "towns", "email"})
-        rid = r.str("id", pattern=ID_RE, hint="lowercase letters, digits and hyphens")
+        rid = r.str("id", pattern=ID_RE, hint=N_("lowercase letters, digits and hyphens"))
         if rid in reviewers:
-            raise r.error("id", f"'{rid}' is used by two reviewers")
+            raise r.error("id", _("'{rid}' is used by two reviewers").format(rid=rid))
         roles = r.str_list("roles")
         for role in roles:
             if role not in ROLES:
-                raise r.error("roles", f"unknown role '{role}'; known roles: {', '.join(ROLES)}")
+                raise r.error("roles", _("unknown role '{role}'; known roles: {ROLES}").format(role=role, ROLES=', '.join(ROLES)))
         if not roles:
-            raise r.error("roles", "a reviewer needs at least one role")
+            raise r.error("roles", _("a reviewer needs at least one role"))
         towns = r.str_list("towns")
         if towns and "town_editor" not in roles:
-            raise r.error("towns", "only a town_editor has towns")
+            raise r.error("towns", _("only a town_editor has towns"))
         if "town_editor" in roles and not towns:
-            raise r.error("towns", "a town_editor must list the codes of their towns")
+            raise r.error("towns", _("a town_editor must list the codes of their towns"))
         reviewers[rid] = Reviewer(rid, r.text("name"), tuple(roles), tuple(towns), r.str("email", ""))
     return reviewers
 
@@ -86,5 +87,5 @@ def find_reviewer(reviewers: dict[str, Reviewer], who: str, path: str | Path = "
     for r in reviewers.values():
         if r.name == who or r.name.replace(" ", "") == who.replace(" ", ""):
             return r
-    raise WorkspaceError(f"no reviewer '{who}' in the roster; known: {', '.join(reviewers) or 'none'}",
+    raise WorkspaceError(_("no reviewer '{who}' in the roster; known: {value}").format(who=who, value=', '.join(reviewers) or 'none'),
                          path=path)

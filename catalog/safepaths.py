@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.i18n import _
 
 
 class UnsafePathError(KizunaError):
@@ -24,7 +25,7 @@ def write_target(root: Path, path: Path) -> Path:
     base = Path(root).resolve()
     given = Path(path) if Path(path).is_absolute() else base / path
     if ".." in given.parts:
-        raise UnsafePathError(f"refused to write outside {base} ('..' in the path)", path=path)
+        raise UnsafePathError(_("refused to write outside {base} ('..' in the path)").format(base=base), path=path)
     relative = None
     for start in (Path(root).absolute(), base):
         try:
@@ -33,12 +34,12 @@ def write_target(root: Path, path: Path) -> Path:
         except ValueError:
             continue
     if relative is None or relative.parts == ():
-        raise UnsafePathError(f"refused to write outside {base}", path=path)
+        raise UnsafePathError(_("refused to write outside {base}").format(base=base), path=path)
     current = base
     for part in relative.parts:
         current = current / part
         if current.is_symlink():
-            raise UnsafePathError(f"refused to write through the symbolic link {current}", path=path)
+            raise UnsafePathError(_("refused to write through the symbolic link {current}").format(current=current), path=path)
     check_writable_folder(current)
     return current
 
@@ -63,7 +64,7 @@ def output_target(root: Path, path: Path) -> Path:
     if is_inside(root, path):
         return write_target(root, path)
     if path.is_symlink():
-        raise UnsafePathError(f"refused to write through the symbolic link {path}", path=path)
+        raise UnsafePathError(_("refused to write through the symbolic link {path}").format(path=path), path=path)
     check_writable_folder(path)
     return path
 
@@ -75,6 +76,6 @@ def check_writable_folder(path: Path) -> None:
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise UnsafePathError(f"cannot write here: {ancestor} is a file, not a folder", path=path)
+        raise UnsafePathError(_("cannot write here: {ancestor} is a file, not a folder").format(ancestor=ancestor), path=path)
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UnsafePathError(f"cannot write here: the folder {ancestor} is not writable", path=path)
+        raise UnsafePathError(_("cannot write here: the folder {ancestor} is not writable").format(ancestor=ancestor), path=path)

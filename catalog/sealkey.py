@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import LOCAL_DIR
+from kizuna.catalog.i18n import _
 
 KEY_FILE = "seal.key"
 KEY_ENV = "KIZUNA_SEAL_KEY"
@@ -46,14 +47,14 @@ def read_key(root: Path) -> bytes | None:
         return _decode(env)
     path = key_path(root)
     if path.is_symlink():
-        raise SealKeyError("is a symbolic link; kizuna reads its seal key only from a real file", path=path)
+        raise SealKeyError(_("is a symbolic link; kizuna reads its seal key only from a real file"), path=path)
     try:
         return _decode(path.read_text(encoding="ascii"))
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, ValueError):
-        raise SealKeyError("cannot be read as a seal key (a line of hex digits); restore it from the "
-                           f"workspace where the workbooks were made, or set {KEY_ENV}", path=path) from None
+        raise SealKeyError(_("cannot be read as a seal key (a line of hex digits); restore it from the "
+                           "workspace where the workbooks were made, or set {KEY_ENV}").format(KEY_ENV=KEY_ENV), path=path) from None
 
 
 def seal_key(root: Path) -> bytes:
@@ -65,7 +66,7 @@ def seal_key(root: Path) -> bytes:
     path = key_path(root)
     folder = path.parent
     if folder.is_symlink():
-        raise SealKeyError("is a symbolic link; kizuna keeps its local state only in a real folder", path=folder)
+        raise SealKeyError(_("is a symbolic link; kizuna keeps its local state only in a real folder"), path=folder)
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():

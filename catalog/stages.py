@@ -67,22 +67,22 @@ class Stage:
 
     def __post_init__(self) -> None:
         if self.phase not in ("P", "B"):
-            raise StageError(f"phase must be 'P' or 'B', not {self.phase!r}")
+            raise StageError(_("phase must be 'P' or 'B', not {phase!r}").format(phase=self.phase))
         if min(self.years, self.months, self.days) < 0:
-            raise StageError(f"a stage cannot be negative: {self.years}y{self.months}m{self.days}d")
+            raise StageError(_("a stage cannot be negative: {years}y{months}m{days}d").format(years=self.years, months=self.months, days=self.days))
         if self.phase == "P":
             if self.years or self.months:
-                raise StageError("a pregnancy stage is counted in weeks and days only")
+                raise StageError(_("a pregnancy stage is counted in weeks and days only"))
             if self.days > MAX_GESTATIONAL_DAYS:
-                raise StageError(f"妊娠{self.days // 7}週 is past the last accepted week (44w6d)")
+                raise StageError(_("妊娠{value}週 is past the last accepted week (44w6d)").format(value=self.days // 7))
         elif self.months > 11:
-            raise StageError("months must be 0–11 in a normalised stage; use Stage.after_birth()")
+            raise StageError(_("months must be 0–11 in a normalised stage; use Stage.after_birth()"))
 
     # construction -------------------------------------------------------------------------
     @classmethod
     def pregnancy(cls, weeks: int, days: int = 0) -> "Stage":
         if not 0 <= days <= 6:
-            raise StageError(f"day of the gestational week must be 0–6, not {days}")
+            raise StageError(_("day of the gestational week must be 0–6, not {days}").format(days=days))
         return cls("P", days=weeks * 7 + days)
 
     @classmethod
@@ -94,12 +94,12 @@ class Stage:
     def parse(cls, text: str) -> "Stage":
         """Parse the notation; raises :class:`StageError` naming the bad text."""
         if not isinstance(text, str):
-            raise StageError(f"a stage is written as text like 'P12w3d' or 'B2m', not {shorten(text)}")
+            raise StageError(_("a stage is written as text like 'P12w3d' or 'B2m', not {text}").format(text=shorten(text)))
         raw = text.strip()
         if m := _P_RE.match(raw):
             days = int(m.group(2) or 0)
             if days > 6:
-                raise StageError(f"'{raw}': the day of the week must be 0–6 (P12w3d)")
+                raise StageError(_("'{raw}': the day of the week must be 0–6 (P12w3d)").format(raw=raw))
             return cls.pregnancy(int(m.group(1)), days)
         m = _B_RE.match(raw)
         if m and raw != "B":
@@ -187,7 +187,7 @@ class Stage:
                 return Stage("P", days=self.days + n)
             return Stage.after_birth(self.years, self.months, self.days + n)
         if self.phase == "P":
-            raise StageError(f"{self}: pregnancy stages step in days or weeks, not '{step}'")
+            raise StageError(_("{self}: pregnancy stages step in days or weeks, not '{step}'").format(self=self, step=step))
         months = step.count * (12 if step.unit == "y" else 1)
         return Stage.after_birth(0, self.total_months + months, self.days)
 
@@ -196,17 +196,17 @@ class Stage:
         """The calendar date of this stage for one registrant (see the module docstring)."""
         if self.phase == "P":
             if due is None:
-                raise StageError(f"{self} ({self.label_ja}) needs a due date (出産予定日)")
+                raise StageError(_("{self} ({label_ja}) needs a due date (出産予定日)").format(self=self, label_ja=self.label_ja))
             anchor, months, days = due, 0, self.days - DUE_DATE_GESTATIONAL_DAYS
         else:
             if birth is None:
-                raise StageError(f"{self} ({self.label_ja}) needs a birth date (生年月日)")
+                raise StageError(_("{self} ({label_ja}) needs a birth date (生年月日)").format(self=self, label_ja=self.label_ja))
             anchor, months, days = birth, self.total_months, self.days
         try:
             return add_months(anchor, months) + timedelta(days=days)
         except (OverflowError, ValueError):
-            raise StageError(f"{self} ({self.label_ja}) from {anchor.isoformat()} falls outside the calendar "
-                             "(years 1 to 9999); check the date") from None
+            raise StageError(_("{self} ({label_ja}) from {isoformat} falls outside the calendar "
+                             "(years 1 to 9999); check the date").format(self=self, label_ja=self.label_ja, isoformat=anchor.isoformat())) from None
 
     @property
     def is_age(self) -> bool:
@@ -245,7 +245,7 @@ def age_reached(birth: date, months: int) -> date:
     anniversary month when it has no such day (born 2024-04-01: 2 months on 2024-05-31; born
     2024-01-31: 1 month on 2024-02-29)."""
     if months < 1:
-        raise StageError(f"an age is reached after a whole month or more, not {months} months")
+        raise StageError(_("an age is reached after a whole month or more, not {months} months").format(months=months))
     index = birth.year * 12 + (birth.month - 1) + months
     year, month0 = divmod(index, 12)
     last = calendar.monthrange(year, month0 + 1)[1]
@@ -273,7 +273,7 @@ class Step:
     def parse(cls, text: str) -> "Step":
         m = _STEP_RE.match(str(text).strip())
         if not m or int(m.group(1)) == 0:
-            raise StageError(f"{shorten(str(text))} is not a step; write 1d, 3d, 2w, 1m or 1y")
+            raise StageError(_("{text} is not a step; write 1d, 3d, 2w, 1m or 1y").format(text=shorten(str(text))))
         return cls(int(m.group(1)), m.group(2))  # type: ignore[arg-type]
 
     def __str__(self) -> str:
@@ -284,11 +284,11 @@ def stage_range(start: Stage, step: Step, *, to: Stage | None = None,
                 until: Stage | None = None) -> Iterator[Stage]:
     """Stages from ``start`` by ``step`` up to ``to`` (inclusive) or ``until`` (exclusive)."""
     if (to is None) == (until is None):
-        raise StageError("a stage range needs exactly one of 'to' (inclusive) or 'until' (exclusive)")
+        raise StageError(_("a stage range needs exactly one of 'to' (inclusive) or 'until' (exclusive)"))
     stop = to if to is not None else until
     assert stop is not None
     if start.phase != stop.phase:
-        raise StageError(f"a range cannot cross birth: {start} to {stop}; split it in two")
+        raise StageError(_("a range cannot cross birth: {start} to {stop}; split it in two").format(start=start, stop=stop))
     current = start
     while current < stop or (to is not None and current == stop):
         yield current

@@ -32,6 +32,7 @@ from jinja2.visitor import NodeTransformer
 from kizuna.catalog.errors import TemplateError
 from kizuna.catalog.limits import (MAX_TEMPLATE_LOOP_ITERATIONS, MAX_TEMPLATE_OUTPUT_CHARS, MAX_TEMPLATE_PRODUCT,
                                    MAX_TEMPLATE_SECONDS, shorten)
+from kizuna.catalog.i18n import _
 
 #: Separator between the national text and the town's block.
 BLOCK_SEPARATOR = "\n\n"
@@ -59,12 +60,12 @@ class _Budget:
     def tick(self, steps: int = 1) -> None:
         self.iterations += steps
         if self.iterations > MAX_TEMPLATE_LOOP_ITERATIONS:
-            raise BudgetExceeded(f"its loops run more than {MAX_TEMPLATE_LOOP_ITERATIONS:,} times")
+            raise BudgetExceeded(_("its loops run more than {MAX_TEMPLATE_LOOP_ITERATIONS:,} times").format(MAX_TEMPLATE_LOOP_ITERATIONS=MAX_TEMPLATE_LOOP_ITERATIONS))
         self.check_time()
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise BudgetExceeded(f"it takes longer than {MAX_TEMPLATE_SECONDS:g} seconds to render")
+            raise BudgetExceeded(_("it takes longer than {MAX_TEMPLATE_SECONDS:g} seconds to render").format(MAX_TEMPLATE_SECONDS=MAX_TEMPLATE_SECONDS))
 
 
 _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("kizuna_template_budget", default=None)
@@ -81,7 +82,7 @@ def _long(value: Any) -> bool:
 
 
 def _too_long(what: str) -> BudgetExceeded:
-    return BudgetExceeded(f"{what} would be longer than {MAX_TEMPLATE_OUTPUT_CHARS:,} characters")
+    return BudgetExceeded(_("{what} would be longer than {MAX_TEMPLATE_OUTPUT_CHARS:,} characters").format(what=what, MAX_TEMPLATE_OUTPUT_CHARS=MAX_TEMPLATE_OUTPUT_CHARS))
 
 
 def _loop(iterable: Iterable[Any]) -> Iterator[Any]:
@@ -103,8 +104,8 @@ def _concat(*parts: Any) -> str:
 def _range(*args: int) -> range:
     result = range(*args)
     if len(result) > MAX_TEMPLATE_LOOP_ITERATIONS:
-        raise BudgetExceeded(f"range() of {len(result):,} numbers is over the loop budget of "
-                             f"{MAX_TEMPLATE_LOOP_ITERATIONS:,}")
+        raise BudgetExceeded(_("range() of {count:,} numbers is over the loop budget of "
+                             "{MAX_TEMPLATE_LOOP_ITERATIONS:,}").format(count=len(result), MAX_TEMPLATE_LOOP_ITERATIONS=MAX_TEMPLATE_LOOP_ITERATIONS))
     return result
 
 
@@ -179,7 +180,7 @@ def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         values = [a for a in args if not isinstance(a, (jinja2.runtime.Context, jinja2.nodes.EvalContext,
                                                            jinja2.Environment))]
         if name in _SIZE_FILTERS and not _numbers_ok([*values[1:], *kwargs.values()]):
-            raise BudgetExceeded(f"|{name} is given a number over {MAX_PRODUCT:,}")
+            raise BudgetExceeded(_("|{name} is given a number over {MAX_PRODUCT:,}").format(name=name, MAX_PRODUCT=MAX_PRODUCT))
         if name == "format" and values and isinstance(values[0], str) and not _percent_ok(values[0]):
             raise _too_long("|format")
         if name == "replace" and len(values) >= 3:
@@ -240,11 +241,11 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _budget().check_time()
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-            raise SecurityError("exponent too large")
+            raise SecurityError(_("exponent too large"))
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_PRODUCT:
-                    raise SecurityError("repetition too long")
+                    raise SecurityError(_("repetition too long"))
         if operator == "%" and isinstance(left, str) and not _percent_ok(left):
             raise _too_long("the % format")
         if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
@@ -358,7 +359,7 @@ def _variables_from_ast(source: str) -> frozenset[str]:
     try:
         tree = _ENV.parse(source)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+        raise TemplateError(_("template syntax error on line {lineno}: {message}").format(lineno=exc.lineno, message=exc.message)) from None
     outside = meta.find_undeclared_variables(tree)
     paths: set[str] = set()
     inner: set[int] = set()
@@ -422,26 +423,26 @@ def render(source: str, context: Mapping[str, Any], *, where: str = "") -> str:
     try:
         return _render_budgeted(_compile(source), context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{prefix}template syntax error on line {exc.lineno}: {exc.message}") from None
+        raise TemplateError(_("{prefix}template syntax error on line {lineno}: {message}").format(prefix=prefix, lineno=exc.lineno, message=exc.message)) from None
     except jinja2.UndefinedError as exc:
         missing = missing_variables(source, context)
         removed = sorted({p.split(".")[0] for p in missing} & REMOVED_GLOBALS)
         if removed:
-            raise TemplateError(f"{prefix}{', '.join(removed)} may not be used in a message template "
-                                "(random text or state that would make exports differ run to run)") from None
+            raise TemplateError(_("{prefix}{removed} may not be used in a message template "
+                                "(random text or state that would make exports differ run to run)").format(prefix=prefix, removed=', '.join(removed))) from None
         what = ", ".join(missing) if missing else shorten(str(exc), 200)
-        raise TemplateError(f"{prefix}the town profile has no field {what}") from None
+        raise TemplateError(_("{prefix}the town profile has no field {what}").format(prefix=prefix, what=what)) from None
     except BudgetExceeded as exc:
-        raise TemplateError(f"{prefix}the template is refused: {exc}; a message template only fills in "
-                            "town.* and stage.* fields") from None
+        raise TemplateError(_("{prefix}the template is refused: {exc}; a message template only fills in "
+                            "town.* and stage.* fields").format(prefix=prefix, exc=exc)) from None
     except SecurityError:
-        raise TemplateError(f"{prefix}the template tries to reach something it may not use; "
-                            "use only town.* and stage.* fields") from None
+        raise TemplateError(_("{prefix}the template tries to reach something it may not use; "
+                            "use only town.* and stage.* fields").format(prefix=prefix)) from None
     except RecursionError:
-        raise TemplateError(f"{prefix}the template calls itself without end") from None
+        raise TemplateError(_("{prefix}the template calls itself without end").format(prefix=prefix)) from None
     except Exception as exc:  # a template is user input: any failure is an input error
-        raise TemplateError(f"{prefix}could not render the template: "
-                            f"{type(exc).__name__}: {shorten(str(exc), 200)}") from None
+        raise TemplateError(_("{prefix}could not render the template: "
+                            "{kind}: {exc}").format(prefix=prefix, kind=type(exc).__name__, exc=shorten(str(exc), 200))) from None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from kizuna.catalog.hashing import normalise_text
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.municipalities import lookup
 from kizuna.catalog.stages import Stage
+from kizuna.catalog.i18n import N_, _
 
 CHANNELS = ("line", "sms", "email")
 EMAIL_ENCODINGS = ("iso-2022-jp", "utf-8")
@@ -104,10 +105,10 @@ def _localized_value(section: Fields, key: str, source_locale: str,
     per_locale = section.sub(key)
     for loc in per_locale.data:
         if not isinstance(loc, str) or not LOCALE_RE.match(loc):
-            raise per_locale.error(str(loc), "is not a locale code like ja or en")
+            raise per_locale.error(str(loc), _("is not a locale code like ja or en"))
     if source_locale not in per_locale.data:
-        raise section.error(key, f"a value per locale needs the source locale '{source_locale}' "
-                                 f"(write {key}: {{{source_locale}: ..., en: ...}})")
+        raise section.error(key, _("a value per locale needs the source locale '{source_locale}' "
+                                 "(write {key}: {{{source_locale}: ..., en: ...}})").format(source_locale=source_locale, key=key))
     others = {loc: per_locale.text(loc) for loc in per_locale.data if loc != source_locale}
     if others:
         localized[section.name(key)] = others
@@ -120,7 +121,7 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
     f.refuse_unknown(TOWN_FIELDS)
     code = f.data.get("code")
     if isinstance(code, int):
-        raise f.error("code", "write the code in quotes (code: '011002'), or YAML drops leading zeros")
+        raise f.error("code", _("write the code in quotes (code: '011002'), or YAML drops leading zeros"))
     code = f.str("code")
     try:
         official = lookup(code)
@@ -128,10 +129,10 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
         raise f.error("code", exc.message) from None
     name = f.str("name", official.name)
     if name != official.name:
-        raise f.error("name", f"'{name}' is not the official name of {code}: {official.name}")
+        raise f.error("name", _("'{name}' is not the official name of {code}: {name2}").format(name=name, code=code, name2=official.name))
     prefecture = f.str("prefecture", official.prefecture)
     if prefecture != official.prefecture:
-        raise f.error("prefecture", f"{code} is in {official.prefecture}, not {prefecture}")
+        raise f.error("prefecture", _("{code} is in {prefecture}, not {prefecture2}").format(code=code, prefecture=official.prefecture, prefecture2=prefecture))
     contacts = f.sub("contacts")
     contacts.refuse_unknown(set(CONTACT_FIELDS))
     localized: dict[str, dict[str, str]] = {}
@@ -141,27 +142,27 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
     not_offered: list[str] = []
     for key, value in services.data.items():
         if not isinstance(key, str) or not ID_RE.match(key.replace("_", "-")):
-            raise services.error(str(key), "a service key is lowercase letters, digits and _")
+            raise services.error(str(key), _("a service key is lowercase letters, digits and _"))
         if value is False:
             not_offered.append(key)
         elif value is True:
-            raise services.error(key, "write what the service is (text), or false when the town does not offer it")
+            raise services.error(key, _("write what the service is (text), or false when the town does not offer it"))
         else:
             service_values[key] = _localized_value(services, key, source_locale, localized)
     send_time = f.data.get("send_time", "08:00")
     if isinstance(send_time, int):
-        raise f.error("send_time", "write the time in quotes, like send_time: '08:00'")
-    send_time = f.str("send_time", "08:00", pattern=TIME_RE, hint="a time of day like '08:00'")
+        raise f.error("send_time", _("write the time in quotes, like send_time: '08:00'"))
+    send_time = f.str("send_time", "08:00", pattern=TIME_RE, hint=N_("a time of day like '08:00'"))
     channels = f.str_list("channels") or ["line"]
     for ch in channels:
         if ch not in CHANNELS:
-            raise f.error("channels", f"unknown channel '{ch}'; known: {', '.join(CHANNELS)}")
+            raise f.error("channels", _("unknown channel '{ch}'; known: {CHANNELS}").format(ch=ch, CHANNELS=', '.join(CHANNELS)))
     email_encoding = f.str("email_encoding", "utf-8")
     if email_encoding not in EMAIL_ENCODINGS:
-        raise f.error("email_encoding", f"must be one of {', '.join(EMAIL_ENCODINGS)}")
+        raise f.error("email_encoding", _("must be one of {EMAIL_ENCODINGS}").format(EMAIL_ENCODINGS=', '.join(EMAIL_ENCODINGS)))
     backend_raw = f.data.get("backend")
     backend = [backend_raw] if isinstance(backend_raw, str) else f.str_list("backend")
-    locales = f.str_list("locales", pattern=LOCALE_RE, hint="a locale like ja or en") or ["ja"]
+    locales = f.str_list("locales", pattern=LOCALE_RE, hint=N_("a locale like ja or en")) or ["ja"]
     try:
         end_age = parse_age(f.data.get("end_age", "3y"))
     except StageError as exc:
@@ -174,18 +175,18 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
         except StageError as exc:
             raise block_fields.error(str(key), exc.message) from None
         if stage in blocks:
-            raise block_fields.error(str(key), f"a second block for stage {stage}")
+            raise block_fields.error(str(key), _("a second block for stage {stage}").format(stage=stage))
         if isinstance(value, Mapping):
             per_locale = block_fields.sub(key)
             for loc in per_locale.data:
                 if not isinstance(loc, str) or not LOCALE_RE.match(loc):
-                    raise per_locale.error(str(loc), "is not a locale code like ja or en")
+                    raise per_locale.error(str(loc), _("is not a locale code like ja or en"))
             blocks[stage] = {loc: normalise_text(per_locale.text(loc)) for loc in per_locale.data}
         else:
             blocks[stage] = {source_locale: normalise_text(block_fields.text(key))}
     raw_locals = f.data.get("local_messages") or []
     if not isinstance(raw_locals, list):
-        raise f.error("local_messages", "must be a list of messages")
+        raise f.error("local_messages", _("must be a list of messages"))
     local_messages = tuple(
         message_from_data(m, path, prefix=f"local_messages[{i}]", town=code)
         for i, m in enumerate(raw_locals))
@@ -196,7 +197,7 @@ def town_from_data(data: Any, path: str | Path, source_locale: str = "ja") -> To
         send_time=send_time, channels=tuple(channels), email_encoding=email_encoding,
         backend=tuple(backend), locales=tuple(locales),
         policy=f.str("policy", "reference"), end_age=end_age, blocks=dict(sorted(blocks.items())),
-        suppress=tuple(f.str_list("suppress", pattern=ID_RE, hint="a message id")),
+        suppress=tuple(f.str_list("suppress", pattern=ID_RE, hint=N_("a message id"))),
         local_messages=local_messages, localized=localized, not_offered=tuple(not_offered),
     )
 
@@ -246,18 +247,18 @@ def check_town_refs(town: Town, path: str | Path, *, policies: set[str], locales
                     message_ids: set[str]) -> None:
     """Cross-file checks: the policy, locales and suppressed ids a town names must exist."""
     if town.policy not in policies:
-        raise WorkspaceError(f"unknown cadence policy '{town.policy}'; defined: {', '.join(sorted(policies))}",
+        raise WorkspaceError(_("unknown cadence policy '{policy}'; defined: {policies}").format(policy=town.policy, policies=', '.join(sorted(policies))),
                              path=path, field="policy")
     for loc in town.locales:
         if loc not in locales:
-            raise WorkspaceError(f"locale '{loc}' is not in the workspace's locales ({', '.join(sorted(locales))})",
+            raise WorkspaceError(_("locale '{loc}' is not in the workspace's locales ({locales})").format(loc=loc, locales=', '.join(sorted(locales))),
                                  path=path, field="locales")
     for name, per_locale in town.localized.items():
         for loc in per_locale:
             if loc not in locales:
-                raise WorkspaceError(f"locale '{loc}' is not in the workspace's locales "
-                                     f"({', '.join(sorted(locales))})", path=path, field=f"{name}.{loc}")
+                raise WorkspaceError(_("locale '{loc}' is not in the workspace's locales "
+                                     "({locales})").format(loc=loc, locales=', '.join(sorted(locales))), path=path, field=f"{name}.{loc}")
     for mid in town.suppress:
         if mid not in message_ids:
-            raise WorkspaceError(f"suppresses '{mid}', which is not a national message", path=path,
+            raise WorkspaceError(_("suppresses '{mid}', which is not a national message").format(mid=mid), path=path,
                                  field="suppress")

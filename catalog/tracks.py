@@ -52,6 +52,7 @@ from typing import Any, Iterable, Literal, Mapping
 from kizuna.catalog.errors import WorkspaceError
 from kizuna.catalog.fields import ID_RE, Fields
 from kizuna.catalog.stages import DUE_DATE_GESTATIONAL_DAYS, Stage
+from kizuna.catalog.i18n import _
 
 MAIN = "main"
 Anchor = Literal["due_birth", "birth", "event"]
@@ -146,60 +147,60 @@ def registrants_from_data(data: Any, path: Any) -> Registrants:
     tracks: dict[str, Track] = {MAIN: Track(MAIN, "通常")}
     for name, raw in f.mapping("tracks").items():
         if not isinstance(name, str) or not ID_RE.match(name):
-            raise f.error("tracks", f"'{name}' is not a track name (lowercase letters, digits, hyphens)")
+            raise f.error("tracks", _("'{name}' is not a track name (lowercase letters, digits, hyphens)").format(name=name))
         t = Fields(raw if raw is not None else {}, path, f.name(f"tracks.{name}"))
         t.refuse_unknown({"label", "anchor", "policy", "end"})
         anchor = t.str("anchor", "due_birth" if name == MAIN else "birth")
         if anchor not in ANCHORS:
-            raise t.error("anchor", f"'{anchor}' is not an anchor; write {', '.join(ANCHORS)}")
+            raise t.error("anchor", _("'{anchor}' is not an anchor; write {ANCHORS}").format(anchor=anchor, ANCHORS=', '.join(ANCHORS)))
         if name == MAIN and anchor != "due_birth":
-            raise t.error("anchor", "the main track counts from the due date, then the birth date")
+            raise t.error("anchor", _("the main track counts from the due date, then the birth date"))
         end = t.stage("end") if t.has("end") else None
         if end is not None and end.phase != "B":
-            raise t.error("end", "a track ends at an after-birth stage, like B56d or B3m")
+            raise t.error("end", _("a track ends at an after-birth stage, like B56d or B3m"))
         tracks[name] = Track(name, t.str("label", ""), anchor, t.str("policy", "") or None, end)  # type: ignore[arg-type]
     events: dict[str, TrackEvent] = {}
     for kind, raw in f.mapping("events").items():
         where = f"events.{kind}"
         if kind not in EVENT_KINDS:
-            raise f.error(where, f"'{kind}' is not an event; events are {', '.join(EVENT_KINDS)}")
+            raise f.error(where, _("'{kind}' is not an event; events are {EVENT_KINDS}").format(kind=kind, EVENT_KINDS=', '.join(EVENT_KINDS)))
         e = Fields(raw if raw is not None else {}, path, f.name(where))
         e.refuse_unknown({"label", "from", "to", "rest"})
         from_tracks = e.str_list("from") or [MAIN]
         for name in from_tracks:
             if name not in tracks:
-                raise e.error("from", f"names the unknown track '{name}'; tracks: {', '.join(tracks)}")
+                raise e.error("from", _("names the unknown track '{name}'; tracks: {tracks}").format(name=name, tracks=', '.join(tracks)))
         to = e.str("to", "") or None
         if to is not None and to not in tracks:
-            raise e.error("to", f"names the unknown track '{to}'; tracks: {', '.join(tracks)}")
+            raise e.error("to", _("names the unknown track '{to}'; tracks: {tracks}").format(to=to, tracks=', '.join(tracks)))
         if to == MAIN:
-            raise e.error("to", "an event moves a registrant off the main track, not onto it")
+            raise e.error("to", _("an event moves a registrant off the main track, not onto it"))
         rest = e.str("rest", "stop")
         if rest not in RESTS:
-            raise e.error("rest", f"'{rest}' is not valid; write {', '.join(RESTS)}")
+            raise e.error("rest", _("'{rest}' is not valid; write {RESTS}").format(rest=rest, RESTS=', '.join(RESTS)))
         events[kind] = TrackEvent(kind, e.str("label", ""), tuple(from_tracks), to, rest)  # type: ignore[arg-type]
     a = f.sub("age")
     a.refuse_unknown({"preterm_before", "corrected", "chronological"})
     preterm = a.stage("preterm_before") if a.has("preterm_before") else PRETERM_BEFORE
     if preterm.phase != "P":
-        raise a.error("preterm_before", "is a gestational age like P37w")
+        raise a.error("preterm_before", _("is a gestational age like P37w"))
     corrected = frozenset(a.str_list("corrected", pattern=ID_RE))
     chrono = frozenset(a.str_list("chronological", pattern=ID_RE))
     both = corrected & chrono
     if both:
-        raise a.error("corrected", f"{', '.join(sorted(both))} is listed as both corrected and chronological")
+        raise a.error("corrected", _("{both} is listed as both corrected and chronological").format(both=', '.join(sorted(both))))
     fields = dict(DEFAULT_FIELDS)
     for name, raw in f.mapping("fields").items():
         if name not in DEFAULT_FIELDS:
-            raise f.error(f"fields.{name}", f"is not a registrant field; fields: {', '.join(DEFAULT_FIELDS)}")
+            raise f.error(f"fields.{name}", _("is not a registrant field; fields: {DEFAULT_FIELDS}").format(DEFAULT_FIELDS=', '.join(DEFAULT_FIELDS)))
         r = Fields(raw, path, f.name(f"fields.{name}"))
         r.refuse_unknown({"max_length", "missing"})
         length = r.data.get("max_length", DEFAULT_FIELDS[name].max_length)
         if type(length) is not int or not 1 <= length <= 100:
-            raise r.error("max_length", "must be a whole number of characters from 1 to 100")
+            raise r.error("max_length", _("must be a whole number of characters from 1 to 100"))
         missing = r.str("missing", "")
         if "{" in missing or '"' in missing or "@" in missing:
-            raise r.error("missing", "is plain text, without { } \" or @")
+            raise r.error("missing", _("is plain text, without { } \" or @"))
         fields[name] = FieldRule(name, length, DEFAULT_FIELDS[name].label, missing)
     merge_tags: dict[str, dict[str, str]] = {}
     for backend, raw in f.mapping("merge_tags").items():
@@ -220,8 +221,8 @@ def check_tracks(registrants: Registrants, policies: Iterable[str], path: Any) -
     known = set(policies)
     for t in registrants.tracks.values():
         if t.policy is not None and t.policy not in known:
-            raise WorkspaceError(f"names the unknown cadence policy '{t.policy}'; policies: "
-                                 f"{', '.join(sorted(known))}", path=path,
+            raise WorkspaceError(_("names the unknown cadence policy '{policy}'; policies: "
+                                 "{known}").format(policy=t.policy, known=', '.join(sorted(known))), path=path,
                                  field=f"{SECTION}.tracks.{t.name}.policy")
 
 

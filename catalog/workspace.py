@@ -32,6 +32,7 @@ from kizuna.catalog.roster import Reviewer, roster_from_data, roster_to_data
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
 from kizuna.catalog.tracks import SECTION as REGISTRANTS, Registrants, check_tracks, registrants_from_data
+from kizuna.catalog.i18n import N_, _
 
 CONFIG_FILE = "kizuna.yaml"
 MESSAGES_DIR = "messages"
@@ -91,7 +92,7 @@ class Config:
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.sections.get(name) or {}
         if not isinstance(value, Mapping):
-            raise WorkspaceError("must be a mapping", path=CONFIG_FILE, field=name)
+            raise WorkspaceError(_("must be a mapping"), path=CONFIG_FILE, field=name)
         return value
 
 
@@ -100,23 +101,23 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     f.refuse_unknown(CONFIG_FIELDS)
     version = f.data.get("kizuna", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        raise f.error("kizuna", f"workspace format {shorten(version)} is not supported (this kizuna reads {FORMAT_VERSION})")
-    locales = f.str_list("locales", pattern=LOCALE_RE, hint="a locale like ja, ja-easy or en") or ["ja"]
+        raise f.error("kizuna", _("workspace format {version} is not supported (this kizuna reads {FORMAT_VERSION})").format(version=shorten(version), FORMAT_VERSION=FORMAT_VERSION))
+    locales = f.str_list("locales", pattern=LOCALE_RE, hint=N_("a locale like ja, ja-easy or en")) or ["ja"]
     source = f.str("source_locale", "ja", pattern=LOCALE_RE)
     if source not in locales:
-        raise f.error("source_locale", f"'{source}' must be one of the locales ({', '.join(locales)})")
+        raise f.error("source_locale", _("'{source}' must be one of the locales ({locales})").format(source=source, locales=', '.join(locales)))
     fallbacks: dict[str, str] = {}
     for loc, target in f.mapping("fallbacks").items():
         if loc not in locales or target not in locales:
-            raise f.error("fallbacks", f"'{loc}: {target}' names a locale that is not in locales "
-                          f"({', '.join(locales)})")
+            raise f.error("fallbacks", _("'{loc}: {target}' names a locale that is not in locales "
+                          "({locales})").format(loc=loc, target=target, locales=', '.join(locales)))
         fallbacks[str(loc)] = str(target)
     for loc in fallbacks:
         seen = [loc]
         while seen[-1] in fallbacks:
             nxt = fallbacks[seen[-1]]
             if nxt in seen:
-                raise f.error("fallbacks", f"fallbacks go round in a circle: {' -> '.join(seen + [nxt])}")
+                raise f.error("fallbacks", _("fallbacks go round in a circle: {value}").format(value=' -> '.join(seen + [nxt])))
             seen.append(nxt)
     policies = dict(BUILTIN_POLICIES)
     for name, raw in f.mapping("policies").items():
@@ -127,13 +128,13 @@ def config_from_data(data: Any, path: str | Path) -> Config:
     sections = {k: f.data[k] for k in ("checks", "review", "exports") if f.has(k)}
     for key, value in sections.items():
         if not isinstance(value, Mapping):
-            raise f.error(key, "must be a mapping")
+            raise f.error(key, _("must be a mapping"))
     plain: tuple[str, ...] | None = None
     if f.has("plain_language"):
-        plain = tuple(f.str_list("plain_language", pattern=LOCALE_RE, hint="a locale like ja-easy"))
+        plain = tuple(f.str_list("plain_language", pattern=LOCALE_RE, hint=N_("a locale like ja-easy")))
         for loc in plain:
             if loc not in locales:
-                raise f.error("plain_language", f"'{loc}' is not one of the locales ({', '.join(locales)})")
+                raise f.error("plain_language", _("'{loc}' is not one of the locales ({locales})").format(loc=loc, locales=', '.join(locales)))
     registrants = registrants_from_data(f.data.get(REGISTRANTS), path)
     check_tracks(registrants, policies, path)
     return Config(f.str("title", ""), source, tuple(locales), fallbacks, policies, sections,
@@ -218,7 +219,7 @@ class Workspace:
 
     def town(self, code: str) -> Town:
         if code not in self.towns:
-            raise WorkspaceError(f"no town '{code}' in this workspace; towns: {', '.join(self.towns) or 'none'}",
+            raise WorkspaceError(_("no town '{code}' in this workspace; towns: {value}").format(code=code, value=', '.join(self.towns) or 'none'),
                                  path=self.root / TOWNS_DIR)
         return self.towns[code]
 
@@ -229,21 +230,21 @@ class Workspace:
             for m in town.local_messages:
                 if m.id == message_id:
                     return m
-        raise WorkspaceError(f"no message '{message_id}' in this workspace", path=self.root / MESSAGES_DIR)
+        raise WorkspaceError(_("no message '{message_id}' in this workspace").format(message_id=message_id), path=self.root / MESSAGES_DIR)
 
     def message_path(self, message_id: str) -> Path:
         """``messages/<id>.yaml``; an id that is not a message id (it may come from a file a person
         edited) is refused before it becomes a path."""
         if not isinstance(message_id, str) or not ID_RE.match(message_id):
-            raise WorkspaceError(f"{_short(message_id)} is not a message id (lowercase letters, digits "
-                                 "and hyphens); refused as a file name", path=self.root / MESSAGES_DIR)
+            raise WorkspaceError(_("{short} is not a message id (lowercase letters, digits "
+                                 "and hyphens); refused as a file name").format(short=_short(message_id)), path=self.root / MESSAGES_DIR)
         return self.paths.get(f"message:{message_id}", self.root / MESSAGES_DIR / f"{message_id}.yaml")
 
     def town_path(self, code: str) -> Path:
         """``towns/<code>.yaml``; a code that is not six digits is refused before it becomes a path."""
         if not isinstance(code, str) or not TOWN_CODE_RE.match(code):
-            raise WorkspaceError(f"{_short(code)} is not a municipality code (six digits); refused as a "
-                                 "file name", path=self.root / TOWNS_DIR)
+            raise WorkspaceError(_("{short} is not a municipality code (six digits); refused as a "
+                                 "file name").format(short=_short(code)), path=self.root / TOWNS_DIR)
         return self.paths.get(f"town:{code}", self.root / TOWNS_DIR / f"{code}.yaml")
 
     def _target(self, path: Path) -> Path:
@@ -260,7 +261,7 @@ class Workspace:
     def save_message(self, message: Message) -> Path:
         """Write one national message file (and keep it in memory)."""
         if message.town is not None:
-            raise WorkspaceError("a local message is saved with its town", field=message.id)
+            raise WorkspaceError(_("a local message is saved with its town"), field=message.id)
         path = self._target(self.message_path(message.id))
         yamlio.write(path, message_to_data(message))
         self.messages[message.id] = message
@@ -303,8 +304,8 @@ def check_message_track(message: Message, config: Config, path: Path, prefix: st
     """A message's track must be declared under ``registrants.tracks`` in ``kizuna.yaml``."""
     tracks = config.registrants.tracks
     if message.track not in tracks:
-        raise WorkspaceError(f"'{message.track}' is not a track of {CONFIG_FILE} (registrants.tracks: "
-                             f"{', '.join(tracks)})", path=path, field=f"{prefix}track")
+        raise WorkspaceError(_("'{track}' is not a track of {CONFIG_FILE} (registrants.tracks: "
+                             "{tracks})").format(track=message.track, CONFIG_FILE=CONFIG_FILE, tracks=', '.join(tracks)), path=path, field=f"{prefix}track")
 
 
 def check_dated_towns(message: Message, towns: Mapping[str, Town], path: Path) -> None:
@@ -313,7 +314,7 @@ def check_dated_towns(message: Message, towns: Mapping[str, Town], path: Path) -
         return
     for i, code in enumerate(message.dated.towns):
         if code not in towns:
-            raise WorkspaceError(f"town {code} has no file in {TOWNS_DIR}/; towns: {', '.join(towns) or 'none'}",
+            raise WorkspaceError(_("town {code} has no file in {TOWNS_DIR}/; towns: {value}").format(code=code, TOWNS_DIR=TOWNS_DIR, value=', '.join(towns) or 'none'),
                                  path=path, field=f"dated.towns[{i}]")
 
 
@@ -327,16 +328,16 @@ def _workspace_files(root: Path, folder: str) -> list[Path]:
     found = []
     for path in sorted((root / folder).glob("*.yaml")):
         if not path.is_file():
-            raise WorkspaceError(f"is a folder, not a file; {folder}/ holds one YAML file per "
-                                 f"{'message' if folder == MESSAGES_DIR else 'town'}", path=path)
+            raise WorkspaceError(_("is a folder, not a file; {folder}/ holds one YAML file per "
+                                 "{value}").format(folder=folder, value=_('message') if folder == MESSAGES_DIR else _('town')), path=path)
         found.append(path)
     return found
 
 
 def _name_matches(path: Path, key: str, what: str) -> None:
     if path.stem != key:
-        raise WorkspaceError(f"holds {what} '{key}' but is named {path.name}; a file is named after "
-                             f"its {what}: rename it to {key}.yaml", path=path,
+        raise WorkspaceError(_("holds {what} '{key}' but is named {name}; a file is named after "
+                             "its {what}: rename it to {key}.yaml").format(what=_(what), key=key, name=path.name), path=path,
                              field="id" if what == "message id" else "code")
 
 
@@ -346,8 +347,8 @@ def find_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
-    raise WorkspaceError(f"no {CONFIG_FILE} here or in any parent folder; run 'kizuna init DIR' "
-                         "or pass --workspace DIR", path=start)
+    raise WorkspaceError(_("no {CONFIG_FILE} here or in any parent folder; run 'kizuna init DIR' "
+                         "or pass --workspace DIR").format(CONFIG_FILE=CONFIG_FILE), path=start)
 
 
 def load_workspace(root: Path) -> Workspace:
@@ -355,7 +356,7 @@ def load_workspace(root: Path) -> Workspace:
     root = Path(root)
     config_path = root / CONFIG_FILE
     if not config_path.is_file():
-        raise WorkspaceError(f"not a kizuna workspace: {CONFIG_FILE} is missing", path=root)
+        raise WorkspaceError(_("not a kizuna workspace: {CONFIG_FILE} is missing").format(CONFIG_FILE=CONFIG_FILE), path=root)
     config = config_from_data(yamlio.read(config_path), config_path)
     files = cached_loader(root, config.source_locale)  # unchanged files come validated from .kizuna/cache/
     messages: dict[str, Message] = {}
@@ -363,15 +364,15 @@ def load_workspace(root: Path) -> Workspace:
     for path in _workspace_files(root, MESSAGES_DIR):
         message = files.load(path, "message", lambda path=path: message_from_data(yamlio.read(path), path))
         if message.id in messages:
-            raise WorkspaceError(f"duplicate message id '{message.id}', also in {paths['message:' + message.id]}",
+            raise WorkspaceError(_("duplicate message id '{id}', also in {paths}").format(id=message.id, paths=paths['message:' + message.id]),
                                  path=path, field="id")
         check_message_track(message, config, path)
         for locale in message.texts:
             if locale not in config.locales:
-                raise WorkspaceError(f"locale '{locale}' is not in the workspace's locales "
-                                     f"({', '.join(config.locales)}) in {CONFIG_FILE}", path=path,
+                raise WorkspaceError(_("locale '{locale}' is not in the workspace's locales "
+                                     "({locales}) in {CONFIG_FILE}").format(locale=locale, locales=', '.join(config.locales), CONFIG_FILE=CONFIG_FILE), path=path,
                                      field=f"texts.{locale}")
-        _name_matches(path, message.id, "message id")
+        _name_matches(path, message.id, N_("message id"))
         messages[message.id] = message
         paths[f"message:{message.id}"] = path
     towns: dict[str, Town] = {}
@@ -379,16 +380,16 @@ def load_workspace(root: Path) -> Workspace:
     for path in _workspace_files(root, TOWNS_DIR):
         town = files.load(path, "town", lambda path=path: town_from_data(yamlio.read(path), path, config.source_locale))
         if town.code in towns:
-            raise WorkspaceError(f"town {town.code} is defined twice, also in {paths['town:' + town.code]}",
+            raise WorkspaceError(_("town {code} is defined twice, also in {paths}").format(code=town.code, paths=paths['town:' + town.code]),
                                  path=path, field="code")
-        _name_matches(path, town.code, "municipality code")
+        _name_matches(path, town.code, N_("municipality code"))
         check_town_refs(town, path, policies=set(config.policies), locales=set(config.locales),
                         message_ids=set(messages))
         for i, local in enumerate(town.local_messages):
             check_message_track(local, config, path, f"local_messages[{i}].")
             if local.id in messages or local.id in local_ids:
                 other = paths.get(f"message:{local.id}", local_ids.get(local.id))
-                raise WorkspaceError(f"duplicate message id '{local.id}', also in {other}",
+                raise WorkspaceError(_("duplicate message id '{id}', also in {other}").format(id=local.id, other=other),
                                      path=path, field=f"local_messages[{i}].id")
             local_ids[local.id] = path
         towns[town.code] = town
@@ -400,7 +401,7 @@ def load_workspace(root: Path) -> Workspace:
     for r in reviewers.values():
         for code in r.towns:
             if code not in towns:
-                raise WorkspaceError(f"reviewer '{r.id}' edits town {code}, which has no file in {TOWNS_DIR}/",
+                raise WorkspaceError(_("reviewer '{id}' edits town {code}, which has no file in {TOWNS_DIR}/").format(id=r.id, code=code, TOWNS_DIR=TOWNS_DIR),
                                      path=roster_path, field="towns")
     remember_loader(root, files)  # written by commands that may write local state (save_loader)
     ordered = dict(sorted(messages.items(), key=lambda kv: message_sort_key(kv[1])))
@@ -421,11 +422,11 @@ def check_new_workspace(root: Path) -> None:
     """Refuse to make a workspace in ``root`` unless it is a new or empty folder (nothing written)."""
     root = Path(root)
     if (root / CONFIG_FILE).exists():
-        raise WorkspaceError(f"{CONFIG_FILE} already exists; this is already a workspace", path=root)
+        raise WorkspaceError(_("{CONFIG_FILE} already exists; this is already a workspace").format(CONFIG_FILE=CONFIG_FILE), path=root)
     if root.exists() and not root.is_dir():
-        raise WorkspaceError("is a file; choose a new or empty folder", path=root)
+        raise WorkspaceError(_("is a file; choose a new or empty folder"), path=root)
     if not is_empty_folder(root):
-        raise WorkspaceError("the folder is not empty; choose a new or empty folder", path=root)
+        raise WorkspaceError(_("the folder is not empty; choose a new or empty folder"), path=root)
 
 
 def init_workspace(root: Path, *, title: str = "", git: bool = True) -> Workspace:

@@ -21,6 +21,7 @@ import yaml
 
 from kizuna.catalog.errors import WorkspaceError
 from kizuna.catalog.limits import MAX_INT_DIGITS, MAX_YAML_DEPTH, MAX_YAML_FILE_BYTES, shorten
+from kizuna.catalog.i18n import _
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -108,7 +109,7 @@ _resolver = yaml.resolver.Resolver()
 
 
 def _refuse(path: str | Path, mark: Any, field: str | None, message: str) -> WorkspaceError:
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+    where = _("line {line}, column {column}").format(line=mark.line + 1, column=mark.column + 1) if mark is not None else None
     return WorkspaceError(message, path=path, location=where, field=field or None)
 
 
@@ -129,18 +130,18 @@ def check_events(text: str, path: str | Path) -> None:
         is_key = top is not None and top.mapping and top.expect_key
         field = top.name if is_key and top is not None else top.child() if top is not None else ""
         if isinstance(event, yaml.AliasEvent):
-            raise _refuse(path, event.start_mark, field, "uses a YAML alias (*name); workspace files "
-                          "may not use anchors or aliases: write the value out in full")
+            raise _refuse(path, event.start_mark, field, _("uses a YAML alias (*name); workspace files "
+                          "may not use anchors or aliases: write the value out in full"))
         if getattr(event, "anchor", None):
-            raise _refuse(path, event.start_mark, field, "uses a YAML anchor (&name); workspace files "
-                          "may not use anchors or aliases: write the value out in full")
+            raise _refuse(path, event.start_mark, field, _("uses a YAML anchor (&name); workspace files "
+                          "may not use anchors or aliases: write the value out in full"))
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if is_key:
-                raise _refuse(path, event.start_mark, field, "a list or mapping is used as a key "
-                              "(? [a, b]: ...); keys must be plain text")
+                raise _refuse(path, event.start_mark, field, _("a list or mapping is used as a key "
+                              "(? [a, b]: ...); keys must be plain text"))
             if len(stack) >= MAX_YAML_DEPTH:
-                raise _refuse(path, event.start_mark, field, f"is nested more than {MAX_YAML_DEPTH} "
-                              "levels deep; a workspace file never needs that")
+                raise _refuse(path, event.start_mark, field, _("is nested more than {MAX_YAML_DEPTH} "
+                              "levels deep; a workspace file never needs that").format(MAX_YAML_DEPTH=MAX_YAML_DEPTH))
             stack.append(_Frame(isinstance(event, yaml.MappingStartEvent), field))
             continue
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -150,8 +151,8 @@ def check_events(text: str, path: str | Path) -> None:
             value = event.value
             if (event.implicit[0] and len(value) > MAX_INT_DIGITS
                     and _resolver.resolve(yaml.ScalarNode, value, event.implicit) == _INT_TAG):
-                raise _refuse(path, event.start_mark, field, f"the number {shorten(value, 30)} has more "
-                              f"than {MAX_INT_DIGITS} digits; write it in quotes if it is text")
+                raise _refuse(path, event.start_mark, field, _("the number {value} has more "
+                              "than {MAX_INT_DIGITS} digits; write it in quotes if it is text").format(value=shorten(value, 30), MAX_INT_DIGITS=MAX_INT_DIGITS))
         else:
             continue
         if top is not None and top is (stack[-1] if stack else None):
@@ -177,27 +178,27 @@ def loads(text: str, path: str | Path) -> Any:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        where = _("line {line}, column {column}").format(line=mark.line + 1, column=mark.column + 1) if mark else None
         problem = getattr(exc, "problem", None) or shorten(str(exc), 200)
-        raise WorkspaceError(f"not valid YAML: {problem}", path=path, location=where) from None
+        raise WorkspaceError(_("not valid YAML: {problem}").format(problem=problem), path=path, location=where) from None
 
 
 def read(path: Path) -> Any:
     """Read and parse one workspace YAML file (see the module docstring for what is refused)."""
     try:
         if path.is_dir():
-            raise WorkspaceError("is a folder, not a file; remove or rename it", path=path)
+            raise WorkspaceError(_("is a folder, not a file; remove or rename it"), path=path)
         size = path.stat().st_size
         if size > MAX_YAML_FILE_BYTES:
-            raise WorkspaceError(f"is {size:,} bytes, over the limit of {MAX_YAML_FILE_BYTES:,} bytes for "
-                                 "a workspace file; split it or remove what does not belong", path=path)
+            raise WorkspaceError(_("is {size:,} bytes, over the limit of {MAX_YAML_FILE_BYTES:,} bytes for "
+                                 "a workspace file; split it or remove what does not belong").format(size=size, MAX_YAML_FILE_BYTES=MAX_YAML_FILE_BYTES), path=path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise WorkspaceError("is not UTF-8 text; save it as UTF-8", path=path) from None
+        raise WorkspaceError(_("is not UTF-8 text; save it as UTF-8"), path=path) from None
     except FileNotFoundError:
-        raise WorkspaceError("file not found", path=path) from None
+        raise WorkspaceError(_("file not found"), path=path) from None
     except OSError as exc:
-        raise WorkspaceError(f"cannot be read: {exc.strerror or type(exc).__name__}", path=path) from None
+        raise WorkspaceError(_("cannot be read: {value}").format(value=exc.strerror or type(exc).__name__), path=path) from None
     return loads(text, path)
 
 

@@ -24,6 +24,7 @@ from typing import Any, Mapping
 from kizuna.catalog.stages import Stage
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import APPROVED, Approval
+from kizuna.catalog.i18n import _
 
 #: status of a (message, locale) that the sign-off status does not mention
 UNKNOWN = "draft"
@@ -57,9 +58,9 @@ def decisions_anchor(workspace: Any) -> dict[str, Any]:
     problems = verify_log(root)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ExportError(f"the hash chain is broken — {problems[0]}{more}. Approvals read from it cannot "
+        raise ExportError(_("the hash chain is broken — {problems}{more}. Approvals read from it cannot "
                           "be trusted, so nothing is exported: run 'kizuna review verify' and restore the "
-                          "log from version control", path=root / DECISIONS_FILE)
+                          "log from version control").format(problems=problems[0], more=more), path=root / DECISIONS_FILE)
     count, digest = head(root)
     return {"entries": count, "head": digest}
 

@@ -31,6 +31,7 @@ from typing import Any, Iterator
 
 from kizuna.catalog.safepaths import is_inside, write_target
 from kizuna.exports.errors import ExportError
+from kizuna.catalog.i18n import _
 
 try:  # POSIX: one export at a time per folder, and leftovers of killed exports are removed
     import fcntl
@@ -55,11 +56,11 @@ def _listed_files(folder: Path) -> dict[str, Any] | str:
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except OSError:
-        return f"it holds no {MANIFEST}"
+        return _("it holds no {MANIFEST}").format(MANIFEST=MANIFEST)
     except ValueError:
-        return f"its {MANIFEST} is not JSON"
+        return _("its {MANIFEST} is not JSON").format(MANIFEST=MANIFEST)
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
-        return f"its {MANIFEST} is not a kizuna export manifest"
+        return _("its {MANIFEST} is not a kizuna export manifest").format(MANIFEST=MANIFEST)
     files = data.get("files")
     if not isinstance(files, dict) or not files or not all(
             isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("sha256"), str) for k, v in files.items()):
@@ -80,18 +81,18 @@ def ownership_problem(folder: Path) -> str | None:
     for rel, record in sorted(files.items()):
         pure = PurePosixPath(rel)
         if pure.is_absolute() or ".." in pure.parts:
-            return f"its {MANIFEST} lists a path outside the folder: {rel}"
+            return _("its {MANIFEST} lists a path outside the folder: {rel}").format(MANIFEST=MANIFEST, rel=rel)
         path = folder / pure
         if path.is_symlink() or not path.is_file():
-            return f"{rel}, listed in its {MANIFEST}, is missing or not a file"
+            return _("{rel}, listed in its {MANIFEST}, is missing or not a file").format(rel=rel, MANIFEST=MANIFEST)
         if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
-            return f"{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})"
+            return _("{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})").format(rel=rel, MANIFEST=MANIFEST)
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if path.is_symlink():
-            return f"{rel} is a symbolic link kizuna did not write"
+            return _("{rel} is a symbolic link kizuna did not write").format(rel=rel)
         if path.is_file() and rel != MANIFEST and rel not in files:
-            return f"{rel} is not in its {MANIFEST} (kizuna did not write it)"
+            return _("{rel} is not in its {MANIFEST} (kizuna did not write it)").format(rel=rel, MANIFEST=MANIFEST)
     return None
 
 
@@ -100,20 +101,20 @@ def check_target(target: Path, workspace: Path | None = None) -> None:
     folder holding it, or a non-empty folder that is not a previous kizuna export whose manifest
     verifies (naming the file that is in the way). Nothing is written or removed then."""
     if target.is_symlink():
-        raise ExportError("is a symbolic link; give a real folder for the export", path=target)
+        raise ExportError(_("is a symbolic link; give a real folder for the export"), path=target)
     if target.exists() and not target.is_dir():
-        raise ExportError("is a file; give a folder for the export", path=target)
+        raise ExportError(_("is a file; give a folder for the export"), path=target)
     if workspace is not None:
         here, root = target.resolve(), Path(workspace).resolve()
         if here == root or here in root.parents:
             what = "is the workspace itself" if here == root else f"holds the workspace {root}"
-            raise ExportError(f"{what}; an export replaces its whole folder, so give a folder of its own "
-                              "(default: out/exports)", path=target)
+            raise ExportError(_("{what}; an export replaces its whole folder, so give a folder of its own "
+                              "(default: out/exports)").format(what=what), path=target)
     if target.is_dir() and any(target.iterdir()):
         why = ownership_problem(target)
         if why is not None:
-            raise ExportError(f"is not a kizuna export kizuna may replace ({why}); nothing was written "
-                              "or removed: choose a new or empty folder, or move that file away", path=target)
+            raise ExportError(_("is not a kizuna export kizuna may replace ({why}); nothing was written "
+                              "or removed: choose a new or empty folder, or move that file away").format(why=why), path=target)
 
 
 def recover(target: Path) -> None:
@@ -182,7 +183,7 @@ def staged(target: Path, workspace: Path | None = None) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot make the export folder here: {exc.strerror}", path=target) from None
+        raise ExportError(_("cannot make the export folder here: {strerror}").format(strerror=exc.strerror), path=target) from None
     with locked(target.parent) as exclusive:
         recover(target)
         check_target(target, workspace)
@@ -192,7 +193,7 @@ def staged(target: Path, workspace: Path | None = None) -> Iterator[Path]:
         try:
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
         except OSError as exc:
-            raise ExportError(f"cannot write the export here: {exc.strerror}", path=target) from None
+            raise ExportError(_("cannot write the export here: {strerror}").format(strerror=exc.strerror), path=target) from None
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; an export is shared
         try:
             yield staging

@@ -20,6 +20,7 @@ import jinja2
 from kizuna.exports import jsonio
 from kizuna.exports.diff import TOWN_CODE, CatalogDiff, DiffTally, ExportSide
 from kizuna.exports.errors import ExportError
+from kizuna.catalog.i18n import _
 
 CHANGESET_FORMAT = "kizuna-export-changeset"
 CHANGESET_VERSION = "1.0.0"
@@ -113,11 +114,11 @@ def town_page(code: str, diffs: list[CatalogDiff], old: ExportSide, new: ExportS
 
 def _check_html_folder(folder: Path) -> None:
     if folder.exists() and (not folder.is_dir() or folder.is_symlink()):
-        raise ExportError("is not a folder; give a new or empty folder for the town pages", path=folder)
+        raise ExportError(_("is not a folder; give a new or empty folder for the town pages"), path=folder)
     if folder.is_dir() and any(p.name != "index.html" and not TOWN_CODE.fullmatch(p.stem)
                                for p in folder.iterdir()):
-        raise ExportError("holds files that are not town pages of an earlier diff; choose a new or empty "
-                          "folder (kizuna will not write among other files)", path=folder)
+        raise ExportError(_("holds files that are not town pages of an earlier diff; choose a new or empty "
+                          "folder (kizuna will not write among other files)"), path=folder)
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -143,7 +144,7 @@ def write_html(folder: Path, diffs: Iterable[CatalogDiff], old: ExportSide, new:
         if pending:
             code = pending[0].town
             if not TOWN_CODE.fullmatch(code):  # never a path from data before it is validated
-                raise ExportError(f"town code '{code[:20]}' is not 6 digits", path=new.folder)
+                raise ExportError(_("town code '{code}' is not 6 digits").format(code=code[:20]), path=new.folder)
             _write(staging, f"{code}.html", town_page(code, pending, old, new))
             towns.append((code, pending[0].name))
             pending.clear()

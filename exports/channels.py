@@ -34,6 +34,7 @@ from kizuna.catalog.channels import (GSM_EXTENDED, LINE_MAX_UNITS, SMS_LIMITS, S
                               jis_encodable, jis_replacement, sms_size, utf16_units)
 from kizuna.exports.errors import ChannelError
 from kizuna.exports.model import ChannelText, Entry, TownCatalog
+from kizuna.catalog.i18n import _
 
 LINE_MAX_MESSAGES = 5
 ISO_2022_JP = "iso-2022-jp"
@@ -100,8 +101,8 @@ def line_messages(text: str, *, where: str = "") -> list[str]:
     chunks = split_at_breaks(text, LINE_MAX_UNITS)
     if len(chunks) > LINE_MAX_MESSAGES:
         raise ChannelError(
-            f"the text is {utf16_units(text)} UTF-16 units; a LINE push carries at most "
-            f"{LINE_MAX_MESSAGES} messages of {LINE_MAX_UNITS}", location=where or None)
+            _("the text is {utf16_units} UTF-16 units; a LINE push carries at most "
+            "{LINE_MAX_MESSAGES} messages of {LINE_MAX_UNITS}").format(utf16_units=utf16_units(text), LINE_MAX_MESSAGES=LINE_MAX_MESSAGES, LINE_MAX_UNITS=LINE_MAX_UNITS), location=where or None)
     return chunks
 
 
@@ -109,15 +110,15 @@ def line_messages(text: str, *, where: str = "") -> list[str]:
 
 def sms_parts(text: str, *, where: str = "") -> tuple[str, list[str]]:
     """``(encoding, parts)`` of one SMS; more than 10 parts is an error naming the place."""
-    encoding, total, _ = sms_size(text)
+    encoding, total, _parts = sms_size(text)
     alone, per_part = SMS_LIMITS[encoding]
     cost = _septets if encoding == "gsm7" else _char_units
     parts = [text] if total <= alone else hard_split(text, per_part, cost)
     if len(parts) > SMS_MAX_PARTS:
         unit = "septets" if encoding == "gsm7" else "characters (UTF-16 units)"
         raise ChannelError(
-            f"the SMS text is {total} {unit}; at most {SMS_MAX_PARTS * per_part} fit in "
-            f"{SMS_MAX_PARTS} parts ({encoding.upper()}); shorten the message or the town block",
+            _("the SMS text is {total} {unit}; at most {value} fit in "
+            "{SMS_MAX_PARTS} parts ({upper}); shorten the message or the town block").format(total=total, unit=unit, value=SMS_MAX_PARTS * per_part, SMS_MAX_PARTS=SMS_MAX_PARTS, upper=encoding.upper()),
             location=where or None)
     return encoding, parts
 
@@ -127,7 +128,7 @@ def sms_parts(text: str, *, where: str = "") -> tuple[str, list[str]]:
 def _position(text: str, index: int) -> str:
     line = text.count("\n", 0, index) + 1
     column = index - (text.rfind("\n", 0, index) + 1) + 1
-    return f"line {line}, column {column}"
+    return _("line {line}, column {column}").format(line=line, column=column)
 
 
 def to_iso2022jp(text: str, *, where: str = "") -> tuple[str, list[tuple[str, str]]]:
@@ -152,9 +153,9 @@ def to_iso2022jp(text: str, *, where: str = "") -> tuple[str, list[tuple[str, st
             k = next((k for k, c in enumerate(run) if not jis_encodable(jis_replacement(c))), 0)
             bad = run[k]
             raise ChannelError(
-                f"e-mail to this town is ISO-2022-JP, which cannot carry '{bad}' "
-                f"(U+{ord(bad):04X}) at {_position(text, i + k)}; "
-                "replace it in the text, or set the town's email_encoding: utf-8",
+                _("e-mail to this town is ISO-2022-JP, which cannot carry '{bad}' "
+                "(U+{ord:04X}) at {position}; "
+                "replace it in the text, or set the town's email_encoding: utf-8").format(bad=bad, ord=ord(bad), position=_position(text, i + k)),
                 location=where or None)
         replacements.append((run, fixed))
         out.append(fixed)
@@ -192,7 +193,7 @@ def _channel_text(channel: str, text: str, email_encoding: str, where: str) -> C
         body, replacements = email_text(text, email_encoding, where=where)
         return ChannelText(body, {"charset": email_encoding,
                                   "replacements": [list(r) for r in replacements]})
-    raise ChannelError(f"unknown channel '{channel}'", location=where or None)
+    raise ChannelError(_("unknown channel '{channel}'").format(channel=channel), location=where or None)
 
 
 @lru_cache(maxsize=16384)

@@ -25,6 +25,7 @@ import orjson
 
 from kizuna.exports.atomic import MANIFEST, MANIFEST_FORMAT
 from kizuna.exports.errors import ExportError
+from kizuna.catalog.i18n import _
 
 CatalogKey = tuple[str, str]  # (town code, locale)
 CATALOG_FILES = ("catalog.json", "catalog.ndjson")
@@ -67,8 +68,8 @@ class ExportSide:
                 path = next((f"{code}/{locale}/{name}" for name in CATALOG_FILES
                              if f"{code}/{locale}/{name}" in self.files), None)
                 if path is None:
-                    raise ExportError(f"town {code} ({locale}) has neither catalog.json nor catalog.ndjson; "
-                                      "export with the json or ndjson format to compare",
+                    raise ExportError(_("town {code} ({locale}) has neither catalog.json nor catalog.ndjson; "
+                                      "export with the json or ndjson format to compare").format(code=code, locale=locale),
                                       path=self.folder / MANIFEST)
                 out[(code, locale)] = path
         return out
@@ -79,15 +80,15 @@ class ExportSide:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ExportError(f"is listed in the manifest but cannot be read ({exc.strerror})", path=path) from None
+            raise ExportError(_("is listed in the manifest but cannot be read ({strerror})").format(strerror=exc.strerror), path=path) from None
         if hashlib.sha256(data).hexdigest() != self.files[relative]["sha256"]:
-            raise ExportError("does not match its SHA-256 in manifest.json: the export was changed after "
-                              "it was made; export again or restore it", path=path)
+            raise ExportError(_("does not match its SHA-256 in manifest.json: the export was changed after "
+                              "it was made; export again or restore it"), path=path)
         return data
 
 
 def _shape_error(folder: Path, what: str) -> ExportError:
-    return ExportError(f"is not a valid kizuna export manifest: {what}", path=folder / MANIFEST)
+    return ExportError(_("is not a valid kizuna export manifest: {what}").format(what=what), path=folder / MANIFEST)
 
 
 def open_export(folder: Path, *, verify_all: bool = False) -> ExportSide:
@@ -96,41 +97,41 @@ def open_export(folder: Path, *, verify_all: bool = False) -> ExportSide:
     folder = Path(folder)
     path = folder / MANIFEST
     if not folder.is_dir():
-        raise ExportError("is not a folder", path=folder)
+        raise ExportError(_("is not a folder"), path=folder)
     try:
         manifest = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        raise ExportError(f"is not a kizuna export (no {MANIFEST})", path=folder) from None
+        raise ExportError(_("is not a kizuna export (no {MANIFEST})").format(MANIFEST=MANIFEST), path=folder) from None
     except (OSError, orjson.JSONDecodeError) as exc:
-        raise ExportError(f"cannot be read as JSON ({str(exc)[:120]})", path=path) from None
+        raise ExportError(_("cannot be read as JSON ({exc})").format(exc=str(exc)[:120]), path=path) from None
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise ExportError(f"is not a kizuna export (its {MANIFEST} has no format '{MANIFEST_FORMAT}')", path=folder)
+        raise ExportError(_("is not a kizuna export (its {MANIFEST} has no format '{MANIFEST_FORMAT}')").format(MANIFEST=MANIFEST, MANIFEST_FORMAT=MANIFEST_FORMAT), path=folder)
     towns, files = manifest.get("towns"), manifest.get("files")
     if not isinstance(towns, dict) or not isinstance(files, dict):
-        raise _shape_error(folder, "'towns' and 'files' must be objects")
+        raise _shape_error(folder, _("'towns' and 'files' must be objects"))
     if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", str(manifest.get("schema_version", ""))):
-        raise _shape_error(folder, "'schema_version' must be MAJOR.MINOR.PATCH")
+        raise _shape_error(folder, _("'schema_version' must be MAJOR.MINOR.PATCH"))
     for code, town in towns.items():
         if not TOWN_CODE.fullmatch(code) or not isinstance(town, dict) \
                 or not isinstance(town.get("locales", {}), dict) \
                 or not all(LOCALE.fullmatch(loc) for loc in town.get("locales", {})):
-            raise _shape_error(folder, f"town '{code[:20]}' is not a 6-digit code with locales")
+            raise _shape_error(folder, _("town '{code}' is not a 6-digit code with locales").format(code=code[:20]))
     for relative, record in files.items():
         parts = Path(relative).parts
         if Path(relative).is_absolute() or ".." in parts or not parts:
-            raise _shape_error(folder, f"file path '{relative[:80]}' leaves the export folder")
+            raise _shape_error(folder, _("file path '{relative}' leaves the export folder").format(relative=relative[:80]))
         if not isinstance(record, dict) or not isinstance(record.get("sha256"), str) \
                 or not isinstance(record.get("bytes"), int):
-            raise _shape_error(folder, f"file '{relative[:80]}' needs sha256 and bytes")
+            raise _shape_error(folder, _("file '{relative}' needs sha256 and bytes").format(relative=relative[:80]))
         target = folder / relative
         try:
             size = target.stat().st_size
         except OSError:
-            raise ExportError("is listed in the manifest but missing: the export is incomplete",
+            raise ExportError(_("is listed in the manifest but missing: the export is incomplete"),
                               path=target) from None
         if size != record["bytes"]:
-            raise ExportError(f"has {size} bytes, the manifest says {record['bytes']}: the export was "
-                              "changed after it was made", path=target)
+            raise ExportError(_("has {size} bytes, the manifest says {bytes}: the export was "
+                              "changed after it was made").format(size=size, bytes=record['bytes']), path=target)
     side = ExportSide(folder, manifest)
     if verify_all:
         for relative in files:
@@ -141,9 +142,9 @@ def open_export(folder: Path, *, verify_all: bool = False) -> ExportSide:
 def check_comparable(old: ExportSide, new: ExportSide) -> None:
     """Two exports can be compared only within one major version of the export contract."""
     if old.major != new.major:
-        raise ExportError(f"the exports have different schema major versions ({old.manifest['schema_version']} "
-                          f"and {new.manifest['schema_version']}); a delivery system must re-import the new "
-                          "export whole", path=new.folder / MANIFEST)
+        raise ExportError(_("the exports have different schema major versions ({schema_version} "
+                          "and {schema_version2}); a delivery system must re-import the new "
+                          "export whole").format(schema_version=old.manifest['schema_version'], schema_version2=new.manifest['schema_version']), path=new.folder / MANIFEST)
 
 
 # --- one catalog -------------------------------------------------------------------------------------
@@ -256,10 +257,10 @@ def catalog_lines(data: bytes, relative: str) -> tuple[dict[str, Any], list[byte
                 return dict(head.get("town") or {}), [raw.strip().rstrip(b",") for raw in lines[i + 1:end]]
         doc = orjson.loads(data)
         if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
-            raise ExportError("is not a kizuna catalog (no entries list)", path=relative)
+            raise ExportError(_("is not a kizuna catalog (no entries list)"), path=relative)
         return dict(doc.get("town") or {}), [orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in doc["entries"]]
     except (orjson.JSONDecodeError, ValueError) as exc:
-        raise ExportError(f"is not a kizuna catalog ({str(exc)[:120]})", path=relative) from None
+        raise ExportError(_("is not a kizuna catalog ({exc})").format(exc=str(exc)[:120]), path=relative) from None
 
 
 def differing_entries(old_lines: list[bytes], new_lines: list[bytes]) -> tuple[list[dict], list[dict]]:
@@ -269,7 +270,7 @@ def differing_entries(old_lines: list[bytes], new_lines: list[bytes]) -> tuple[l
         return ([orjson.loads(line) for line in old_lines if line not in new_set],
                 [orjson.loads(line) for line in new_lines if line not in old_set])
     except orjson.JSONDecodeError as exc:
-        raise ExportError(f"has an entry that is not valid JSON ({str(exc)[:120]})") from None
+        raise ExportError(_("has an entry that is not valid JSON ({exc})").format(exc=str(exc)[:120])) from None
 
 
 # --- backend hints (pure) ----------------------------------------------------------------------------

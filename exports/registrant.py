@@ -33,6 +33,7 @@ from kizuna.catalog.tracks import (CORRECTED, MAIN, Registrants, corrected_ancho
                                    gestational_stage, is_preterm)
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import Entry, mark_unapproved
+from kizuna.catalog.i18n import _
 
 #: RapidPro expressions for the registrant fields (contact name and contact fields)
 RAPIDPRO_TAGS = {"reader.nickname": "@contact.name", "reader.babies": "@fields.babies",
@@ -50,14 +51,14 @@ def check_registrant_use(source: str, where: str) -> None:
     ``{% if reader.nickname %}``, ``{{ reader.nickname | upper }}`` — no backend can express."""
     rest = _PRINT_RE.sub("", source)
     if "{" in rest and _USE_RE.search(rest):
-        raise TemplateError(f"{where}: registrant fields can only be printed as {{{{ reader.nickname }}}}; "
+        raise TemplateError(_("{where}: registrant fields can only be printed as {{{{ reader.nickname }}}}; "
                             "a delivery backend cannot express a condition or a filter on them — write "
-                            "the text so it reads well with and without the nickname")
+                            "the text so it reads well with and without the nickname").format(where=where))
     for m in _PRINT_RE.finditer(source):
         path = _USE_RE.search(m.group(0)).group(0)  # type: ignore[union-attr]
         if path not in PLACEHOLDERS:
-            raise TemplateError(f"{where}: '{path}' is not a registrant field; fields: "
-                                f"{', '.join(PLACEHOLDERS)}")
+            raise TemplateError(_("{where}: '{path}' is not a registrant field; fields: "
+                                "{PLACEHOLDERS}").format(where=where, path=path, PLACEHOLDERS=', '.join(PLACEHOLDERS)))
 
 
 def rapidpro_tags(fields: Mapping[str, Any]) -> dict[str, str]:
@@ -76,9 +77,9 @@ def to_backend(text: str, tags: Mapping[str, str], *, backend: str, where: str) 
     def swap(m: re.Match[str]) -> str:
         path = m.group(1)
         if path not in tags:
-            raise ExportError(f"{backend} cannot express the registrant field {path}: add it to "
-                              f"registrants.merge_tags.{backend} in kizuna.yaml (the vendor's merge tag), "
-                              "or leave it out of the text", location=where,
+            raise ExportError(_("{backend} cannot express the registrant field {path}: add it to "
+                              "registrants.merge_tags.{backend} in kizuna.yaml (the vendor's merge tag), "
+                              "or leave it out of the text").format(backend=backend, path=path), location=where,
                               field=f"registrants.merge_tags.{backend}.{path}")
         return tags[path]
     return PLACEHOLDER_RE.sub(swap, text) if "{{" in text else text

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import OutputFile, TownCatalog
+from kizuna.catalog.i18n import _
 
 GROUP = "kizuna.exporters"
 
@@ -63,8 +64,8 @@ class FunctionExporter:
 def _instantiate(name: str, obj: Any) -> Exporter:
     exporter = obj() if isinstance(obj, type) else obj
     if not isinstance(exporter, Exporter):
-        raise ExportError(f"the exporter '{name}' of entry point group {GROUP} has no "
-                          "export(catalog, options) method and description")
+        raise ExportError(_("the exporter '{name}' of entry point group {GROUP} has no "
+                          "export(catalog, options) method and description").format(name=name, GROUP=GROUP))
     return exporter
 
 
@@ -97,10 +98,10 @@ def get(name: str) -> Exporter:
         except ExportError:
             raise
         except Exception as exc:
-            raise ExportError(f"the exporter '{name}' ({found.value}) could not be loaded: {exc}") from None
+            raise ExportError(_("the exporter '{name}' ({value}) could not be loaded: {exc}").format(name=name, value=found.value, exc=exc)) from None
     if name in BUILTINS:
         return _instantiate(name, _load_reference(BUILTINS[name]))
-    raise ExportError(f"unknown export format '{name}'; known formats: {', '.join(names())}")
+    raise ExportError(_("unknown export format '{name}'; known formats: {names}").format(name=name, names=', '.join(names())))
 
 
 def describe() -> dict[str, str]:

@@ -59,6 +59,7 @@ from kizuna.exports.model import Approval, ChannelText, Entry, TownCatalog, mark
 from kizuna.review.selection import Approved, Selection, select_block, select_text
 from kizuna.exports.registrant import (PLACEHOLDER_CONTEXT, check_registrant_use, max_length_text,
                                       placeholders_in, to_backend, uses_registrant)
+from kizuna.catalog.i18n import _
 
 
 class Kept(NamedTuple):
@@ -172,9 +173,10 @@ def unused_block_warnings(town: Town, locale: str, used: Iterable[Stage],
         waiting.setdefault(k.message.stage, []).append(k.message.id)
     out = []
     for s in sorted(set(town.blocks) - set(used)):
-        why = (f"the message at that stage ({', '.join(waiting[s])}) is not signed off" if s in waiting
-               else "no message is sent at that stage")
-        out.append(f"town {town.code} ({locale}): the block for {s} ({s.label_ja}) is not sent: {why}")
+        why = (_("the message at that stage ({ids}) is not signed off").format(ids=', '.join(waiting[s])) if s in waiting
+               else _("no message is sent at that stage"))
+        out.append(_("town {code} ({locale}): the block for {stage} ({label}) is not sent: {why}").format(
+            code=town.code, locale=locale, stage=s, label=s.label_ja, why=why))
     return tuple(out)
 
 
@@ -219,8 +221,8 @@ def registrant_channel_text(channel: str, town: Town, delivered: str, place: Cal
     try:
         channel_text(channel, max_length_text(delivered, lengths), email_encoding=town.email_encoding)
     except ChannelError as exc:
-        raise ChannelError(f"{exc.message} (counting each registrant field at its longest, "
-                           "registrants.fields in kizuna.yaml)", location=place()) from None
+        raise ChannelError(_("{message} (counting each registrant field at its longest, "
+                           "registrants.fields in kizuna.yaml)").format(message=exc.message), location=place()) from None
     tagged = to_backend(delivered, registrants.merge_tags.get(channel, {}), backend=channel, where=place())
     try:
         return channel_text(channel, tagged, email_encoding=town.email_encoding)

@@ -35,6 +35,7 @@ from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, mani
 from kizuna.exports.registrant import withdraw_expired_notices
 from kizuna.exports.render import build_catalog
 from kizuna.exports.revision import catalog_revision
+from kizuna.catalog.i18n import _
 
 #: canonical format every town gets by default
 CANONICAL = "json"
@@ -93,7 +94,7 @@ def _check_formats(names: Iterable[str], known: set[str], *, town: Town | None =
     for name in names:
         if name not in known:
             where = dict(path=f"towns/{town.code}.yaml", field="backend") if town else {}
-            raise ExportError(f"unknown export format '{name}'; known formats: {', '.join(sorted(known))}",
+            raise ExportError(_("unknown export format '{name}'; known formats: {known}").format(name=name, known=', '.join(sorted(known))),
                               **where)
 
 
@@ -104,8 +105,8 @@ def plan_export(workspace: Workspace, request: ExportRequest,
     _check_formats(request.formats, known)
     for locale in request.locales:
         if locale not in workspace.config.locales:
-            raise ExportError(f"unknown locale '{locale}'; the workspace's locales: "
-                              f"{', '.join(workspace.config.locales)}")
+            raise ExportError(_("unknown locale '{locale}'; the workspace's locales: "
+                              "{locales}").format(locale=locale, locales=', '.join(workspace.config.locales)))
     codes = sorted(set(request.towns)) if request.towns else list(workspace.towns)
     plans = []
     for code in codes:
@@ -116,12 +117,12 @@ def plan_export(workspace: Workspace, request: ExportRequest,
         locales = tuple(loc for loc in town.locales if not request.locales or loc in request.locales)
         if not locales:
             if request.towns:  # a town asked for by name in a locale it does not send
-                raise ExportError(f"town {code} ({town.name}) does not send in "
-                                  f"{', '.join(request.locales)}; its locales: {', '.join(town.locales)}")
+                raise ExportError(_("town {code} ({name}) does not send in "
+                                  "{locales}; its locales: {locales2}").format(code=code, name=town.name, locales=', '.join(request.locales), locales2=', '.join(town.locales)))
             continue  # --locale with every town: only the towns that send in it
         plans.append(TownPlan(code, locales, tuple(dict.fromkeys(formats))))
     if not plans and request.locales:
-        raise ExportError(f"no town sends in {', '.join(request.locales)}; nothing to export")
+        raise ExportError(_("no town sends in {locales}; nothing to export").format(locales=', '.join(request.locales)))
     return plans
 
 
@@ -135,9 +136,9 @@ def export_options(workspace: Workspace,
     warnings = []
     for name, value in section.items():
         if not isinstance(value, Mapping):
-            raise ExportError("must be a mapping of options", path="kizuna.yaml", field=f"exports.{name}")
+            raise ExportError(_("must be a mapping of options"), path="kizuna.yaml", field=f"exports.{name}")
         if name not in known:
-            warnings.append(f"kizuna.yaml: exports.{name}: no export format of that name is installed")
+            warnings.append(_("kizuna.yaml: exports.{name}: no export format of that name is installed").format(name=name))
         options[str(name)] = value
     return options, warnings
 
@@ -146,7 +147,7 @@ def safe_relative(path: str, *, exporter: str) -> str:
     """An exporter's file path, checked to stay inside its folder."""
     pure = PurePosixPath(path)
     if pure.is_absolute() or not pure.parts or any(p in ("", ".", "..") for p in pure.parts):
-        raise ExportError(f"the exporter '{exporter}' made a file path outside its folder: '{path}'")
+        raise ExportError(_("the exporter '{exporter}' made a file path outside its folder: '{path}'").format(exporter=exporter, path=path))
     return pure.as_posix()
 
 
@@ -175,7 +176,7 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
             for output in registry.get(name).export(catalog, job.options.get(name, {})):
                 rel = f"{town.code}/{locale}/{safe_relative(output.path, exporter=name)}"
                 if rel in result.files:
-                    raise ExportError(f"two formats write the same file {rel}")
+                    raise ExportError(_("two formats write the same file {rel}").format(rel=rel))
                 write_file(job.staging / rel, output.data)
                 result.files[rel] = FileRecord.of(output.data)
     return result

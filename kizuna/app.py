@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from kizuna.catalog.errors import KizunaError
-from kizuna.catalog.i18n import _
+from kizuna.catalog.i18n import N_, _
 from kizuna.catalog.workspace import Workspace, find_root, load_workspace
 
 EXIT_FINDINGS = 1
@@ -65,13 +65,13 @@ def handle_errors(func: F) -> F:
 
 
 _OS_HINTS = {
-    errno.EEXIST: "a file is in the way of a folder; choose another path",
-    errno.ENOTDIR: "a file is in the way of a folder; choose another path",
-    errno.EISDIR: "a folder is in the way of a file; choose another path",
-    errno.EACCES: "no permission; choose another path or fix the permissions",
-    errno.EPERM: "no permission; choose another path or fix the permissions",
-    errno.EROFS: "the file system is read-only; choose another path",
-    errno.ENOSPC: "the disk is full",
+    errno.EEXIST: N_("a file is in the way of a folder; choose another path"),
+    errno.ENOTDIR: N_("a file is in the way of a folder; choose another path"),
+    errno.EISDIR: N_("a folder is in the way of a file; choose another path"),
+    errno.EACCES: N_("no permission; choose another path or fix the permissions"),
+    errno.EPERM: N_("no permission; choose another path or fix the permissions"),
+    errno.EROFS: N_("the file system is read-only; choose another path"),
+    errno.ENOSPC: N_("the disk is full"),
 }
 
 
@@ -80,4 +80,4 @@ def os_error_message(exc: OSError) -> str:
     where = exc.filename if exc.filename is not None else "-"
     hint = _OS_HINTS.get(exc.errno or 0)
     what = exc.strerror or type(exc).__name__
-    return f"{where}: {what}" + (f" ({hint})" if hint else "")
+    return f"{where}: {what}" + (f" ({_(hint)})" if hint else "")

@@ -12,7 +12,7 @@ import click
 
 from kizuna import __version__
 from kizuna.app import App
-from kizuna.catalog.i18n import LANGUAGES, N_, set_language
+from kizuna.catalog.i18n import LANGUAGES, N_, set_language, translate_click
 from kizuna.helptext import translate_help
 
 #: Modules under kizuna.commands; each has ``register(group)``.
@@ -27,8 +27,11 @@ COMMAND_MODULES = (
 )
 
 
+translate_click()  # click's own usage errors speak the user's language too
+
+
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """``--lang`` takes effect as soon as it is read, so ``kizuna --lang ja --help`` is Japanese."""
+    """``--lang`` takes effect as soon as it is read, before click checks the rest of the line."""
     if value:
         set_language(value)
     return value

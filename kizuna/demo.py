@@ -20,6 +20,7 @@ from kizuna.commands.check import demo_step as check_step
 from kizuna.commands.export import demo_step as export_step
 from kizuna.commands.review import demo_step as review_step
 from kizuna.commands.survey import demo_step as survey_step
+from kizuna.catalog.i18n import _
 
 DemoStep = Callable[[Path], list[str]]
 
@@ -32,7 +33,7 @@ def sample_root() -> Path:
 def copy_sample(target: Path) -> Path:
     """Copy the sample into ``target`` (new or empty), make it a git repository, commit it."""
     if target.exists() and (not target.is_dir() or not is_empty_folder(target)):
-        raise WorkspaceError("already exists and is not empty; choose a new folder for the demo",
+        raise WorkspaceError(_("already exists and is not empty; choose a new folder for the demo"),
                              path=target)
     shutil.copytree(sample_root(), target, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "out"))

@@ -31,6 +31,7 @@ from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.sealkey import read_key, seal_key
 from kizuna.catalog.workspace import Workspace, load_workspace
 from kizuna.lab.views import FOLDER, View, build_view, message_files, parse_view, views
+from kizuna.catalog.i18n import _
 
 SAVES_DIR = "lab/saves"
 
@@ -70,7 +71,7 @@ class KizunaContentsManager(AsyncLargeFileManager):
         try:
             return load_workspace(self._root())
         except KizunaError as exc:
-            raise _refused(f"ワークスペースを読み込めません（kizuna check で確かめてください）: {exc}", 500) from None
+            raise _refused(_("cannot read the workspace (run kizuna check to see why): {exc}").format(exc=exc), 500) from None
 
     @staticmethod
     def _is_virtual(path: str) -> bool:
@@ -148,7 +149,7 @@ class KizunaContentsManager(AsyncLargeFileManager):
         ws = self._workspace()
         view = self._view(ws, path)
         if model.get("type") != "notebook" or model.get("content") is None:
-            raise _refused(f"{view.name} はノートブックとしてだけ保存できます")
+            raise _refused(_("{name} can only be saved as a notebook").format(name=view.name))
         root = self._root()
         with workspace_lock(root, f"kizuna lab: save {view.name}"):
             staged = write_target(root, root / LOCAL_DIR / SAVES_DIR / view.name)
@@ -158,8 +159,8 @@ class KizunaContentsManager(AsyncLargeFileManager):
                 staged.write_text(nbformat.writes(nb), encoding="utf-8")
                 report = import_file(load_workspace(root), staged)
             except KizunaError as exc:
-                raise _refused("保存できませんでした。ワークスペースは何も変わっていません。\n"
-                               f"直してからもう一度保存してください: {exc}") from None
+                raise _refused(_("Not saved; nothing in the workspace changed.\n"
+                               "Fix this and save again: {exc}").format(exc=exc)) from None
             finally:
                 if staged.exists():
                     os.unlink(staged)
@@ -168,13 +169,13 @@ class KizunaContentsManager(AsyncLargeFileManager):
 
     async def delete_file(self, path: str) -> None:
         if self._is_virtual(path):
-            raise _refused("notebooks/ のノートブックはワークスペースから作られます。メッセージを消すには、"
-                           "ノートブックの中でそのセルを削除して保存してください")
+            raise _refused(_("the notebooks in notebooks/ are made from the workspace; to delete a message, "
+                           "delete its cell in the notebook and save"))
         await super().delete_file(path)
 
     async def rename_file(self, old_path: str, new_path: str) -> None:
         if self._is_virtual(old_path) or self._is_virtual(new_path):
-            raise _refused("notebooks/ のノートブックの名前は変えられません（段階と言語から決まります）")
+            raise _refused(_("the notebooks in notebooks/ cannot be renamed (their names come from the stage band and the language)"))
         await super().rename_file(old_path, new_path)
 
     # --- checkpoints: version control holds the history of a view ---------------------------------------
@@ -191,7 +192,7 @@ class KizunaContentsManager(AsyncLargeFileManager):
 
     async def restore_checkpoint(self, checkpoint_id: str, path: str) -> None:
         if self._is_virtual(path):
-            raise _refused("notebooks/ の履歴はワークスペースのバージョン管理（git）にあります")
+            raise _refused(_("the history of notebooks/ is in the workspace's version control (git)"))
         await super().restore_checkpoint(checkpoint_id, path)
 
     async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:

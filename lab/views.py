@@ -21,6 +21,7 @@ from kizuna.catalog.messages import Message
 from kizuna.catalog.roster import ROLES
 from kizuna.catalog.templating import render_for_town, stage_context
 from kizuna.catalog.workspace import Workspace
+from kizuna.catalog.i18n import _
 
 FOLDER = "notebooks"
 NAME = re.compile(r"(?P<band>[a-z][a-z0-9-]{0,40})\.(?P<locale>[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})?)\.ipynb", re.ASCII)
@@ -48,8 +49,8 @@ def parse_view(ws: Workspace, name: str) -> View:
     """The view a file name stands for; refused unless band and locale are the workspace's."""
     found = NAME.fullmatch(name)
     if not found or found["band"] not in {b.name for b in BANDS} or found["locale"] not in ws.config.locales:
-        raise ViewNotFound(f"'{name[:80]}' is not a kizuna notebook; the notebooks are named "
-                           "<band>.<locale>.ipynb, e.g. newborn.ja.ipynb", path=FOLDER)
+        raise ViewNotFound(_("'{name}' is not a kizuna notebook; the notebooks are named "
+                           "<band>.<locale>.ipynb, e.g. newborn.ja.ipynb").format(name=name[:80]), path=FOLDER)
     return View(found["band"], found["locale"])
 
 

@@ -27,6 +27,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from kizuna.surveys.model import SYSTEM_FIELDS, SYSTEM_LABELS, Questionnaire, SurveyError
+from kizuna.catalog.i18n import _
 
 FORM_VERSION = 1
 SHEET_TYPES = {"single": "MULTIPLE_CHOICE", "screening": "MULTIPLE_CHOICE", "multiple": "CHECKBOX",
@@ -60,7 +61,7 @@ class Form:
 def build_form(q: Questionnaire, locale: str, source_locale: str = "ja") -> Form:
     """The questionnaire in ``locale`` (a wording missing in it falls back to the source)."""
     if locale not in q.locales:
-        raise SurveyError(f"locale '{locale}' is not one of the workspace's locales ({', '.join(q.locales)})")
+        raise SurveyError(_("locale '{locale}' is not one of the workspace's locales ({locales})").format(locale=locale, locales=', '.join(q.locales)))
 
     def say(wording: Any) -> str:
         return (wording.get(locale) or wording.get(source_locale) or "") if wording else ""
@@ -103,9 +104,9 @@ def form_from_json(data: bytes | str, path: str = "form.json") -> Form:
     try:
         raw = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise SurveyError(f"not JSON: {exc}", path=path) from None
+        raise SurveyError(_("not JSON: {exc}").format(exc=exc), path=path) from None
     if not isinstance(raw, dict) or raw.get("kizuna_form") != FORM_VERSION:
-        raise SurveyError(f"not a kizuna form (kizuna_form: {FORM_VERSION})", path=path)
+        raise SurveyError(_("not a kizuna form (kizuna_form: {FORM_VERSION})").format(FORM_VERSION=FORM_VERSION), path=path)
     items = []
     for i, it in enumerate(raw.get("items") or []):
         try:
@@ -113,7 +114,7 @@ def form_from_json(data: bytes | str, path: str = "form.json") -> Form:
                                   tuple((c["id"], c["label"]) for c in it.get("choices") or ()),
                                   tuple((it.get("scale") or {}).get("labels") or ())))
         except (KeyError, TypeError):
-            raise SurveyError("an item needs id, type and title", path=path, field=f"items[{i}]") from None
+            raise SurveyError(_("an item needs id, type and title"), path=path, field=f"items[{i}]") from None
     return Form(raw["id"], raw.get("town"), raw["locale"], raw["title"], raw.get("description", ""), tuple(items))
 
 
@@ -136,7 +137,7 @@ def _sheet_type(value: str, where: str) -> str:
     for kind, name in SHEET_TYPES.items():
         if name == value and kind != "screening":
             return kind
-    raise SurveyError(f"unknown item type '{value}'; use one of {', '.join(sorted(set(SHEET_TYPES.values())))}",
+    raise SurveyError(_("unknown item type '{value}'; use one of {set}").format(value=value, set=', '.join(sorted(set(SHEET_TYPES.values())))),
                       location=where)
 
 
@@ -144,13 +145,13 @@ def form_from_rows(rows: Sequence[Sequence[Any]], *, form_id: str, town: str | N
                    title: str = "", description: str = "", questions: Questionnaire | None = None) -> Form:
     """Read a form sheet back; choice ids come from ``questions`` when given (a sheet holds labels)."""
     if not rows or [str(c or "") for c in rows[0][:5]] != list(SHEET_HEAD):
-        raise SurveyError(f"the first row must be {', '.join(SHEET_HEAD)}, option 1, ...", location="row 1")
+        raise SurveyError(_("the first row must be {SHEET_HEAD}, option 1, ...").format(SHEET_HEAD=', '.join(SHEET_HEAD)), location=_("row 1"))
     items = []
     for n, row in enumerate(rows[1:], start=2):
         cells = ["" if c is None else str(c) for c in row]
         if not any(cells):
             continue
-        kind = _sheet_type(cells[1], f"row {n}, column type")
+        kind = _sheet_type(cells[1], _("row {n}, column type").format(n=n))
         options = tuple(c for c in cells[5:] if c)
         source = questions.question(cells[0]) if questions else None
         ids = [c.id for c in source.choices] if source else [str(i) for i in range(1, len(options) + 1)]
@@ -188,5 +189,5 @@ def sheet_to_xlsx(forms: Sequence[Form]) -> bytes:
 def xlsx_rows(data: bytes, locale: str) -> list[list[Any]]:
     wb = load_workbook(io.BytesIO(data), read_only=True)
     if locale not in wb.sheetnames:
-        raise SurveyError(f"no sheet '{locale}' in the form workbook (sheets: {', '.join(wb.sheetnames)})")
+        raise SurveyError(_("no sheet '{locale}' in the form workbook (sheets: {sheetnames})").format(locale=locale, sheetnames=', '.join(wb.sheetnames)))
     return [list(r) for r in wb[locale].iter_rows(values_only=True)]

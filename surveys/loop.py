@@ -37,6 +37,7 @@ from kizuna.catalog.workspace import Workspace
 from kizuna.surveys.model import SURVEYS_DIR, Surveys, SurveyError, load_surveys
 from kizuna.surveys.responses import ResponseImportError, load_responses, read_table
 from kizuna.surveys.themes import response_themes, themes
+from kizuna.catalog.i18n import _
 
 TAGS_FILE = f"{LOCAL_DIR}/surveys/tags.csv"
 MAX_QUOTES = 5
@@ -82,19 +83,19 @@ def read_tags(path: Path, ws: Workspace) -> pd.DataFrame:
     """A reviewer's tag sheet: columns ``response`` and ``message`` (``note`` optional)."""
     header, rows = read_table(path)
     names = [h.strip().lower() for h in header]
-    problems = [f"row 1: the tag sheet needs a '{c}' column" for c in ("response", "message") if c not in names]
+    problems = [_("row 1: the tag sheet needs a '{c}' column").format(c=c) for c in ("response", "message") if c not in names]
     if problems:
         raise ResponseImportError(problems, path=path)
     frame = pd.DataFrame(rows, columns=names).fillna("")
     frame = frame[(frame["response"].str.strip() != "") | (frame["message"].str.strip() != "")]
     for n, row in frame.iterrows():
         if not re.fullmatch(r"[0-9a-f]{16}", row["response"].strip()):
-            problems.append(f"row {n + 2}, column 'response': '{row['response']}' is not a response pseudonym")
+            problems.append(_("row {value}, column 'response': '{response}' is not a response pseudonym").format(value=n + 2, response=row['response']))
         for mid in filter(None, re.split(r"[\s,;]+", row["message"])):
             try:
                 ws.message(mid)
             except KizunaError:
-                problems.append(f"row {n + 2}, column 'message': no message '{mid}' in this workspace")
+                problems.append(_("row {value}, column 'message': no message '{mid}' in this workspace").format(value=n + 2, mid=mid))
     if problems:
         raise ResponseImportError(problems, path=path)
     note = frame["note"] if "note" in frame else ""

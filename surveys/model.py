@@ -32,6 +32,8 @@ from kizuna.catalog import yamlio
 from kizuna.catalog.errors import KizunaError, StageError, WorkspaceError
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
+from kizuna.catalog.i18n import _
+from kizuna.catalog.schema_text import explain, where as schema_where
 
 SURVEYS_DIR = "surveys"
 CORE_FILE = "core.yaml"
@@ -161,7 +163,7 @@ class Surveys:
     def questionnaire(self, town: str | None = None) -> Questionnaire:
         """The core (national) questionnaire, with ``town``'s own questions after it."""
         if self.core is None:
-            raise SurveyError(f"there is no {SURVEYS_DIR}/{CORE_FILE}; write the core questionnaire first",
+            raise SurveyError(_("there is no {SURVEYS_DIR}/{CORE_FILE}; write the core questionnaire first").format(SURVEYS_DIR=SURVEYS_DIR, CORE_FILE=CORE_FILE),
                               path=f"{SURVEYS_DIR}/{CORE_FILE}")
         own = self.towns.get(town) if town else None
         questions = self.core.questions + (own.questions if own else ())
@@ -190,17 +192,17 @@ def _schema_error(data: Any, path: Path) -> None:
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
-        where = ".".join(str(p) for p in err.absolute_path) or None
-        raise SurveyError(f"{err.message} (see docs/surveys.md for the file format)", path=path, field=where)
+        where = schema_where(err.absolute_path) or None
+        raise SurveyError(_("{message} (see docs/surveys.md for the file format)").format(message=explain(err)), path=path, field=where)
 
 
 def _wording(raw: Mapping[str, str], path: Path, where: str, locales: tuple[str, ...], source: str) -> dict[str, str]:
     unknown = [loc for loc in raw if loc not in locales]
     if unknown:
-        raise SurveyError(f"locale '{unknown[0]}' is not in the workspace's locales ({', '.join(locales)})",
+        raise SurveyError(_("locale '{unknown}' is not in the workspace's locales ({locales})").format(unknown=unknown[0], locales=', '.join(locales)),
                           path=path, field=where)
     if source not in raw:
-        raise SurveyError(f"needs the {source} wording (the source locale)", path=path, field=where)
+        raise SurveyError(_("needs the {source} wording (the source locale)").format(source=source), path=path, field=where)
     return {loc: str(text).strip() for loc, text in raw.items()}
 
 
@@ -209,29 +211,29 @@ def _question(raw: Mapping[str, Any], path: Path, where: str, survey: str, town:
     qtype = raw["type"]
     choices: list[Choice] = []
     if qtype in CHOICE_TYPES and "choices" not in raw:
-        raise SurveyError(f"a '{qtype}' question needs choices", path=path, field=where)
+        raise SurveyError(_("a '{qtype}' question needs choices").format(qtype=qtype), path=path, field=where)
     if qtype not in CHOICE_TYPES and "choices" in raw:
-        raise SurveyError(f"a '{qtype}' question has no choices; use type single or multiple", path=path,
+        raise SurveyError(_("a '{qtype}' question has no choices; use type single or multiple").format(qtype=qtype), path=path,
                           field=f"{where}.choices")
     seen: set[str] = set()
     for j, c in enumerate(raw.get("choices") or []):
         cwhere = f"{where}.choices[{j}]"
         if c["id"] in seen:
-            raise SurveyError(f"choice id '{c['id']}' is used twice in this question", path=path, field=cwhere)
+            raise SurveyError(_("choice id '{id}' is used twice in this question").format(id=c['id']), path=path, field=cwhere)
         seen.add(c["id"])
         if qtype == "screening" and "score" not in c:
-            raise SurveyError("every choice of a screening item needs a score", path=path, field=cwhere)
+            raise SurveyError(_("every choice of a screening item needs a score"), path=path, field=cwhere)
         choices.append(Choice(c["id"], _wording(c["text"], path, f"{cwhere}.text", locales, source),
                               c.get("score"), tuple(c.get("topics") or ())))
     labels = {}
     for loc, values in (raw.get("labels") or {}).items():
         if qtype != "scale5":
-            raise SurveyError("labels are for scale5 questions", path=path, field=f"{where}.labels")
+            raise SurveyError(_("labels are for scale5 questions"), path=path, field=f"{where}.labels")
         if loc not in locales:
-            raise SurveyError(f"locale '{loc}' is not in the workspace's locales", path=path, field=f"{where}.labels")
+            raise SurveyError(_("locale '{loc}' is not in the workspace's locales").format(loc=loc), path=path, field=f"{where}.labels")
         labels[loc] = tuple(values)
     if "threshold" in raw and qtype != "screening":
-        raise SurveyError("threshold is for screening items", path=path, field=f"{where}.threshold")
+        raise SurveyError(_("threshold is for screening items"), path=path, field=f"{where}.threshold")
     return Question(raw["id"], qtype, _wording(raw["text"], path, f"{where}.text", locales, source),
                     bool(raw.get("required", False)), tuple(choices), labels, tuple(raw.get("topics") or ()),
                     raw.get("threshold"), survey, town)
@@ -242,27 +244,27 @@ def survey_from_data(data: Any, path: Path, ws: Workspace, *, town: str | None =
     _schema_error(data, path)
     locales, source = tuple(ws.config.locales), ws.config.source_locale
     if town is None and "town" in data:
-        raise SurveyError(f"the core questionnaire is national; put a town's questions in "
-                          f"{SURVEYS_DIR}/{TOWNS_SUBDIR}/{data['town']}.yaml", path=path, field="town")
+        raise SurveyError(_("the core questionnaire is national; put a town's questions in "
+                          "{SURVEYS_DIR}/{TOWNS_SUBDIR}/{town}.yaml").format(SURVEYS_DIR=SURVEYS_DIR, TOWNS_SUBDIR=TOWNS_SUBDIR, town=data['town']), path=path, field="town")
     if town is not None:
         if data.get("town") != town:
-            raise SurveyError(f"must say town: '{town}' (the file name)", path=path, field="town")
+            raise SurveyError(_("must say town: '{town}' (the file name)").format(town=town), path=path, field="town")
         if town not in ws.towns:
-            raise SurveyError(f"town {town} has no file in towns/", path=path, field="town")
+            raise SurveyError(_("town {town} has no file in towns/").format(town=town), path=path, field="town")
     questions: list[Question] = []
     ids: set[str] = set()
     for i, raw in enumerate(data["questions"]):
         q = _question(raw, path, f"questions[{i}]", data["id"], town, locales, source)
         if q.id in ids or q.id in SYSTEM_FIELDS:
-            raise SurveyError(f"question id '{q.id}' is used twice (or is a system field)", path=path,
+            raise SurveyError(_("question id '{id}' is used twice (or is a system field)").format(id=q.id), path=path,
                               field=f"questions[{i}].id")
         if q.type == "screening":
             if town is None:
-                raise SurveyError("screening items belong in a town's questions, asked only where the "
-                                  "town's 保健師 follow the answers up; move it to surveys/towns/CODE.yaml",
+                raise SurveyError(_("screening items belong in a town's questions, asked only where the "
+                                  "town's 保健師 follow the answers up; move it to surveys/towns/CODE.yaml"),
                                   path=path, field=f"questions[{i}]")
             if not data.get("follow_up"):
-                raise SurveyError("a screening item needs follow_up: {by: the town's 保健師 desk, contact: ...}",
+                raise SurveyError(_("a screening item needs follow_up: {by: the town's 保健師 desk, contact: ...}"),
                                   path=path, field=f"questions[{i}]")
         ids.add(q.id)
         questions.append(q)
@@ -278,15 +280,15 @@ def survey_from_data(data: Any, path: Path, ws: Workspace, *, town: str | None =
             try:
                 message = ws.message(mid)
             except WorkspaceError:
-                raise SurveyError(f"no message '{mid}' in messages/; write the invitation as a message file",
+                raise SurveyError(_("no message '{mid}' in messages/; write the invitation as a message file").format(mid=mid),
                                   path=path, field=f"{where}.message") from None
             if message.stage != stage:
-                raise SurveyError(f"message '{mid}' is sent at {message.stage}, not {stage}", path=path,
+                raise SurveyError(_("message '{mid}' is sent at {stage}, not {stage2}").format(mid=mid, stage=message.stage, stage2=stage), path=path,
                                   field=f"{where}.message")
         invitations.append(Invitation(stage, mid))
     settings = Settings(**(data.get("settings") or {}))
     if town is not None and "settings" in data:
-        raise SurveyError("settings are national; put them in surveys/core.yaml", path=path, field="settings")
+        raise SurveyError(_("settings are national; put them in surveys/core.yaml"), path=path, field="settings")
     follow = data.get("follow_up")
     if follow and "notice" in follow:
         follow = {**follow, "notice": _wording(follow["notice"], path, "follow_up.notice", locales, source)}
@@ -306,11 +308,11 @@ def load_surveys(ws: Workspace) -> Surveys:
     for path in sorted((folder / TOWNS_SUBDIR).glob("*.yaml")):
         code = path.stem
         if not code.isdigit() or len(code) != 6:
-            raise SurveyError("a town's questionnaire is named by the 6-digit town code, like 202029.yaml", path=path)
+            raise SurveyError(_("a town's questionnaire is named by the 6-digit town code, like 202029.yaml"), path=path)
         survey = survey_from_data(yamlio.read(path), path, ws, town=code)
         clash = [q.id for q in survey.questions if q.id in core_ids]
         if clash:
-            raise SurveyError(f"question id '{clash[0]}' is already a core question; give the town's "
-                              "question its own id", path=path, field="questions")
+            raise SurveyError(_("question id '{clash}' is already a core question; give the town's "
+                              "question its own id").format(clash=clash[0]), path=path, field="questions")
         towns[code] = survey
     return Surveys(core, towns, tuple(ws.config.locales), ws.config.source_locale)

@@ -39,6 +39,7 @@ from kizuna.surveys.loop import Evidence, link_evidence
 from kizuna.surveys.model import Question, Surveys
 from kizuna.surveys.summary import distribution, scale_scores
 from kizuna.surveys.themes import response_themes, themes
+from kizuna.catalog.i18n import _
 
 LOCALE_LABELS = {"ja": "日本語", "ja-easy": "やさしい日本語", "en": "英語"}
 HOW_LABELS = {"invitation": "案内リンク", "window": "配信時期と話題", "tag": "レビュアーのタグ"}
@@ -74,12 +75,12 @@ def prepare(ws: Workspace, surveys: Surveys, table: pd.DataFrame, *, year: int |
             link: bool = True) -> Pool:
     """The national figures and per-town groupings of ``year`` (default: the latest year)."""
     if table.empty or table["year"].dropna().empty:
-        raise KizunaError("no survey responses are stored yet; run 'kizuna survey import FILE' first")
+        raise KizunaError(_("no survey responses are stored yet; run 'kizuna survey import FILE' first"))
     year = int(table["year"].dropna().max()) if year is None else year
     part = table[table["year"] == year]
     if part.empty:
-        raise KizunaError(f"no responses of {year}年度; years stored: "
-                          f"{', '.join(str(int(y)) for y in sorted(table['year'].dropna().unique()))}")
+        raise KizunaError(_("no responses of {year}年度; years stored: "
+                          "{ys}").format(year=year, ys=', '.join(str(int(y)) for y in sorted(table['year'].dropna().unique()))))
     k = surveys.settings.min_cell
     questions = list(surveys.all_questions().values())
     choice = [q for q in questions if q.is_choice and q.type != "screening"]

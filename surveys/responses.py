@@ -49,6 +49,7 @@ from kizuna.catalog.stages import Stage
 from kizuna.catalog.workspace import Workspace
 from kizuna.surveys.columns import ColumnMap, map_columns, normalise
 from kizuna.surveys.model import SYSTEM_FIELDS, Question, Questionnaire, Surveys, SurveyError
+from kizuna.catalog.i18n import _
 
 STORE_DIR = f"{LOCAL_DIR}/surveys/responses"
 KEY_FILE = f"{LOCAL_DIR}/surveys/key"
@@ -66,8 +67,10 @@ class ResponseImportError(KizunaError):
     def __init__(self, problems: Sequence[str], *, path: str | Path) -> None:
         self.problems = list(problems)
         shown = self.problems[:MAX_REPORTED]
-        more = f"\n  ... and {len(self.problems) - MAX_REPORTED} more" if len(self.problems) > MAX_REPORTED else ""
-        super().__init__(f"{len(self.problems)} problem(s); nothing was imported:\n  " + "\n  ".join(shown) + more,
+        more = _("\n  ... and {count} more").format(count=len(self.problems) - MAX_REPORTED) \
+            if len(self.problems) > MAX_REPORTED else ""
+        super().__init__(_("{count} problem(s); nothing was imported:\n  ").format(count=len(self.problems))
+                         + "\n  ".join(shown) + more,
                          path=path)
 
 
@@ -87,7 +90,7 @@ def _decode(data: bytes, path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ResponseImportError(["the file is neither UTF-8 nor Shift_JIS text; save it again as CSV UTF-8"],
+    raise ResponseImportError([_("the file is neither UTF-8 nor Shift_JIS text; save it again as CSV UTF-8")],
                               path=path)
 
 
@@ -105,30 +108,30 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows (all cells as text) of a CSV or XLSX response file."""
     path = Path(path)
     if not path.is_file():
-        raise ResponseImportError(["no such file"], path=path)
+        raise ResponseImportError([_("no such file")], path=path)
     data = path.read_bytes()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several kinds for a broken file
-            raise ResponseImportError([f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"], path=path) from None
+            raise ResponseImportError([_("not a readable XLSX workbook ({kind}: {exc})").format(kind=type(exc).__name__, exc=exc)], path=path) from None
         rows = [[_cell(v) for v in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
     elif path.suffix.lower() in (".csv", ".txt"):
         text = _decode(data, path)
         if "\x00" in text:
-            raise ResponseImportError(["the file holds NUL characters; it is not a CSV text file"], path=path)
+            raise ResponseImportError([_("the file holds NUL characters; it is not a CSV text file")], path=path)
         try:
             rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
         except csv.Error as exc:
-            raise ResponseImportError([f"malformed CSV: {exc}"], path=path) from None
+            raise ResponseImportError([_("malformed CSV: {exc}").format(exc=exc)], path=path) from None
     else:
-        raise ResponseImportError([f"'{path.suffix}' is not a response file type; export CSV or XLSX"], path=path)
+        raise ResponseImportError([_("'{suffix}' is not a response file type; export CSV or XLSX").format(suffix=path.suffix)], path=path)
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        raise ResponseImportError(["the file is empty (no header row)"], path=path)
+        raise ResponseImportError([_("the file is empty (no header row)")], path=path)
     header, body = rows[0], rows[1:]
     width = len(header)
-    problems = [f"row {n}: {len(r)} cells, but the header has {width}" for n, r in enumerate(body, start=2)
+    problems = [_("row {n}: {count} cells, but the header has {width}").format(n=n, count=len(r), width=width) for n, r in enumerate(body, start=2)
                 if len(r) > width and any(c.strip() for c in r[width:])]
     if problems:
         raise ResponseImportError(problems, path=path)
@@ -139,7 +142,7 @@ def read_mapping(path: Path) -> dict[str, str]:
     """A mapping file: YAML ``column header: question-id``."""
     data = yamlio.read(Path(path))
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-        raise SurveyError("a mapping file is YAML lines of 'column header: question-id'", path=path)
+        raise SurveyError(_("a mapping file is YAML lines of 'column header: question-id'"), path=path)
     return data
 
 
@@ -154,7 +157,8 @@ def _labels(question: Question) -> dict[str, str]:
 def parse_choice(value: str, question: Question, labels: Mapping[str, str]) -> str:
     found = labels.get(normalise(value))
     if found is None:
-        raise ValueError(f"'{value}' is not one of the choices ({', '.join(c.id for c in question.choices)})")
+        raise ValueError(_("'{value}' is not one of the choices ({choices})").format(
+            value=value, choices=', '.join(c.id for c in question.choices)))
     return found
 
 
@@ -178,7 +182,8 @@ def parse_multiple(value: str, question: Question,
             rest = pattern.sub("", rest)
     leftover = [t for t in _SPLIT.split(rest) if t.strip()]
     if leftover:
-        raise ValueError(f"'{leftover[0]}' is not one of the choices ({', '.join(c.id for c in question.choices)})")
+        raise ValueError(_("'{value}' is not one of the choices ({choices})").format(
+            value=leftover[0], choices=', '.join(c.id for c in question.choices)))
     return MULTI_SEP.join(c.id for c in question.choices if c.id in picked)
 
 
@@ -190,7 +195,7 @@ def parse_scale(value: str, question: Question) -> int:
         norm = [normalise(label) for label in labels]
         if normalise(value) in norm:
             return norm.index(normalise(value)) + 1
-    raise ValueError(f"'{value}' is not an answer on the 1–5 scale")
+    raise ValueError(_("'{value}' is not an answer on the 1–5 scale").format(value=value))
 
 
 def parse_column(values: pd.Series, question: Question) -> tuple[pd.Series, dict[str, str]]:
@@ -247,7 +252,7 @@ def parse_timestamps(raw: pd.Series) -> pd.Series:
 
 
 def _where(n: int, column: str) -> str:
-    return f"row {n}, column '{column}'"
+    return _("row {n}, column '{column}'").format(n=n, column=column)
 
 
 def _system(frame: pd.DataFrame, cmap: ColumnMap, ws: Workspace, surveys: Surveys, *, town: str | None,
@@ -266,7 +271,7 @@ def _system(frame: pd.DataFrame, cmap: ColumnMap, ws: Workspace, surveys: Survey
         if value not in ws.towns:
             rows = towns.index[towns == value][:3] + 2
             what = f"town '{value}' has no file in towns/" if value else "no town: give --town CODE or a kz-town column"
-            problems += [f"{_where(n, cols['kz-town'].header if 'kz-town' in cols else 'kz-town')}: {what}"
+            problems += [_("{where}: {what}").format(where=_where(n, cols['kz-town'].header if 'kz-town' in cols else 'kz-town'), what=what)
                          for n in rows]
     stages = column("kz-stage", stage)
     canonical: dict[str, str] = {"": ""}
@@ -277,13 +282,13 @@ def _system(frame: pd.DataFrame, cmap: ColumnMap, ws: Workspace, surveys: Survey
             canonical[value] = str(Stage.parse(value))
         except StageError as exc:
             n = int(stages.index[stages == value][0]) + 2
-            problems.append(f"{_where(n, cols['kz-stage'].header)}: {exc.message}")
+            problems.append(_("{where}: {message}").format(where=_where(n, cols['kz-stage'].header), message=exc.message))
     locales = column("kz-locale", locale or surveys.source_locale)
     for value in locales.unique():
         if value not in surveys.locales:
             n = int(locales.index[locales == value][0]) + 2
-            problems.append(f"{_where(n, cols['kz-locale'].header)}: locale '{value}' is not one of "
-                            f"{', '.join(surveys.locales)}")
+            problems.append(_("{where}: locale '{value}' is not one of "
+                            "{locales}").format(where=_where(n, cols['kz-locale'].header), value=value, locales=', '.join(surveys.locales)))
     messages = column("kz-message", None)
     for value in messages.unique():
         if value:
@@ -291,7 +296,7 @@ def _system(frame: pd.DataFrame, cmap: ColumnMap, ws: Workspace, surveys: Survey
                 ws.message(value)
             except KizunaError:
                 n = int(messages.index[messages == value][0]) + 2
-                problems.append(f"{_where(n, cols['kz-message'].header)}: no message '{value}' in this workspace")
+                problems.append(_("{where}: no message '{value}' in this workspace").format(where=_where(n, cols['kz-message'].header), value=value))
     out["town"], out["stage"], out["locale"], out["message"] = towns, stages.map(canonical), locales, messages
     return out
 
@@ -329,10 +334,10 @@ def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | 
         extra = tuple(qq for s in surveys.towns.values() for qq in s.questions)
         q = Questionnaire(q.id, None, q.questions + extra, q.title, q.intro, q.invitations, None, q.locales)
     cmap = map_columns(header, q, mapping)
-    problems = [f"mapping: column '{h}' is mapped to '{qid}', which is no question id of this questionnaire "
-                f"({', '.join(q.ids)})" for h, qid in cmap.unknown_ids]
-    problems += [f"columns '{a.header}' (column {a.index + 1}) and '{b.header}' (column {b.index + 1}) are both "
-                 f"mapped to question '{a.target}'; remove one or map it explicitly" for a, b in cmap.twice]
+    problems = [_("mapping: column '{h}' is mapped to '{qid}', which is no question id of this questionnaire "
+                "({ids})").format(h=h, qid=qid, ids=', '.join(q.ids)) for h, qid in cmap.unknown_ids]
+    problems += [_("columns '{header}' (column {value}) and '{header2}' (column {value2}) are both "
+                 "mapped to question '{target}'; remove one or map it explicitly").format(header=a.header, value=a.index + 1, header2=b.header, value2=b.index + 1, target=a.target) for a, b in cmap.twice]
     policy = surveys.settings.identifiers
     frame = pd.DataFrame(rows, dtype=object).fillna("")
     frame.columns = range(len(header))
@@ -345,18 +350,18 @@ def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | 
             dropped.append(f"{c.header} (personal identifier, dropped by policy)")
         else:
             n = int(values.index[~values.isin(ANONYMOUS)][0]) + 2
-            problems.append(f"{_where(n, c.header)}: column {c.index + 1} holds personal identifiers (e-mail, phone, "
+            problems.append(_("{where}: column {value} holds personal identifiers (e-mail, phone, "
                             "name or address); remove it before importing, or set settings.identifiers: drop in "
-                            "surveys/core.yaml")
+                            "surveys/core.yaml").format(where=_where(n, c.header), value=c.index + 1))
     stamp_col = cmap.timestamp()
     if stamp_col is None:
-        problems.append(f"no timestamp column (one of タイムスタンプ, Timestamp, 完了時刻, ...); columns: {', '.join(header)}")
+        problems.append(_("no timestamp column (one of タイムスタンプ, Timestamp, 完了時刻, ...); columns: {header}").format(header=', '.join(header)))
         stamps = pd.Series(pd.NaT, index=frame.index)
     else:
         raw = frame[stamp_col.index].str.strip()
         stamps = parse_timestamps(raw)
         for n in list(raw.index[stamps.isna()][:MAX_REPORTED] + 2):
-            problems.append(f"{_where(n, stamp_col.header)}: '{raw[n - 2]}' is not a date and time")
+            problems.append(_("{where}: '{raw}' is not a date and time").format(where=_where(n, stamp_col.header), raw=raw[n - 2]))
     meta = _system(frame, cmap, ws, surveys, town=town, locale=locale, stage=stage, problems=problems)
     answers: dict[str, pd.Series] = {}
     for qid, col in cmap.by_target().items():
@@ -367,11 +372,11 @@ def parse_responses(path: Path, ws: Workspace, surveys: Surveys, *, town: str | 
         parsed, bad = parse_column(frame[col.index], question)
         for raw_value, why in bad.items():
             for n in list(frame.index[frame[col.index] == raw_value][:3] + 2):
-                problems.append(f"{_where(n, col.header)}: {why}")
+                problems.append(_("{where}: {why}").format(where=_where(n, col.header), why=why))
         if question.town is not None:
             other = parsed.notna() & (meta["town"] != question.town)
             for n in list(frame.index[other][:3] + 2):
-                problems.append(f"{_where(n, col.header)}: '{qid}' is a question of town {question.town} only")
+                problems.append(_("{where}: '{qid}' is a question of town {town} only").format(where=_where(n, col.header), qid=qid, town=question.town))
         answers[qid] = parsed
     if problems:
         raise ResponseImportError(problems, path=path)
@@ -406,8 +411,8 @@ def private_target(root: Path, path: Path, *, probe: str | None = None) -> Path:
     except OSError:
         ignored = False
     if not ignored:
-        raise SurveyError("responses are personal data and must stay out of version control: name a place "
-                          "that .gitignore ignores, or one under .kizuna/", path=path)
+        raise SurveyError(_("responses are personal data and must stay out of version control: name a place "
+                          "that .gitignore ignores, or one under .kizuna/"), path=path)
     return target
 
 

@@ -40,6 +40,7 @@ from kizuna.exports.channels import ISO_2022_JP, for_entry, to_iso2022jp
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import UNAPPROVED_MARK, Entry, OutputFile, TownCatalog
 from kizuna.exports.registry import FunctionExporter
+from kizuna.catalog.i18n import _
 
 FOLDER = "email"
 DEFAULT_FROM = "noreply@example.invalid"
@@ -73,7 +74,7 @@ def address(name: str, addr: str, charset: str) -> str:
 def sender_address(options: Mapping[str, Any], locale: str) -> str:
     sender = str(email_option(options, "from", locale, DEFAULT_FROM)).strip()
     if not _ADDR_SPEC.match(sender):
-        raise ExportError(f"'{sender}' is not an e-mail address like kosodate@city.example.jp",
+        raise ExportError(_("'{sender}' is not an e-mail address like kosodate@city.example.jp").format(sender=sender),
                           path="kizuna.yaml", field="exports.email.from")
     return sender
 
@@ -145,7 +146,7 @@ def send_date(options: Mapping[str, Any]) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ExportError(f"'{value}' is not a date like 2026-04-01", path="kizuna.yaml",
+        raise ExportError(_("'{value}' is not a date like 2026-04-01").format(value=value), path="kizuna.yaml",
                           field="exports.email.send_date") from None
 
 
@@ -161,14 +162,14 @@ def sender_headers(catalog: TownCatalog, entry: Entry, options: Mapping[str, Any
     """
     flag = options.get("date_and_message_id", False)
     if not isinstance(flag, bool):
-        raise ExportError("must be true or false", path="kizuna.yaml",
+        raise ExportError(_("must be true or false"), path="kizuna.yaml",
                           field="exports.email.date_and_message_id")
     if not flag:
         return []
     day = send_date(options)
     if day is None:
-        raise ExportError("Date needs the sending day: run the export with --as-of DATE (the day "
-                          "the files are sent), or set exports.email.send_date",
+        raise ExportError(_("Date needs the sending day: run the export with --as-of DATE (the day "
+                          "the files are sent), or set exports.email.send_date"),
                           path="kizuna.yaml", field="exports.email.date_and_message_id")
     hour, minute = (int(x) for x in catalog.send_time.split(":"))
     when = datetime.combine(day, time(hour, minute), tzinfo=JST)

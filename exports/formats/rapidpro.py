@@ -56,6 +56,7 @@ from kizuna.exports.model import Entry, OutputFile, TownCatalog
 from kizuna.exports.rapidpro_tracks import (extra_fields, other_tracks, rapidpro_text, relative_field, staged,
                                             track_group)
 from kizuna.exports.registry import FunctionExporter
+from kizuna.catalog.i18n import _
 
 FILENAME = "rapidpro.json"
 EXPORT_VERSION = "13"
@@ -86,8 +87,8 @@ def language(locale: str, options: Mapping[str, Any]) -> str:
     mapping = {**ISO639_3, **dict(options.get("languages") or {})}
     code = mapping.get(locale) or mapping.get(locale.split("-")[0])
     if not code:
-        raise ExportError(f"no ISO 639-3 code for locale '{locale}'; add it under "
-                          f"exports.rapidpro.languages (e.g. {locale}: xxx)",
+        raise ExportError(_("no ISO 639-3 code for locale '{locale}'; add it under "
+                          "exports.rapidpro.languages (e.g. {locale}: xxx)").format(locale=locale),
                           path="kizuna.yaml", field="exports.rapidpro.languages")
     return code
 
@@ -101,7 +102,7 @@ def offset_days(entry: Entry) -> int:
 def max_length(options: Mapping[str, Any]) -> int:
     value = options.get("max_length", MAX_LENGTH)
     if type(value) is not int or value < 1:
-        raise ExportError("must be a whole number of characters, like 640", path="kizuna.yaml",
+        raise ExportError(_("must be a whole number of characters, like 640"), path="kizuna.yaml",
                           field="exports.rapidpro.max_length")
     return value
 
@@ -111,9 +112,9 @@ def event(catalog: TownCatalog, entry: Entry, lang: str, start_mode: str,
     key, label = relative_field(catalog, entry, FIELDS[entry.anchor])
     text = rapidpro_text(catalog, entry)
     if len(text) > limit:
-        raise ExportError(f"the text is {len(text)} characters; a RapidPro message event "
-                          f"holds at most {limit} (exports.rapidpro.max_length): shorten the message or "
-                          "the town block", location=catalog.where(entry))
+        raise ExportError(_("the text is {count} characters; a RapidPro message event "
+                          "holds at most {limit} (exports.rapidpro.max_length): shorten the message or "
+                          "the town block").format(count=len(text), limit=limit), location=catalog.where(entry))
     return {
         "uuid": stable_uuid(catalog.town.code, catalog.locale, "event", entry.message_id),
         "event_type": "M",
@@ -136,8 +137,8 @@ def check_name(name: str, town_code: str) -> str:
     """A campaign or group name RapidPro imports as it is, else an error naming the town."""
     bad = [c for c in NAME_FORBIDDEN if c in name]
     if len(name) > MAX_NAME or bad or name != name.strip():
-        raise ExportError(f"the RapidPro campaign name '{name}' must be at most {MAX_NAME} characters "
-                          "without \" or \\ (RapidPro would cut or change it): shorten the town's name",
+        raise ExportError(_("the RapidPro campaign name '{name}' must be at most {MAX_NAME} characters "
+                          "without \" or \\ (RapidPro would cut or change it): shorten the town's name").format(name=name, MAX_NAME=MAX_NAME),
                           path=f"towns/{town_code}.yaml", field="name")
     return name
 
@@ -152,7 +153,7 @@ def document(catalog: TownCatalog, options: Mapping[str, Any]) -> dict[str, Any]
     lang = language(catalog.locale, options)
     start_mode = str(options.get("start_mode", "P"))
     if start_mode not in START_MODES:
-        raise ExportError(f"must be one of {', '.join(START_MODES)}", path="kizuna.yaml",
+        raise ExportError(_("must be one of {START_MODES}").format(START_MODES=', '.join(START_MODES)), path="kizuna.yaml",
                           field="exports.rapidpro.start_mode")
     limit = max_length(options)
     campaigns, groups = [], []

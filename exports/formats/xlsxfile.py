@@ -25,6 +25,7 @@ from kizuna.exports.errors import ExportError
 from kizuna.exports.formats.tabular import COLUMNS, rows
 from kizuna.exports.model import OutputFile, TownCatalog
 from kizuna.exports.registry import FunctionExporter
+from kizuna.catalog.i18n import _
 
 FILENAME = "catalog.xlsx"
 SHEET = "messages"
@@ -84,9 +85,9 @@ def check_cells(catalog: TownCatalog, data: list[list[Any]]) -> None:
         for name, value in zip(COLUMNS, row):
             found = ILLEGAL_CHARACTERS_RE.search(value) if isinstance(value, str) else None
             if found:
-                raise ExportError(f"the {name} holds the control character U+{ord(found.group()):04X} at "
-                                  f"character {found.start() + 1}, which an XLSX sheet cannot store; "
-                                  "remove it from the text", location=catalog.where(entry))
+                raise ExportError(_("the {name} holds the control character U+{ord:04X} at "
+                                  "character {value}, which an XLSX sheet cannot store; "
+                                  "remove it from the text").format(name=name, ord=ord(found.group()), value=found.start() + 1), location=catalog.where(entry))
 
 
 def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import workspace_lock
 from kizuna.app import EXIT_BAD_INPUT, EXIT_FINDINGS, App, fail, handle_errors, pass_app
+from kizuna.catalog.i18n import N_, _
 
 
 @click.group()
@@ -61,9 +61,9 @@ def workbook(app: App, reviewer: str | None, town: str | None, locale: str | Non
     from kizuna.authoring.workbooks import write_workbook  # noqa: PLC0415
 
     if town and locale:
-        fail("give --town or --locale, not both")
+        fail(_("give --town or --locale, not both"))
     if not (reviewer or town or locale):
-        fail("say whose workbook: --by REVIEWER, --town CODE or --locale L")
+        fail(_("say whose workbook: --by REVIEWER, --town CODE or --locale L"))
     with workspace_lock(app.root, "author workbook"):
         made = write_workbook(app.workspace(), out, reviewer=reviewer, town=town, locale=locale,
                               findings=not no_findings)
@@ -92,7 +92,7 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
             try:
                 report = import_file(ws, path)
             except KizunaError as exc:  # a broken file applies nothing; the other files still import
-                click.echo(f"kizuna: error: {exc}", err=True)
+                click.echo(_("kizuna: error: {message}").format(message=exc), err=True)
                 broken.append(str(path))
                 continue
         for line in report.render(verbose=verbose):
@@ -100,8 +100,8 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
         trouble |= bool(report.of(Verdict.CONFLICT) or report.of(Verdict.REFUSED))
     if broken:
         if len(files) > 1:
-            click.echo(f"kizuna: error: nothing was applied from {len(broken)} broken file(s): "
-                       f"{', '.join(broken)}", err=True)
+            click.echo(_("kizuna: error: nothing was applied from {count} broken file(s): "
+                       "{broken}").format(count=len(broken), broken=', '.join(broken)), err=True)
         raise SystemExit(EXIT_BAD_INPUT)
     if trouble:
         raise SystemExit(EXIT_FINDINGS)
@@ -120,7 +120,7 @@ def suggestions(app: App, drop_id: str | None) -> None:
             ws = app.workspace()
             path = store.drop(ws.root, drop_id)
         if path is None:
-            fail(f"no suggestion with id {drop_id}")
+            fail(_("no suggestion with id {drop_id}").format(drop_id=drop_id))
         click.echo(f"dropped {drop_id} from {path.relative_to(ws.root)}")
         return
     ws = app.workspace()

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Iterable
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.errors import KizunaError, WorkspaceError
@@ -27,6 +26,7 @@ from kizuna.review.checks.engine import default_config
 from kizuna.review.checks.sarif import file_position, to_sarif
 from kizuna.review.coverage import coverage_band_heatmap, coverage_heatmap, coverage_rows, towns_in_prefectures
 from kizuna.review.findings import Finding, has_errors
+from kizuna.catalog.i18n import N_, _
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 
@@ -91,7 +91,7 @@ def _check_locales(app: App, locales: tuple[str, ...]) -> None:
     known = app.workspace().config.locales
     for loc in locales:
         if loc not in known:
-            fail(f"locale '{loc}' is not one of the workspace's locales ({', '.join(known)})")
+            fail(_("locale '{loc}' is not one of the workspace's locales ({known})").format(loc=loc, known=', '.join(known)))
 
 
 @click.command()
@@ -145,11 +145,11 @@ def _read(path: str) -> str:
         return sys.stdin.read()
     file = Path(path)
     if not file.is_file():
-        raise KizunaError("file not found", path=file)
+        raise KizunaError(_("file not found"), path=file)
     try:
         return file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise KizunaError("is not UTF-8 text; save it as UTF-8", path=file) from None
+        raise KizunaError(_("is not UTF-8 text; save it as UTF-8"), path=file) from None
 
 
 @click.command()
@@ -198,7 +198,7 @@ def coverage(app: App, towns: tuple[str, ...], prefectures: tuple[str, ...], loc
     _check_locales(app, locales)
     if policy is not None:
         if policy not in ws.config.policies:
-            raise WorkspaceError(f"unknown cadence policy '{policy}'; defined: {', '.join(ws.config.policies)}",
+            raise WorkspaceError(_("unknown cadence policy '{policy}'; defined: {policies}").format(policy=policy, policies=', '.join(ws.config.policies)),
                                  path=ws.root / "kizuna.yaml", field="policies")
         ws = replace(ws, towns={code: replace(t, policy=policy) for code, t in ws.towns.items()})
     codes = list(towns) + [c for c in towns_in_prefectures(ws, prefectures) if c not in towns] if prefectures \

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Iterator
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.workspace import load_workspace
@@ -34,6 +33,7 @@ from kizuna.exports.registrant import Registrant, header, render_timeline, timel
 from kizuna.exports.render import town_catalog
 from kizuna.exports.runner import ExportRequest, ExportResult, Progress, run_export
 from kizuna.app import App, fail, handle_errors, pass_app
+from kizuna.catalog.i18n import N_, _
 
 DEFAULT_OUT = Path("out") / "exports"
 DEFAULT_PREVIEW_OUT = Path("out") / "preview"
@@ -124,7 +124,7 @@ def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales:
     if ctx.invoked_subcommand is not None:
         return
     if towns and all_towns:
-        fail("give --town CODE or --all, not both")
+        fail(_("give --town CODE or --all, not both"))
     app = ctx.ensure_object(App)
     request = ExportRequest(towns=split_names(towns), locales=split_names(locales),
                             formats=split_names(formats), include_unapproved=include_unapproved,
@@ -133,10 +133,10 @@ def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales:
     for line in summary(result):
         click.echo(line)
     for warning in result.warnings[:MAX_WARNINGS]:
-        click.echo(f"kizuna: warning: {warning}", err=True)
+        click.echo(_("kizuna: warning: {warning}").format(warning=warning), err=True)
     if len(result.warnings) > MAX_WARNINGS:
-        click.echo(f"kizuna: warning: ... and {len(result.warnings) - MAX_WARNINGS} more "
-                   f"(all in {result.out / 'manifest.json'})", err=True)
+        click.echo(_("kizuna: warning: ... and {value} more "
+                   "(all in {value2})").format(value=len(result.warnings) - MAX_WARNINGS, value2=result.out / 'manifest.json'), err=True)
 
 
 @export.command("diff")
@@ -222,11 +222,11 @@ def preview(app: App, code: str, due: date | None, birth: date | None, days: int
     """The dated list of messages one registrant of a town would get, with the track and the
     age (gestational, chronological, corrected) that chose each."""
     if due is None and birth is None and birth_weeks is None:
-        fail("give --due DATE (出産予定日), --birth DATE (生年月日), or both")
+        fail(_("give --due DATE (出産予定日), --birth DATE (生年月日), or both"))
     due_given = due is not None
     if due is None:
         if birth is None or loss_date is not None:
-            fail("--birth-weeks and --loss-date count from the due date: give --due DATE (出産予定日)")
+            fail(_("--birth-weeks and --loss-date count from the due date: give --due DATE (出産予定日)"))
         # a registrant who gave only a birth date: the list starts at the birth, with no
         # pregnancy to date and chronological age (no due date to correct from)
         due, start = birth, max(start or birth, birth)
@@ -234,15 +234,15 @@ def preview(app: App, code: str, due: date | None, birth: date | None, days: int
     town = ws.town(code)
     chosen = locale or town.locales[0]
     if chosen not in town.locales:
-        fail(f"town {code} sends in {', '.join(town.locales)}, not '{chosen}'")
+        fail(_("town {code} sends in {locales}, not '{chosen}'").format(code=code, locales=', '.join(town.locales), chosen=chosen))
     config = ws.config.registrants
     if track is not None and track not in config.tracks:
-        fail(f"--track: '{track}' is not a track of kizuna.yaml ({', '.join(config.tracks)})")
+        fail(_("--track: '{track}' is not a track of kizuna.yaml ({tracks})").format(track=track, tracks=', '.join(config.tracks)))
     born = registrant_birth(due, birth, birth_weeks)
     if loss_date is not None and born is not None:
-        fail("--loss-date is a pregnancy loss: give it without --birth or --birth-weeks")
+        fail(_("--loss-date is a pregnancy loss: give it without --birth or --birth-weeks"))
     if loss_date is not None and not 0 <= gestational_days(loss_date, due) <= MAX_GESTATIONAL_DAYS:
-        fail(f"--loss-date {loss_date} is not during the pregnancy of due date {due}")
+        fail(_("--loss-date {loss_date} is not during the pregnancy of due date {due}").format(loss_date=loss_date, due=due))
     reg = Registrant(due=due, birth=born, babies=babies, nickname=nickname, child_nickname=child_nickname,
                      loss=loss_date, pause=pause_span(pause), opt_out=opt_out)
     catalog = town_catalog(ws, town, chosen, approvals(ws, now=as_of),
@@ -251,8 +251,8 @@ def preview(app: App, code: str, due: date | None, birth: date | None, days: int
         planned = timeline(catalog.entries, catalog.send_time, reg, config, end_age=town.end_age,
                            start=start, days=days, track=track)
     except OverflowError:
-        fail(f"the registrant's dates (due {due}) reach a day that falls outside the calendar "
-             "(years 1 to 9999); give a real due or birth date")
+        fail(_("the registrant's dates (due {due}) reach a day that falls outside the calendar "
+             "(years 1 to 9999); give a real due or birth date").format(due=due))
     head = header(town.name, town.code, chosen, reg, birth_given=born is not None, due_given=due_given)
     click.echo(render_timeline(head, planned, config, chosen), nl=False)
 
@@ -264,9 +264,9 @@ def pause_span(text: str | None) -> tuple[date, date] | None:
     try:
         first, last = (date.fromisoformat(part.strip()) for part in text.split(":"))
     except ValueError:
-        fail(f"--pause: '{text}' is not FROM:TO, like 2026-10-01:2026-10-14")
+        fail(_("--pause: '{text}' is not FROM:TO, like 2026-10-01:2026-10-14").format(text=text))
     if last < first:
-        fail(f"--pause: the pause ends ({last}) before it starts ({first})")
+        fail(_("--pause: the pause ends ({last}) before it starts ({first})").format(last=last, first=first))
     return first, last
 
 
@@ -275,14 +275,14 @@ def registrant_birth(due: date, birth: date | None, birth_weeks: str | None) -> 
     if birth_weeks is None:
         return birth
     if birth is not None:
-        fail("give --birth or --birth-weeks, not both")
+        fail(_("give --birth or --birth-weeks, not both"))
     raw = birth_weeks.strip()
     try:
         stage = Stage.parse("P" + (raw if "w" in raw else raw + "w"))
     except KizunaError:
-        fail(f"--birth-weeks: '{birth_weeks}' is not a gestational age; write 32 or 32w3d")
+        fail(_("--birth-weeks: '{birth_weeks}' is not a gestational age; write 32 or 32w3d").format(birth_weeks=birth_weeks))
     if not 22 * 7 <= stage.days <= 44 * 7 + 6:
-        fail(f"--birth-weeks: {stage.label_ja} is outside 22w0d–44w6d")
+        fail(_("--birth-weeks: {label_ja} is outside 22w0d–44w6d").format(label_ja=stage.label_ja))
     return date_at_gestation(due, 0, stage.days)
 
 

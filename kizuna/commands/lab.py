@@ -5,9 +5,9 @@ import os
 import subprocess
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.app import App, handle_errors, pass_app
+from kizuna.catalog.i18n import N_, _
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -32,7 +32,7 @@ def lab(app: App, port: int | None, no_browser: bool, token: str | None, jupyter
     with workspace_lock(ws.root, "kizuna lab: session settings"):
         env = {**os.environ, **prepare(ws.root)}
     argv = command(ws.root, port=port, browser=not no_browser, token=token, extra=jupyter_args)
-    click.echo(f"kizuna lab: JupyterLab on {ws.root} (notebooks/ saves into the workspace; Ctrl+C stops)",
+    click.echo(_("kizuna lab: JupyterLab on {root} (notebooks/ saves into the workspace; Ctrl+C stops)").format(root=ws.root),
                err=True)
     try:
         raise SystemExit(subprocess.call(argv, env=env))

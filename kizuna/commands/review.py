@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.roster import ROLES, find_reviewer
@@ -19,6 +18,7 @@ from kizuna.catalog.workspace import ROSTER_FILE, load_workspace
 from kizuna.app import EXIT_FINDINGS, App, handle_errors, pass_app
 from kizuna.review.decisions import DECISIONS, head, verify_log
 from kizuna.review.signoff import STATES, MessageStatus, counts, queue, record_decision, status
+from kizuna.catalog.i18n import N_, _
 
 
 def _missing(st: MessageStatus) -> str:
@@ -88,8 +88,8 @@ def status_command(app: App, fmt: str, states: tuple[str, ...]) -> None:
     found = status(ws)
     problems = verify_log(ws.root)
     if problems:
-        click.echo(f"kizuna: warning: the decisions log is broken at {problems[0]}; this status "
-                   "cannot be trusted (run 'kizuna review verify')", err=True)
+        click.echo(_("kizuna: warning: the decisions log is broken at {problems}; this status "
+                   "cannot be trusted (run 'kizuna review verify')").format(problems=problems[0]), err=True)
     shown = [st for st in found.values() if not states or st.state in states]
     if fmt == "json":
         click.echo(json.dumps({"counts": counts(found), "items": [status_json(st) for st in shown]},
@@ -117,7 +117,7 @@ def queue_command(app: App, by: str) -> None:
 
     notes = collect(ws)
     for note in notes.get("", ()):
-        click.echo("kizuna: warning: " + "; ".join(note.lines), err=True)
+        click.echo(_("kizuna: warning: ") + "; ".join(note.lines), err=True)
     again = flagged_keys(ws, person.id, notes, skip=set(keys))
     if again:
         click.echo(f"{len(again)} item(s) to re-review from readers' evidence (読者アンケートからの再確認)")
@@ -135,9 +135,9 @@ def verify(app: App) -> None:
     root = app.root
     problems = verify_log(root)
     if problems:
-        click.echo(f"kizuna: the decisions log is broken at {problems[0]}", err=True)
+        click.echo(_("kizuna: the decisions log is broken at {problems}").format(problems=problems[0]), err=True)
         for more in problems[1:]:
-            click.echo(f"  also: {more}", err=True)
+            click.echo(_("  also: {more}").format(more=more), err=True)
         raise SystemExit(EXIT_FINDINGS)
     count, digest = head(root)
     click.echo(f"decisions log ok: {count} entries, head {digest}")

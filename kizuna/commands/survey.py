@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.app import App, handle_errors, pass_app
 from kizuna.catalog.errors import KizunaError
@@ -18,6 +17,7 @@ from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.workspace import load_workspace
 from kizuna.catalog.yamlio import write_atomic
+from kizuna.catalog.i18n import N_, _
 
 FORMATS = ("json", "xlsx", "csv")
 DEFAULT_FORMS = Path("out") / "surveys" / "forms"
@@ -151,7 +151,7 @@ def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | Non
         ws.town(town)
     table = load_responses(ws.root, store)
     if table.empty:
-        raise KizunaError("no survey responses are stored yet; run 'kizuna survey import FILE' first")
+        raise KizunaError(_("no survey responses are stored yet; run 'kizuna survey import FILE' first"))
     tables = summary_tables(table, surveys, by=by, town=town, min_cell=min_cell)
     queue = link_evidence(ws, surveys, table) if show_queue else {}
     if fmt == "json":
@@ -170,12 +170,12 @@ def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | Non
     if tag_sheet is not None:
         target = tag_sheet if tag_sheet.is_absolute() else Path.cwd() / tag_sheet
         n = write_tag_sheet(ws, surveys, table, target)
-        click.echo(f"tag sheet with {n} response(s) written to {target}; fill 'message', then "
-                   f"'kizuna survey import {tag_sheet} --tags'", err=fmt == "json")
+        click.echo(_("tag sheet with {n} response(s) written to {target}; fill 'message', then "
+                   "'kizuna survey import {tag_sheet} --tags'").format(n=n, target=target, tag_sheet=tag_sheet), err=fmt == "json")
     if png is not None:
         first = next((k for k in tables if k not in ("respondents", "scores")), None)
         if first is None:
-            raise KizunaError("there is no choice question to plot")
+            raise KizunaError(_("there is no choice question to plot"))
         q = surveys.all_questions()[first]
         fig = plot_distribution(tables[first], q.wording("ja"), group=by[0] if by else None)
         with workspace_lock(ws.root, "kizuna survey summary"):

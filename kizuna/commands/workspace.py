@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import click
-from kizuna.catalog.i18n import N_
 
 from kizuna.catalog.errors import StageError
 from kizuna.catalog.municipalities import lookup, search
@@ -18,6 +17,7 @@ from kizuna.catalog.workspace import check_new_workspace, init_workspace
 from kizuna.app import EXIT_FINDINGS, fail, handle_errors
 from kizuna.demo import run_demo, sample_root
 from kizuna.review.coverage import MILESTONES_FILE
+from kizuna.catalog.i18n import N_, _
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -26,7 +26,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; write YYYY-MM-DD") from None
+        raise click.BadParameter(_("'{value}' is not a date; write YYYY-MM-DD").format(value=value)) from None
 
 
 @click.command()
@@ -67,17 +67,17 @@ def demo(directory: Path) -> None:
 def stages(stage: str, due: date | None, birth: date | None, legal: bool) -> None:
     """Show the label of STAGE and, given --due or --birth, its calendar date."""
     if due and birth:
-        fail("give --due or --birth, not both")
+        fail(_("give --due or --birth, not both"))
     parsed = Stage.parse(stage)
     if legal and (birth is None or parsed.phase != "B"):
-        fail("--legal needs an after-birth stage and --birth DATE (legal ages count from the birth)")
+        fail(_("--legal needs an after-birth stage and --birth DATE (legal ages count from the birth)"))
     line = f"{parsed}\t{parsed.label_ja}"
     if due or birth:
         try:
             line += f"\t{parsed.resolve(due=due, birth=birth).isoformat()}"
         except StageError as exc:
-            fail(f"{exc.message}; {'a pregnancy' if parsed.phase == 'P' else 'an after-birth'} stage "
-                 f"is counted from the {'due date (--due)' if parsed.phase == 'P' else 'birth date (--birth)'}")
+            fail(_("{message}; {value} stage "
+                 "is counted from the {value2}").format(message=exc.message, value=_('a pregnancy') if parsed.phase == 'P' else _('an after-birth'), value2=_('due date (--due)') if parsed.phase == 'P' else _('birth date (--birth)')))
     click.echo(line)
     if legal and birth is not None:
         end, start = parsed.legal_end(birth), parsed.legal_start(birth)
@@ -99,7 +99,7 @@ def towns(query: str, fmt: str) -> None:
     else:
         found = search(q)
     if not found:
-        click.echo(f"kizuna: no municipality matches '{query}'", err=True)
+        click.echo(_("kizuna: no municipality matches '{query}'").format(query=query), err=True)
         raise SystemExit(EXIT_FINDINGS)
     if fmt == "csv":
         buf = io.StringIO()

@@ -78,7 +78,7 @@ def test_per_locale_values_round_trip_and_plain_strings_stay_valid(tmp_path: Pat
 def test_bad_per_locale_values_are_named(make_workspace) -> None:
     no_source = bilingual(make_workspace, contacts={"desk": {"en": "Desk"}})
     result = run("-w", str(no_source), "check")
-    assert result.exit_code == 2 and "contacts.desk" in result.output and "source locale 'ja'" in result.output
+    assert result.exit_code == 2 and "contacts.desk" in result.output and "原文の言語 'ja' が必要" in result.output
     unknown = make_workspace(name="w2", towns=[{**SMALL_TOWN, "contacts": {"desk": {"ja": "課", "fr": "bureau"}}}])
     result = run("-w", str(unknown), "check")
     assert result.exit_code == 2 and "contacts.desk.fr" in result.output

@@ -31,7 +31,7 @@ def test_sample_core_and_town_questions(ws, surveys) -> None:
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
-    (lambda d: d["questions"][0].update(type="stars"), "questions.0.type", "is not one of"),
+    (lambda d: d["questions"][0].update(type="stars"), "questions[0].type", "is not one of"),
     (lambda d: d["questions"][0]["text"].pop("ja"), "questions[0].text", "needs the ja wording"),
     (lambda d: d["questions"][1].update(id="helpful"), "questions[1].id", "used twice"),
     (lambda d: d["questions"][3]["choices"][1].update(id="checkup"), "questions[3].choices[1]", "used twice"),
