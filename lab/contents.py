@@ -47,8 +47,9 @@ def _when(paths: list[Path]) -> datetime:
 
 
 def _refused(text: str, status: int = 400) -> web.HTTPError:
-    # "%s" keeps a '%' in the text from being read as a format
-    return web.HTTPError(status, "%s", text)
+    # Jupyter Server sends ``log_message`` unformatted as the message JupyterLab shows (a "%s"
+    # format would show as "%s"), and tornado formats it for its log: no '%' may remain in it
+    return web.HTTPError(status, text.replace("%", "％"))
 
 
 class KizunaContentsManager(TownNotebooks, AsyncLargeFileManager):

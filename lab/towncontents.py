@@ -29,7 +29,9 @@ from kizuna.lab.towns import (FOLDER, TownNotebookNotFound, build_town_notebook,
 
 
 def _refused(text: str, status: int = 400) -> web.HTTPError:
-    return web.HTTPError(status, "%s", text)
+    # Jupyter Server sends ``log_message`` unformatted as the message JupyterLab shows (a "%s"
+    # format would show as "%s"), and tornado formats it for its log: no '%' may remain in it
+    return web.HTTPError(status, text.replace("%", "％"))
 
 
 def _stamp(path: Path) -> datetime:

@@ -236,7 +236,7 @@ INTRO = """# {name}（{code}）の自治体プロフィール
 - 連絡先・サービス・配信の設定は、下の表のセルをダブルクリックして直します。表の区切りは `|` です（文字としての `|` は `\\|`、改行は `<br>`）。
 - 地域ブロック（「{name}より」の文）は、1つのセルが1つの時期と言語です。1行目の `<!-- B8d ja -->` は時期と言語なので消さないでください。
   新しいブロックは、Markdown セルを追加して1行目に `<!-- 時期 言語 -->`（例: `<!-- B2m ja -->`）、2行目から本文を書きます。ブロックを消すには、そのセルを削除します。
-- 灰色の見出しセル（表示例・指摘）は参照用です。保存したあと「ファイル ▸ ディスクから再読み込み」で最新になります。
+- ブロックの上の見出しセル（表示例・指摘）は参照用で、編集できません。保存したあと「ファイル ▸ ディスクから再読み込み」で最新になります。
 - 間違いがあると保存されず、どのセルのどの項目かが表示されます（ファイルは変わりません）。
   開いたあとでほかの人が同じ項目を変えていた場合も保存されません。編集はこのタブに残っています。
 """
@@ -416,9 +416,15 @@ def _read_settings(source: str, index: int, out: Edited, problems: list[str]) ->
         problems.append(f"{label}: send_time の行がありません（消さないでください）")
 
 
+def _source(cell: Mapping[str, Any]) -> str:
+    """A cell's text (nbformat allows a list of lines as well as one string)."""
+    source = cell.get("source", "")
+    return "".join(str(line) for line in source) if isinstance(source, list) else str(source)
+
+
 def _read_block(cell: Mapping[str, Any], index: int, ws: Workspace, out: Edited, problems: list[str],
                 blocks_at: dict[str, int]) -> None:
-    first, _, rest = str(cell.get("source", "")).partition("\n")
+    first, _, rest = _source(cell).partition("\n")
     header = BLOCK_HEADER.fullmatch(first)
     label = _cell_label(index)
     if header is None:
@@ -466,7 +472,7 @@ def read_town_notebook(nb: Mapping[str, Any], ws: Workspace, code: str, key: byt
     blocks_at: dict[str, int] = {}
     for index, cell in enumerate(nb.get("cells") or []):
         cmeta = cell.get("metadata") or {}
-        source = str(cell.get("source", ""))
+        source = _source(cell)
         if INFO_TAG in (cmeta.get("tags") or []):
             continue
         part = (cmeta.get(METADATA_KEY) or {}).get("part") if isinstance(cmeta.get(METADATA_KEY), Mapping) else None
