@@ -108,7 +108,7 @@ class KizunaContentsManager(TownNotebooks, AsyncLargeFileManager):
     def _folder_model(self, ws: Workspace, content: bool) -> dict[str, Any]:
         listed = [self._view_model(ws, v, False) for v in views(ws)]
         if ws.towns:
-            listed.append(self._town_folder_model(ws, False))
+            listed.append(self._town_folder_model(False))
         when = max((m["last_modified"] for m in listed), default=datetime.fromtimestamp(0, tz=timezone.utc))
         return {"name": FOLDER, "path": FOLDER, "type": "directory", "mimetype": None, "created": when,
                 "last_modified": when, "writable": False, "size": None, "hash": None, "hash_algorithm": None,

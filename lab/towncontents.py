@@ -22,8 +22,8 @@ from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.templating import render, stage_context
 from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
-from kizuna.catalog.workspace import Workspace, load_workspace
-from kizuna.lab.towns import (FOLDER, TownNotebookNotFound, build_town_notebook, conflict_message,
+from kizuna.catalog.workspace import TOWNS_DIR, Workspace
+from kizuna.lab.towns import (FOLDER, NAME, TownNotebookNotFound, build_town_notebook, conflict_message,
                               describe_unit, merge_units, parse_town_view, read_town_notebook,
                               town_findings, town_units, town_with_units, view_path)
 
@@ -55,14 +55,28 @@ class TownNotebooks:
         except TownNotebookNotFound as exc:
             raise _refused(str(exc), 404) from None
 
-    def _town_model(self: Any, ws: Workspace, code: str, content: bool, require_hash: bool = False) -> dict[str, Any]:
-        when = _stamp(ws.town_path(code))
+    def _town_file(self: Any, code: str) -> Path:
+        """``towns/<code>.yaml`` for a code that matched :data:`~kizuna.lab.towns.NAME` (six digits)."""
+        return Path(self.root_dir) / TOWNS_DIR / f"{code}.yaml"
+
+    def _town_on_disk(self: Any, path: str) -> str:
+        """The code of a town notebook path whose ``towns/<code>.yaml`` exists (without loading
+        the workspace: listing and the check before a save stay fast in a national workspace)."""
+        found = NAME.fullmatch(path.strip("/")[len(FOLDER) + 1:])
+        if not found or not self._town_file(found["code"]).is_file():
+            raise _refused(f"'{path[:80]}' is not a town notebook of this workspace; they are "
+                           f"{FOLDER}/<code>.ipynb, one per towns/<code>.yaml", 404)
+        return found["code"]
+
+    def _town_model(self: Any, ws: Workspace | None, code: str, content: bool,
+                    require_hash: bool = False) -> dict[str, Any]:
+        when = _stamp(self._town_file(code))
         model: dict[str, Any] = {
             "name": f"{code}.ipynb", "path": view_path(code), "type": "notebook", "mimetype": None,
             "created": when, "last_modified": when, "writable": True, "size": None,
             "content": None, "format": None, "hash": None, "hash_algorithm": None,
         }
-        if content or require_hash:
+        if (content or require_hash) and ws is not None:
             town = ws.towns[code]
             nb = build_town_notebook(ws, town, key=self._key(), generated_at=when.isoformat(timespec="seconds"),
                                      findings=town_findings(ws, town))
@@ -74,17 +88,20 @@ class TownNotebooks:
                 model.update(content=nb, format="json")
         return model
 
-    def _town_folder_model(self: Any, ws: Workspace, content: bool) -> dict[str, Any]:
-        listed = [self._town_model(ws, code, False) for code in sorted(ws.towns)]
+    def _town_folder_model(self: Any, content: bool) -> dict[str, Any]:
+        codes = sorted(p.stem for p in (Path(self.root_dir) / TOWNS_DIR).glob("*.yaml") if NAME.fullmatch(f"{p.stem}.ipynb"))
+        listed = [self._town_model(None, code, False) for code in codes]
         when = max((m["last_modified"] for m in listed), default=datetime.fromtimestamp(0, tz=timezone.utc))
         return {"name": "towns", "path": FOLDER, "type": "directory", "mimetype": None, "created": when,
                 "last_modified": when, "writable": False, "size": None, "hash": None, "hash_algorithm": None,
                 "content": listed if content else None, "format": "json" if content else None}
 
     async def _town_get(self: Any, path: str, content: bool, require_hash: bool) -> dict[str, Any]:
-        ws = self._workspace()
         if path.strip("/") == FOLDER:
-            return self._town_folder_model(ws, content)
+            return self._town_folder_model(content)
+        if not (content or require_hash):
+            return self._town_model(None, self._town_on_disk(path), False)
+        ws = self._workspace()
         return self._town_model(ws, self._town_code(ws, path), content, require_hash)
 
     def _town_exists(self: Any, path: str, folder: bool) -> bool:
@@ -93,13 +110,13 @@ class TownNotebooks:
         if folder:
             return False
         try:
-            self._town_code(self._workspace(), path)
+            self._town_on_disk(path)
         except web.HTTPError:
             return False
         return True
 
     async def _town_save(self: Any, model: dict[str, Any], path: str) -> dict[str, Any]:
-        code = self._town_code(self._workspace(), path)
+        code = self._town_on_disk(path)
         if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
             raise _refused(f"{view_path(code)} はノートブックとしてだけ保存できます")
         root = Path(self.root_dir)
@@ -131,7 +148,7 @@ class TownNotebooks:
             except KizunaError as exc:
                 raise _refused(f"保存できませんでした。towns/{code}.yaml は何も変わっていません。\n"
                                f"直してからもう一度保存してください:\n{_cell_of(exc, where)}{exc}") from None
-        return self._town_model(load_workspace(root), code, False)
+        return self._town_model(None, code, False)
 
 
 def _cell_of(exc: KizunaError, where: dict[str, str]) -> str:
