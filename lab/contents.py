@@ -30,6 +30,7 @@ from kizuna.catalog.lock import LOCAL_DIR, workspace_lock
 from kizuna.catalog.safepaths import write_target
 from kizuna.catalog.sealkey import read_key, seal_key
 from kizuna.catalog.workspace import Workspace, load_workspace
+from kizuna.lab.towncontents import TownNotebooks, is_town_path
 from kizuna.lab.views import FOLDER, View, build_view, message_files, parse_view, views
 from kizuna.catalog.i18n import _
 
@@ -47,12 +48,14 @@ def _when(paths: list[Path]) -> datetime:
 
 
 def _refused(text: str, status: int = 400) -> web.HTTPError:
-    # "%s" keeps a '%' in the text from being read as a format
-    return web.HTTPError(status, "%s", text)
+    # Jupyter Server sends ``log_message`` unformatted as the message JupyterLab shows (a "%s"
+    # format would show as "%s"), and tornado formats it for its log: no '%' may remain in it
+    return web.HTTPError(status, text.replace("%", "％"))
 
 
-class KizunaContentsManager(AsyncLargeFileManager):
-    """Files as usual, and ``notebooks/<band>.<locale>.ipynb`` as views of the workspace."""
+class KizunaContentsManager(TownNotebooks, AsyncLargeFileManager):
+    """Files as usual, and ``notebooks/<band>.<locale>.ipynb`` as views of the workspace (and
+    ``notebooks/towns/<code>.ipynb``, the town profiles: :mod:`kizuna.lab.towncontents`)."""
 
     def _root(self) -> Path:
         return Path(self.root_dir)
@@ -105,6 +108,8 @@ class KizunaContentsManager(AsyncLargeFileManager):
 
     def _folder_model(self, ws: Workspace, content: bool) -> dict[str, Any]:
         listed = [self._view_model(ws, v, False) for v in views(ws)]
+        if ws.towns:
+            listed.append(self._town_folder_model(False))
         when = max((m["last_modified"] for m in listed), default=datetime.fromtimestamp(0, tz=timezone.utc))
         return {"name": FOLDER, "path": FOLDER, "type": "directory", "mimetype": None, "created": when,
                 "last_modified": when, "writable": False, "size": None, "hash": None, "hash_algorithm": None,
@@ -119,17 +124,23 @@ class KizunaContentsManager(AsyncLargeFileManager):
             if path.strip("/") == "" and content and not any(m["name"] == FOLDER for m in model["content"]):
                 model["content"].append(self._folder_model(self._workspace(), False))
             return model
+        if is_town_path(path):
+            return await self._town_get(path, content, require_hash)
         ws = self._workspace()
         if path.strip("/") == FOLDER:
             return self._folder_model(ws, content)
         return self._view_model(ws, self._view(ws, path), content, require_hash)
 
     async def dir_exists(self, path: str) -> bool:
+        if is_town_path(path):
+            return self._town_exists(path, folder=True)
         if self._is_virtual(path):
             return path.strip("/") == FOLDER
         return await super().dir_exists(path)
 
     async def file_exists(self, path: str = "") -> bool:
+        if is_town_path(path):
+            return self._town_exists(path, folder=False)
         if self._is_virtual(path):
             try:
                 self._view(self._workspace(), path)
@@ -146,6 +157,8 @@ class KizunaContentsManager(AsyncLargeFileManager):
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
         if not self._is_virtual(path):
             return await super().save(model, path)
+        if is_town_path(path):
+            return await self._town_save(model, path)
         ws = self._workspace()
         view = self._view(ws, path)
         if model.get("type") != "notebook" or model.get("content") is None:

@@ -137,3 +137,41 @@ def test_edit_add_save_in_the_browser(lab: str, sample_path: Path) -> None:
             assert "わたしの修正です。" in page.locator(".jp-MarkdownCell", has_text="未解決の提案").first.inner_text()
         finally:
             browser.close()
+
+
+def test_a_town_editor_saves_the_profile_in_the_browser(lab: str, sample_path: Path) -> None:
+    town_file = sample_path / "towns" / "202029.yaml"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{lab}/lab/tree/notebooks/towns/202029.ipynb?token={TOKEN}", timeout=120_000)
+            _cell_with(page, "postpartum_care").wait_for(timeout=120_000)
+            # a new service: one more row at the end of the services table
+            _append_to_cell(page, "postpartum_care", "\n| parents_class | 両親学級を月に1回開いています。 |  |")
+            page.keyboard.press("Control+s")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "parents_class" not in town_file.read_text(encoding="utf-8"):
+                time.sleep(0.5)
+            assert load_workspace(sample_path).towns["202029"].services["parents_class"] == "両親学級を月に1回開いています。"
+            saved = town_file.read_bytes()
+            # a block naming a profile field the town does not have: refused in the save dialog
+            # (the block's text is also quoted in the note above it: the block cell is the last)
+            block = page.locator(".jp-MarkdownCell", has_text="【松本市より】新生児訪問では").last
+            block.scroll_into_view_if_needed()
+            block.dblclick()
+            block.locator(".cm-content").click()
+            page.keyboard.press("Control+End")
+            page.keyboard.insert_text("{{ town.contacts.fax }}")
+            page.keyboard.press("Escape")
+            page.keyboard.press("Control+s")
+            dialog = page.locator(".jp-Dialog", has_text="保存できませんでした")
+            try:
+                dialog.wait_for(timeout=30_000)
+            except Exception:
+                page.screenshot(path="/tmp/i14_town.png")
+                raise
+            assert "地域ブロック B8d ja" in dialog.inner_text() and town_file.read_bytes() == saved
+        finally:
+            browser.close()
