@@ -24,7 +24,7 @@ import hashlib
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -46,10 +46,28 @@ CACHE_FORMAT = 2
 KEEP_RUNS = 4
 
 
+def stable_repr(value: Any) -> str:
+    """``repr(value)`` that is the same in every process: sets are written sorted (the order of
+    a set of text changes with Python's hash seed, so a plain ``repr`` made every key of a run
+    differ from the last run's); dataclasses, mappings and sequences are walked."""
+    if value is None or isinstance(value, (str, bytes, int, float, bool)):
+        return repr(value)
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(stable_repr(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return ("[" if isinstance(value, list) else "(") + ", ".join(stable_repr(v) for v in value) + ")"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
+    if is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__qualname__ + "(" + ", ".join(f"{f.name}={stable_repr(getattr(value, f.name))}"
+                                                          for f in fields(value)) + ")")
+    return repr(value)
+
+
 def _digest(*parts: Any) -> str:
     h = hashlib.sha256()
     for part in parts:
-        h.update(part if isinstance(part, bytes) else repr(part).encode("utf-8"))
+        h.update(part if isinstance(part, bytes) else stable_repr(part).encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()
 
