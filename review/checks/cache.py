@@ -36,7 +36,7 @@ _FIELDS = tuple(f.name for f in fields(Finding))
 
 def _pack(finding: Finding) -> tuple[Any, ...]:
     """A finding as a plain tuple (a tenth of the time to store and read back)."""
-    return tuple(getattr(finding, name) for name in _FIELDS)
+    return tuple(map(finding.__dict__.__getitem__, _FIELDS))
 
 CACHE_DIR = Path(".kizuna") / "cache"
 CACHE_FILE = "checks.pickle"
@@ -159,7 +159,7 @@ class FindingsCache:
             stored = [_pack(f) for f in found]
             self.computed += 1
         else:
-            found = [Finding(*row) for row in stored]
+            found = [Finding.from_row(row) for row in stored]
             self.reused += 1
         self.used[key] = stored
         return found
