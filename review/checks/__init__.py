@@ -40,7 +40,7 @@ from kizuna.review.checks import towns as _towns  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
 from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
-from kizuna.review.checks.cache import open_cache
+from kizuna.review.checks.cache import SHIPS, open_cache, rule_inputs
 from kizuna.review.checks.scope import TownScope, scope_for
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.findings import Finding, sort_findings
@@ -253,11 +253,11 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
                     findings.extend(store.get(store.message_key(message, locale, message_path(ws, message)), compute))
     wanted = tuple(locales) if locales else None
 
-    def workspace_findings() -> list[Finding]:
+    def workspace_findings(kind: str | None = None) -> list[Finding]:
         ctx = WorkspaceContext(ws, town_scope, wanted, scope)
         out: list[Finding] = []
         for rule_obj in cfg.enabled_rules():
-            if rule_obj.workspace is None:
+            if rule_obj.workspace is None or (kind is not None and rule_inputs(rule_obj.id) != kind):
                 continue
             setting = cfg.setting(rule_obj.id)
             for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
@@ -267,7 +267,12 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
     if store is None:
         findings.extend(workspace_findings())
     else:
-        findings.extend(store.get(store.workspace_key(ws, wanted, lambda m: message_path(ws, m)), workspace_findings))
+        # each kind of workspace rule is keyed on just what its rules read (review.checks.cache)
+        kinds = sorted({rule_inputs(r.id) for r in cfg.enabled_rules() if r.workspace is not None})
+        where = lambda m: message_path(ws, m)  # noqa: E731
+        for kind in kinds:
+            key = store.ships_key(ws, wanted, where) if kind == SHIPS else store.group_key(kind, ws, wanted, where)
+            findings.extend(store.get(key, lambda kind=kind: workspace_findings(kind)))
         store.save()
     return sort_findings(findings)
 
