@@ -242,6 +242,7 @@ WORKSPACE_INPUTS: dict[str, str] = {
     **{f"easy/{name}": TOWNS for name in ("sentence-length", "double-negative", "honorific",
                                             "passive-causative", "hard-word", "loanword", "onomatopoeia",
                                             "notation", "directive")},
+    "template/variables": TOWNS,  # the towns' blocks
 }
 
 
