@@ -250,7 +250,8 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
                 if store is None:
                     findings.extend(compute())
                 else:
-                    findings.extend(store.get(store.message_key(message, locale, message_path(ws, message)), compute))
+                    key = store.message_key(message, locale, message_path(ws, message), ws.config.source_locale)
+                    findings.extend(store.get(key, compute))
     wanted = tuple(locales) if locales else None
 
     def workspace_findings(kind: str | None = None) -> list[Finding]:

@@ -25,7 +25,7 @@ import os
 import pickle
 import tempfile
 import time
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -144,7 +144,14 @@ class FindingsCache:
     def path(self) -> Path:
         return self.root / CACHE_DIR / CACHE_FILE
 
-    def message_key(self, message: Any, locale: str, path: str) -> str:
+    def message_key(self, message: Any, locale: str, path: str, source_locale: str | None = None) -> str:
+        """The key of the findings of ``message`` in ``locale``: the message with only the texts
+        those rules read (``locale``'s and, given ``source_locale``, the source text a
+        translation is checked against), so an edit of one locale's text redoes that locale."""
+        if source_locale is not None:
+            kept = {loc: t for loc, t in message.texts.items() if loc in (locale, source_locale)}
+            if len(kept) != len(message.texts):
+                message = replace(message, texts=kept)
         return _digest("message", self.environment, message, locale, path)
 
     def workspace_key(self, ws: Any, locales: Any, paths: Callable[[Any], str]) -> str:
