@@ -221,9 +221,11 @@ def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
 
 def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | None = None,
                config: CheckConfig | None = None, rules: Iterable[str] | None = None,
-               cache: bool = False) -> list[Finding]:
+               cache: bool = False, messages: Iterable[str] | None = None) -> list[Finding]:
     """Every enabled rule over the workspace, or over the messages and calendars of ``towns``
-    (codes) in ``locales``; with ``rules`` (ids or families like ``coverage``), only those.
+    (codes) in ``locales``; with ``rules`` (ids or families like ``coverage``), only those;
+    with ``messages`` (ids), only the findings about each of those messages in each locale, as
+    :func:`check_message` gives them (no workspace rule runs; what an import changed).
     With ``cache``, findings whose inputs did not change since the last cached run are read from
     ``.kizuna/cache/`` (see :mod:`review.checks.cache`) and the cache is brought up to date.
     Findings come sorted by file, message, locale and position."""
@@ -236,9 +238,13 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
     town_scope = tuple(selected) if selected is not None else tuple(ws.towns.values())
     findings: list[Finding] = []
     scope = scope_for(cfg.cache, ws, town_scope)
-    store = open_cache(ws, cfg, town_scope) if cache else None
+    store = open_cache(ws, cfg, town_scope, partial=messages is not None) if cache else None
     per_message = any(r.text is not None or r.message is not None for r in cfg.enabled_rules())
-    for message in _messages_in_scope(ws, selected):
+    in_scope = _messages_in_scope(ws, selected)
+    if messages is not None:
+        wanted_ids = set(messages)
+        in_scope = [m for m in in_scope if m.id in wanted_ids]
+    for message in in_scope:
         check_ignores(ws, message)  # a typo in an ignore is bad input whichever rules run, cached or not
         if not per_message:
             continue
@@ -253,6 +259,10 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
                     key = store.message_key(message, locale, message_path(ws, message), ws.config.source_locale)
                     findings.extend(store.get(key, compute))
     wanted = tuple(locales) if locales else None
+    if messages is not None:
+        if store is not None:
+            store.save()
+        return sort_findings(findings)
 
     def workspace_findings(kind: str | None = None) -> list[Finding]:
         ctx = WorkspaceContext(ws, town_scope, wanted, scope)

@@ -137,6 +137,8 @@ class FindingsCache:
     reused: int = 0
     #: whether a link (:meth:`ships_key`) was added
     changed: bool = False
+    #: a run over part of the workspace keeps the entries it did not use
+    partial: bool = False
     #: the entries of other kinds of run (another town selection, coverage), most recent first
     others: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
@@ -213,7 +215,7 @@ class FindingsCache:
             return
         target = write_target(self.root, self.path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        runs = {self.environment: self.used}
+        runs = {self.environment: {**self.entries, **self.used} if self.partial else self.used}
         for env, entries in self.others.items():  # the other recent kinds of run (--town, coverage)
             if len(runs) >= KEEP_RUNS:
                 break
@@ -307,16 +309,17 @@ def fields_projection(ws: Any) -> list[Any]:
 CONVENTION_FILES = ("safety.yaml", "easy_glossary.yaml", "terms.yaml", "wordlist.yaml")
 
 
-def open_cache(ws: Any, config: Any, towns: Iterable[Any]) -> FindingsCache:
+def open_cache(ws: Any, config: Any, towns: Iterable[Any], *, partial: bool = False) -> FindingsCache:
     """The cache of ``ws`` for a run with ``config`` over ``towns``; an unreadable, foreign or
-    outdated cache file counts as empty (it is only ever a shortcut)."""
+    outdated cache file counts as empty (it is only ever a shortcut). A ``partial`` run (some
+    messages only) keeps the entries it did not use."""
     root = Path(ws.root)
     environment = _digest(CACHE_FORMAT, code_fingerprint(), _read(root / "kizuna.yaml"),
                           sorted((k, v.enabled, v.level, repr(v.options)) for k, v in config.settings.items()),
                           _option_files(root, config.settings), ws.config, list(towns),
                           # files rules read by convention at the workspace root
                           *(_read(root / name) for name in CONVENTION_FILES))
-    cache = FindingsCache(root, environment)
+    cache = FindingsCache(root, environment, partial=partial)
     try:
         with open(cache.path, "rb") as handle:
             data = pickle.load(handle)
