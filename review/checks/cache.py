@@ -321,8 +321,7 @@ def open_cache(ws: Any, config: Any, towns: Iterable[Any], *, partial: bool = Fa
                           *(_read(root / name) for name in CONVENTION_FILES))
     cache = FindingsCache(root, environment, partial=partial)
     try:
-        with open(cache.path, "rb") as handle:
-            data = pickle.load(handle)
+        data = _load(cache.path)
         if isinstance(data, dict) and data.get("format") == CACHE_FORMAT:
             runs = data["runs"]
             cache.entries = runs.get(environment, {})
@@ -330,6 +329,23 @@ def open_cache(ws: Any, config: Any, towns: Iterable[Any], *, partial: bool = Fa
     except Exception:  # noqa: BLE001 - a missing or broken cache is an empty one
         pass
     return cache
+
+
+#: the last cache file read in this process, with its stamp (an import checks twice: before and after)
+_LOADED: dict[Path, tuple[Any, Any]] = {}
+
+
+def _load(path: Path) -> Any:
+    st = os.stat(path)
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+    hit = _LOADED.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    with open(path, "rb") as handle:
+        data = pickle.load(handle)
+    _LOADED.clear()
+    _LOADED[path] = (stamp, data)
+    return data
 
 
 def clear_cache(root: Path) -> None:
