@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                 target = scratch / f"ws-{what}"
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(source, target, ignore=shutil.ignore_patterns("cache", "lock"))
+                if (ws / ".kizuna" / "seal.key").is_file():  # the key the workbook was sealed with
+                    shutil.copy(ws / ".kizuna" / "seal.key", target / ".kizuna" / "seal.key")
                 run(k + ["check"], target, log)
             shutil.copy(book, edited)
             edit_workbook(edited, 1 if what == "edit1-after-check" else 50)
