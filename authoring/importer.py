@@ -78,20 +78,16 @@ def new_errors(before: Workspace, after: Workspace) -> list[str]:
     town), of the towns it changed, and coverage when what coverage reads changed. An import
     checks what it changed, not the whole workspace."""
     try:
-        from kizuna.review.checks import check_message, config_for, run_checks  # noqa: PLC0415
+        from kizuna.review.checks import run_checks  # noqa: PLC0415
     except ImportError:  # pragma: no cover - the checks ship with kizuna
         return []
 
     def affected(ws: Workspace) -> list[Any]:
         if before.config != after.config or before.reviewers != after.reviewers:
             return run_checks(ws, cache=True)
-        found: list[Any] = []
-        config = config_for(ws)
-        for mid in messages:
-            message = _find(ws, mid)
-            if message is not None:
-                for locale in message.texts:
-                    found += check_message(ws, message, locale, config=config)
+        # the changed messages in every locale, from the checks cache where a text is unchanged
+        # (the workspace before the import is usually what the last ``kizuna check`` saw)
+        found: list[Any] = run_checks(ws, messages=messages, cache=True) if messages else []
         if towns:
             found += run_checks(ws, towns=sorted(c for c in towns if c in ws.towns), cache=True)
         if coverage:

@@ -466,3 +466,85 @@ def render_for_town(text: str, block: str | None, context: Mapping[str, Any], *,
     national = render(text, context, where=where)
     rendered_block = render(block, context, where=f"{where}, town block") if block else None
     return RenderedText(national, rendered_block)
+
+
+# --- one rendering per distinct (template, field values), shared by the consumers of a run -------
+
+@lru_cache(maxsize=65536)
+def _reads_known(source: str) -> bool:
+    """Whether :func:`variables_used` names everything ``source`` reads from outside (no
+    subscript by a computed key, no bare ``town``): then its output depends on the values at
+    those paths alone."""
+    if _split_fields(source) is not None:
+        return True
+    try:
+        tree = _ENV.parse(source)
+    except jinja2.TemplateSyntaxError:
+        return False
+    outside = meta.find_undeclared_variables(tree)
+    inner = {id(node.node) for node in tree.find_all((nodes.Getattr, nodes.Getitem))}
+    for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
+        if id(node) in inner:
+            continue
+        root = node
+        while isinstance(root, (nodes.Getattr, nodes.Getitem)):
+            root = root.node
+        if isinstance(root, nodes.Name) and root.name in outside and _dotted(node) is None:
+            return False
+    return True
+
+
+def render_key(source: str, context: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """What the rendering of ``source`` in ``context`` depends on: the template and the value at
+    each path it reads; ``None`` when that cannot be told (a syntax error, a missing field, a
+    value that is not text or a number, a read :func:`variables_used` cannot name)."""
+    try:
+        paths = variables_used(source)
+    except TemplateError:
+        return None
+    if not _reads_known(source):
+        return None
+    values = []
+    for path in sorted(paths):
+        if not has_path(context, path):
+            return None
+        value = field_value(context, path)
+        if not (value is None or isinstance(value, (str, int, float, bool))):
+            return None
+        values.append((path, type(value).__name__, value))
+    return (source, tuple(values))
+
+
+class RenderMemo:
+    """Renders each distinct (template, field values) once, for every consumer that shares it
+    (the checks of a run, coverage, a preview, an export worker): most towns render a national
+    text from the same few field values. A failure is not remembered (its message names the
+    town and message it was rendered for): it is rendered, and raised, again. Keep one memo
+    per run; it holds every distinct rendering of the run."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[Any, ...], str] = {}
+        self.hits = 0
+        self.renders = 0
+
+    def render(self, source: str, context: Mapping[str, Any], *, where: str = "") -> str:
+        """:func:`render`, once per distinct (template, field values)."""
+        key = render_key(source, context) if _looks_templated(source) else None
+        if key is None:
+            self.renders += 1
+            return render(source, context, where=where)
+        found = self._done.get(key)
+        if found is None:
+            self.renders += 1
+            found = self._done[key] = render(source, context, where=where)
+        else:
+            self.hits += 1
+        return found
+
+    def render_for_town(self, text: str, block: str | None, context: Mapping[str, Any], *, town: str,
+                        message: str, locale: str) -> RenderedText:
+        """:func:`render_for_town` through the memo."""
+        where = f"town {town}, message {message} ({locale})"
+        national = self.render(text, context, where=where)
+        rendered_block = self.render(block, context, where=f"{where}, town block") if block else None
+        return RenderedText(national, rendered_block)

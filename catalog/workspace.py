@@ -176,6 +176,9 @@ class Workspace:
     paths: dict[str, Path] = field(default_factory=dict)
     #: the national messages in catalog order, with the identities it was computed from
     _order: tuple[tuple[int, ...], list[Message]] | None = field(default=None, repr=False, compare=False)
+    #: what :meth:`town_messages` and :meth:`town_file` computed, per class of towns / per code
+    _sends: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _files: dict[Any, str] = field(default_factory=dict, repr=False, compare=False)
 
     # queries ---------------------------------------------------------------------------------
     def national_in_order(self) -> list[Message]:
@@ -193,9 +196,34 @@ class Workspace:
         """The slots of the town's cadence up to its end age."""
         return self.policy(town.policy).expand(town.end_age)
 
+    def sending_class(self, town: Town) -> tuple[Any, ...]:
+        """A key equal for towns that send the same messages (:meth:`town_messages`): their
+        suppressions, and the town itself when it has its own messages or a national message is
+        dated (a dated message may name its towns)."""
+        return self._sending_class(town, self.national_in_order())
+
+    def _sending_class(self, town: Town, national: list[Message]) -> tuple[Any, ...]:
+        dated = self._sends.get(("dated", id(national)))
+        if dated is None or dated[0] is not national:
+            dated = self._sends[("dated", id(national))] = (national, any(m.dated is not None for m in national))
+        own = town.code if town.local_messages or dated[1] else None
+        return (frozenset(town.suppress), own)
+
     def town_messages(self, town: Town, track: str | None = None) -> list[Message]:
         """What the town sends: national messages minus its suppressions, plus its own
-        (``track``: only the staged messages of that track; ``None``: every message)."""
+        (``track``: only the staged messages of that track; ``None``: every message). Computed
+        once per class of towns (:meth:`sending_class`) while the messages stay the same objects."""
+        national = self.national_in_order()
+        key = (self._sending_class(town, national), track)
+        hit = self._sends.get(key)
+        if hit is not None and hit[0] is national and (hit[1] is town.local_messages
+                                                       or (not hit[1] and not town.local_messages)):
+            return list(hit[2])
+        found = self._town_messages(town, track)
+        self._sends[key] = (national, town.local_messages, found)
+        return list(found)
+
+    def _town_messages(self, town: Town, track: str | None) -> list[Message]:
         suppressed = set(town.suppress)
         found = [m for m in self.national_in_order() if m.id not in suppressed]
         if town.local_messages:
@@ -215,7 +243,11 @@ class Workspace:
 
     def town_file(self, code: str) -> str:
         """The town's file as findings name it (``towns/202029.yaml``)."""
-        return self.display_path(self.town_path(code))
+        key = (self.root, code)
+        found = self._files.get(key)
+        if found is None:
+            found = self._files[key] = self.display_path(self.town_path(code))
+        return found
 
     def town(self, code: str) -> Town:
         if code not in self.towns:

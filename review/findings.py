@@ -9,7 +9,7 @@ findings (coverage), and — when the message carries an ignore for the rule —
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal
 
 from kizuna.catalog import i18n
@@ -41,6 +41,15 @@ class Finding:
     #: the stage a town-level finding is about (a coverage gap, a missing milestone)
     stage: str | None = None
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> "Finding":
+        """A finding from its field values in order (what the checks cache stores): the same
+        object the constructor makes, built without the frozen dataclass's per-field
+        ``__setattr__`` (a national run makes 150,000 findings)."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(zip(FIELDS, row))
+        return obj
+
     @property
     def counts(self) -> bool:
         return self.ignored_reason is None
@@ -49,6 +58,10 @@ class Finding:
         data = asdict(self)
         data["span"] = list(self.span) if self.span else None
         return data
+
+
+#: the field names of :class:`Finding`, in order
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Finding))
 
 
 def position(text: str, offset: int) -> tuple[int, int]:

@@ -166,7 +166,7 @@ def everything_approved(key: str, locale: str) -> bool:
 
 # --- the sign-off status of a loaded workspace, read once ------------------------------------------
 
-_CACHE: dict[int, tuple[Any, tuple[Any, ...], Approved]] = {}
+_CACHE: dict[int, tuple[Any, ...]] = {}
 
 
 def _fingerprint(ws: Any) -> tuple[Any, ...]:
@@ -194,6 +194,16 @@ def workspace_approved(ws: Any) -> Approved:
     """``approved`` from the sign-off status of a loaded workspace now
     (:func:`review.signoff.status`), read once per workspace object and kept while its log,
     messages, towns and config stay the same (coverage asks for it once per town and rule)."""
+    return _workspace_entry(ws)[2]
+
+
+def workspace_statuses(ws: Any) -> Mapping[tuple[str, str], Any]:
+    """The sign-off status of every item of a loaded workspace now (:func:`review.signoff.status`),
+    shared with :func:`workspace_approved` (read once per workspace object)."""
+    return _workspace_entry(ws)[3]
+
+
+def _workspace_entry(ws: Any) -> tuple[Any, ...]:
     import weakref
 
     from kizuna.review.signoff import status
@@ -202,7 +212,8 @@ def workspace_approved(ws: Any) -> Approved:
     found = _CACHE.get(key)
     now = _fingerprint(ws)
     if found is not None and found[0]() is ws and _same(found[1], now):
-        return found[2]
-    approved = from_statuses(status(ws))
-    _CACHE[key] = (weakref.ref(ws, lambda _ref, key=key: _CACHE.pop(key, None)), now, approved)
-    return approved
+        return found
+    statuses = status(ws)
+    entry = (weakref.ref(ws, lambda _ref, key=key: _CACHE.pop(key, None)), now, from_statuses(statuses), statuses)
+    _CACHE[key] = entry
+    return entry

@@ -41,7 +41,7 @@ from kizuna.review.checks import towns as _towns  # noqa: F401
 from kizuna.review.checks import wordlists as _wordlists  # noqa: F401
 from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rule, Subject, WorkspaceContext,
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
-from kizuna.review.checks.cache import open_cache
+from kizuna.review.checks.cache import SHIPS, open_cache, rule_inputs
 from kizuna.review.checks.scope import TownScope, scope_for
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.findings import Finding, sort_findings
@@ -225,9 +225,11 @@ def _messages_in_scope(ws: Any, towns: Sequence[Town] | None) -> list[Message]:
 
 def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | None = None,
                config: CheckConfig | None = None, rules: Iterable[str] | None = None,
-               cache: bool = False) -> list[Finding]:
+               cache: bool = False, messages: Iterable[str] | None = None) -> list[Finding]:
     """Every enabled rule over the workspace, or over the messages and calendars of ``towns``
-    (codes) in ``locales``; with ``rules`` (ids or families like ``coverage``), only those.
+    (codes) in ``locales``; with ``rules`` (ids or families like ``coverage``), only those;
+    with ``messages`` (ids), only the findings about each of those messages in each locale, as
+    :func:`check_message` gives them (no workspace rule runs; what an import changed).
     With ``cache``, findings whose inputs did not change since the last cached run are read from
     ``.kizuna/cache/`` (see :mod:`review.checks.cache`) and the cache is brought up to date.
     Findings come sorted by file, message, locale and position."""
@@ -240,9 +242,13 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
     town_scope = tuple(selected) if selected is not None else tuple(ws.towns.values())
     findings: list[Finding] = []
     scope = scope_for(cfg.cache, ws, town_scope)
-    store = open_cache(ws, cfg, town_scope) if cache else None
+    store = open_cache(ws, cfg, town_scope, partial=messages is not None) if cache else None
     per_message = any(r.text is not None or r.message is not None for r in cfg.enabled_rules())
-    for message in _messages_in_scope(ws, selected):
+    in_scope = _messages_in_scope(ws, selected)
+    if messages is not None:
+        wanted_ids = set(messages)
+        in_scope = [m for m in in_scope if m.id in wanted_ids]
+    for message in in_scope:
         check_ignores(ws, message)  # a typo in an ignore is bad input whichever rules run, cached or not
         if not per_message:
             continue
@@ -254,14 +260,19 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
                 if store is None:
                     findings.extend(compute())
                 else:
-                    findings.extend(store.get(store.message_key(message, locale, message_path(ws, message)), compute))
+                    key = store.message_key(message, locale, message_path(ws, message), ws.config.source_locale)
+                    findings.extend(store.get(key, compute))
     wanted = tuple(locales) if locales else None
+    if messages is not None:
+        if store is not None:
+            store.save()
+        return sort_findings(findings)
 
-    def workspace_findings() -> list[Finding]:
+    def workspace_findings(kind: str | None = None) -> list[Finding]:
         ctx = WorkspaceContext(ws, town_scope, wanted, scope)
         out: list[Finding] = []
         for rule_obj in cfg.enabled_rules():
-            if rule_obj.workspace is None:
+            if rule_obj.workspace is None or (kind is not None and rule_inputs(rule_obj.id) != kind):
                 continue
             setting = cfg.setting(rule_obj.id)
             for finding in hits_to_findings(rule_obj, setting, rule_obj.workspace(ctx, setting.options), Subject()):
@@ -271,7 +282,12 @@ def run_checks(ws: Any, *, towns: list[str] | None = None, locales: list[str] | 
     if store is None:
         findings.extend(workspace_findings())
     else:
-        findings.extend(store.get(store.workspace_key(ws, wanted, lambda m: message_path(ws, m)), workspace_findings))
+        # each kind of workspace rule is keyed on just what its rules read (review.checks.cache)
+        kinds = sorted({rule_inputs(r.id) for r in cfg.enabled_rules() if r.workspace is not None})
+        where = lambda m: message_path(ws, m)  # noqa: E731
+        for kind in kinds:
+            key = store.ships_key(ws, wanted, where) if kind == SHIPS else store.group_key(kind, ws, wanted, where)
+            findings.extend(store.get(key, lambda kind=kind: workspace_findings(kind)))
         store.save()
     return sort_findings(findings)
 

@@ -318,12 +318,10 @@ def make_finding(rule_obj: Rule, setting: RuleSetting, hit: Hit, subject: Subjec
     level = setting.level
     if hit.level is not None and LEVEL_RANK[hit.level] > LEVEL_RANK[level]:
         level = hit.level  # a milder kind of finding (a translation's variables); never above the configured level
-    return Finding(
-        rule=rule_obj.id, level=level, message=hit.message,
-        message_id=hit.message_id or subject.message_id, locale=locale,
-        town=hit.town or subject.town, line=line, column=column, span=span,
-        suggestion=hit.suggestion, ignored_reason=ignore.reason if ignore else None,
-        path=hit.path or subject.path, stage=hit.stage or subject.stage)
+    return Finding.from_row((  # in field order (a national run makes 150,000 findings)
+        rule_obj.id, level, hit.message, hit.message_id or subject.message_id, locale,
+        hit.town or subject.town, line, column, span, hit.suggestion, ignore.reason if ignore else None,
+        hit.path or subject.path, hit.stage or subject.stage))
 
 
 def run_text_rules(doc: Any, config: CheckConfig, subject: Subject, *,

@@ -28,7 +28,7 @@ from typing import Any, Iterator, Mapping
 from kizuna.catalog.channels import (EMAIL_SUBJECT_MAX, LINE_MAX_UNITS, email_subject_template, jis_encodable,
                               jis_replacement, sms_size, utf16_units)
 from kizuna.catalog.errors import KizunaError, TemplateError
-from kizuna.catalog.templating import BLOCK_SEPARATOR, render, render_for_town, stage_context
+from kizuna.catalog.templating import BLOCK_SEPARATOR, RenderMemo, render, render_for_town, stage_context
 from kizuna.catalog.tracks import field_max_lengths
 from kizuna.catalog.placeholders import PLACEHOLDER_CONTEXT, max_length_text
 from kizuna.catalog.i18n import _
@@ -180,9 +180,10 @@ def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     ja = ctx.doc.is_japanese
     source = ctx.ws.config.source_locale
     towns = ctx.towns if ctx.scope is None else towns_to_check(ctx, text, opts, ja)
+    renders = ctx.scope.renders if ctx.scope is not None else None
     for town in towns:
         rendered = render_or_none(text, town.block(ctx.message.stage, ctx.locale, source), town, ctx.message,
-                                  ctx.locale)
+                                  ctx.locale, memo=renders)
         if rendered is None:
             continue  # template/variables reports it
         national, block = rendered
@@ -194,7 +195,7 @@ def channel(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                 hit = replace(hit, text=text) if national == text else replace(hit, start=None, end=None, text=None)
             yield hit
         if "email" in town.channels:
-            subject = email_subject(ctx.ws, town, ctx.message.stage, ctx.locale)
+            subject = email_subject(ctx.ws, town, ctx.message.stage, ctx.locale, memo=renders)
             if subject is not None:
                 yield from _subject_hits(subject, town, opts, ja)
 
@@ -272,23 +273,25 @@ def _subject_towns(ctx: Any, encoding: str, group: tuple[Any, ...], opts: Mappin
     return found
 
 
-def email_subject(ws: Any, town: Any, stage: Any, locale: str) -> str | None:
+def email_subject(ws: Any, town: Any, stage: Any, locale: str, *, memo: RenderMemo | None = None) -> str | None:
     """The subject the e-mail export gives this town's message at ``stage`` (``None`` when its
-    template fails: the export reports that)."""
+    template fails: the export reports that); ``memo``: the run's renderings."""
     options = ws.config.section("exports").get("email") or {}
     context = {"town": town.template_context(), "stage": stage_context(stage)}
     try:
-        return render(email_subject_template(options, locale), context)
+        return (memo.render if memo is not None else render)(email_subject_template(options, locale), context)
     except KizunaError:
         return None
 
 
-def render_or_none(text: str, block: str | None, town: Any, message: Any, locale: str) -> tuple[str, str | None] | None:
+def render_or_none(text: str, block: str | None, town: Any, message: Any, locale: str, *,
+                   memo: RenderMemo | None = None) -> tuple[str, str | None] | None:
     """The national text and block rendered for ``town``, or ``None`` when a template fails
-    (``template/variables`` reports it)."""
+    (``template/variables`` reports it); ``memo``: the run's renderings."""
     context = {"town": town.template_context(), "stage": stage_context(message.stage), **PLACEHOLDER_CONTEXT}
     try:
-        rendered = render_for_town(text, block, context, town=town.code, message=message.id, locale=locale)
+        rendered = (memo.render_for_town if memo is not None else render_for_town)(
+            text, block, context, town=town.code, message=message.id, locale=locale)
     except TemplateError:
         return None
     return rendered.national, rendered.block

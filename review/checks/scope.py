@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from kizuna.catalog.channels import SMS_LIMITS, jis_encodable, utf16_units
-from kizuna.catalog.templating import _split_fields, field_value, has_path, stage_context
+from kizuna.catalog.templating import RenderMemo, _split_fields, field_value, has_path, stage_context
 
 #: how many scopes one check configuration remembers (a run needs one; workbooks reuse it)
 _MAX_SCOPES = 4
@@ -60,6 +60,8 @@ class TownScope:
     _classes: dict[int, tuple[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, ...]]]] = field(default_factory=dict)
     #: what other parts of the run remember (coverage calendars per class of towns)
     memo: dict[Any, Any] = field(default_factory=dict)
+    #: the run's renderings, one per distinct (template, field values)
+    renders: RenderMemo = field(default_factory=RenderMemo)
 
     def __post_init__(self) -> None:
         self.block_codes: dict[Any, frozenset[str]] = {}

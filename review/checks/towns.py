@@ -55,15 +55,19 @@ def _fields_used(texts: Iterable[str]) -> set[tuple[str, str]]:
 def locale_text(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     config = ctx.ws.config
     source = config.source_locale
+    texts_of: dict[Any, set[tuple[str, str]]] = {}
     for town in ctx.towns:
         path = ctx.ws.town_file(town.code)
-        messages = ctx.ws.town_messages(town)
         for locale in _locales(ctx, town):
-            own = [m.texts[locale].text for m in messages if locale in m.texts]
+            sending = (ctx.ws.sending_class(town), locale)
+            own = texts_of.get(sending)
+            if own is None:  # once per class of towns sending the same messages
+                own = texts_of[sending] = _fields_used(m.texts[locale].text for m in ctx.ws.town_messages(town)
+                                                   if locale in m.texts)
             blocks_used = [by[loc] for by in town.blocks.values()
                            for loc in [next((c for c in (*config.locale_chain(locale), source) if c in by), None)]
                            if loc is not None]
-            fields = sorted((section, key) for section, key in _fields_used([*own, *blocks_used])
+            fields = sorted((section, key) for section, key in own | _fields_used(blocks_used)
                             if key in getattr(town, section) and not town.has_locale_value(section, key, locale)
                             and _JAPANESE.search(getattr(town, section)[key]))
             chain = [loc for loc in config.locale_chain(locale) if loc != source]
@@ -146,10 +150,14 @@ def checkup_window(month: int) -> tuple[Stage, Stage]:
       description="町の checkup_months の健診を、その月の前月からその月のうちに案内するメッセージも町のブロックもない")
 def checkup_months(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     tags, topics, words = set(opts["milestones"]), set(opts["topics"]), tuple(opts["words"])
+    per_class: dict[Any, list[Any]] = {}
     for town in ctx.towns:
         path = ctx.ws.town_file(town.code)
-        messages = [m for m in ctx.ws.town_messages(town)
-                    if m.stage.phase == "B" and (tags & set(m.milestones) or topics & set(m.topics))]
+        sending = ctx.ws.sending_class(town)
+        messages = per_class.get(sending)
+        if messages is None:  # once per class of towns sending the same messages
+            messages = per_class[sending] = [m for m in ctx.ws.town_messages(town) if m.stage.phase == "B" and (
+                tags & set(m.milestones) or topics & set(m.topics))]
         blocks = [stage for stage, by in town.blocks.items()
                   if stage.phase == "B" and any(w in text for text in by.values() for w in words)]
         for month in town.checkup_months:
@@ -184,7 +192,12 @@ def legal_window(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                       path="milestones.yaml",
                       suggestion=_("Start the notice window (window) before the legal period ends"))
     seen: dict[str, Any] = {}
+    classes: set[Any] = set()
     for town in ctx.towns:
+        sending = ctx.ws.sending_class(town)
+        if sending in classes:
+            continue  # a town of a class already seen sends the same messages
+        classes.add(sending)
         for m in ctx.ws.town_messages(town):
             seen.setdefault(m.id, m)
     for message in seen.values():
