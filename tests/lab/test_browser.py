@@ -1,7 +1,9 @@
 """A writer in a real browser: ``kizuna lab`` on a copy of the sample, JupyterLab in headless
 Chromium (Debian's, driven by Playwright): open a message notebook, edit a message, add one,
 save — and the YAML files change, while an edit that meets someone else's change is kept as a
-suggestion and shows in the notebook.
+suggestion and shows in the notebook. Without a reload: kizuna's JupyterLab extension refreshes
+the notebook after each save (notes with the sign-off state and a town's text), keeping what the
+writer typed while the save was under way.
 
 Skipped, with the reason printed, when Chromium or Playwright is not installed (CI installs
 Debian's chromium when it can).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,13 +24,14 @@ from pathlib import Path
 import pytest
 
 from kizuna.authoring.notebooks import group_messages
+from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.workspace import load_workspace
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TOKEN = "kizuna-browser-test"
 
 try:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
@@ -78,6 +82,38 @@ def _cell_with(page, text: str):
     return page.locator(".jp-MarkdownCell", has_text=text).first
 
 
+def _note(page, message_id: str):
+    """The note cell above a message (its heading names the id: ``B1d 生後1日 · b01d-feeding (ja)``)."""
+    return page.locator(".jp-MarkdownCell", has_text=re.compile(rf"· {re.escape(message_id)} \(ja\)")).first
+
+
+def _dirty_tabs(page) -> int:
+    return page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
+
+
+def _newborn_plain(ws):
+    """Newborn messages without template fields: their text is in no note cell (notes quote
+    filled-in templates), so a cell found by its text is the message cell."""
+    return [m for m in group_messages(ws.messages.values(), "band")["newborn"][1]
+            if "ja" in m.texts and "{{" not in m.text("ja")]
+
+
+def _first_line(m) -> str:
+    return m.text("ja").split("\n")[0][:12]
+
+
+def _open(browser, lab: str, first: str):
+    page = browser.new_page()
+    page.goto(f"{lab}/lab/tree/notebooks/newborn.ja.ipynb?token={TOKEN}", timeout=120_000)
+    page.locator(".jp-MarkdownCell", has_text=first).first.wait_for(timeout=120_000)
+    return page
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+
+
 def _append_to_cell(page, text: str, addition: str) -> None:
     cell = _cell_with(page, text)
     cell.scroll_into_view_if_needed()
@@ -92,33 +128,29 @@ def _append_to_cell(page, text: str, addition: str) -> None:
 
 def test_edit_add_save_in_the_browser(lab: str, sample_path: Path) -> None:
     ws = load_workspace(sample_path)
-    # messages without template fields: their text is in no note cell (notes quote filled-in templates)
-    newborn = [m for m in group_messages(ws.messages.values(), "band")["newborn"][1]
-               if "ja" in m.texts and "{{" not in m.text("ja")]
-    edited, contested = newborn[0], newborn[1]
-    first_line = lambda m: m.text("ja").split("\n")[0][:12]  # noqa: E731
+    edited, contested = _newborn_plain(ws)[:2]
+    town = next(t for t in ws.towns.values() if "ja" in t.locales)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = _launch(p)
         try:
-            page = browser.new_page()
-            page.goto(f"{lab}/lab/tree/notebooks/newborn.ja.ipynb?token={TOKEN}", timeout=120_000)
-            page.locator(".jp-MarkdownCell", has_text=first_line(edited)).first.wait_for(timeout=120_000)
+            page = _open(browser, lab, _first_line(edited))
             # opened clean, with no kernel to choose
             assert page.locator(".jp-Dialog").count() == 0
-            assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0
+            assert _dirty_tabs(page) == 0
+            assert "承認済み" in _note(page, edited.id).inner_text()
             # someone else changes a message after the notebook was opened
             m = load_workspace(sample_path).messages[contested.id]
             load_workspace(sample_path).save_message(dataclasses.replace(m, texts={**m.texts, "ja": dataclasses.replace(
                 m.texts["ja"], text=m.text("ja") + "\n（ほかの人の修正）")}))
-            _append_to_cell(page, first_line(edited), "\nブラウザで追記しました。")
+            _append_to_cell(page, _first_line(edited), "\nブラウザで追記しました。")
             # a new message below it: a Markdown cell whose first line names stage and id
             page.keyboard.press("b")
             page.keyboard.press("m")
             page.keyboard.press("Enter")
-            page.keyboard.insert_text("<!-- B17d b17d-nail-care -->\n赤ちゃんの爪は、眠っているときに切ると安全です。")
+            page.keyboard.insert_text("<!-- B17d b17d-nail-care -->\n赤ちゃんの爪は、眠っているときに切ると安全です。\n"
+                                      "困ったときは{{ town.name }}に相談できます。")
             page.keyboard.press("Escape")
-            _append_to_cell(page, first_line(contested), "\nわたしの修正です。")
+            _append_to_cell(page, _first_line(contested), "\nわたしの修正です。")
             page.keyboard.press("Control+s")
             # the workspace changed since the notebook was opened: JupyterLab asks; the writer
             # overwrites, and kizuna keeps the other change, ours becoming a suggestion
@@ -128,12 +160,51 @@ def test_edit_add_save_in_the_browser(lab: str, sample_path: Path) -> None:
                 time.sleep(0.5)
             now = load_workspace(sample_path)
             assert now.messages[edited.id].text("ja").endswith("ブラウザで追記しました。")
-            assert now.messages["b17d-nail-care"].text("ja") == "赤ちゃんの爪は、眠っているときに切ると安全です。"
+            assert now.messages["b17d-nail-care"].text("ja") == (
+                "赤ちゃんの爪は、眠っているときに切ると安全です。\n困ったときは{{ town.name }}に相談できます。")
             assert now.messages[contested.id].text("ja").endswith("（ほかの人の修正）")  # not overwritten
             assert list((sample_path / "suggestions").rglob("*.yaml"))
-            # the notebook, reloaded from the workspace, shows the kept suggestion
-            page.reload()
-            page.locator(".jp-MarkdownCell", has_text="未解決の提案").first.wait_for(timeout=60_000)
-            assert "わたしの修正です。" in page.locator(".jp-MarkdownCell", has_text="未解決の提案").first.inner_text()
+            # no reload: the notebook refreshes itself after the save. The edit withdrew the
+            # approval, the new message has its note with the town's text, the kept suggestion shows
+            expect(_note(page, edited.id)).to_contain_text("要再承認", timeout=30_000)
+            expect(_note(page, "b17d-nail-care")).to_contain_text(f"困ったときは{town.name}に相談できます。")
+            kept = page.locator(".jp-MarkdownCell", has_text="未解決の提案").first
+            expect(kept).to_contain_text("わたしの修正です。")
+            # the writer stays on the cell they saved from, now holding the workspace's text
+            expect(page.locator(".jp-Notebook .jp-Cell.jp-mod-active")).to_contain_text("（ほかの人の修正）")
+            assert _dirty_tabs(page) == 0
+        finally:
+            browser.close()
+
+
+def test_typing_during_a_save_is_kept(lab: str, sample_path: Path) -> None:
+    plain = _newborn_plain(load_workspace(sample_path))
+    saved, typed = plain[0], plain[2]
+    with sync_playwright() as p:
+        browser = _launch(p)
+        try:
+            page = _open(browser, lab, _first_line(saved))
+            _append_to_cell(page, _first_line(saved), "\n保存前の追記。")
+            # a slow save: the workspace is busy, so the save waits for the lock while the
+            # writer goes on typing in another message
+            with workspace_lock(sample_path, "browser test: a slow save"):
+                with page.expect_request(lambda r: r.method == "PUT" and "/api/contents/notebooks/" in r.url):
+                    page.keyboard.press("Control+s")
+                _append_to_cell(page, _first_line(typed), "\n保存中の追記。")
+            # the save went through with what was there when it started; the notebook refreshed
+            # and still holds what was typed meanwhile, unsaved
+            expect(_note(page, saved.id)).to_contain_text("要再承認", timeout=60_000)
+            expect(page.locator(".jp-MarkdownCell", has_text=_first_line(typed)).first).to_contain_text("保存中の追記。")
+            now = load_workspace(sample_path)
+            assert now.messages[saved.id].text("ja").endswith("保存前の追記。")
+            assert now.messages[typed.id].text("ja") == typed.text("ja")
+            assert _dirty_tabs(page) == 1
+            # the next save takes it in as an edit (the cell was refreshed from the workspace),
+            # not as a conflict kept as a suggestion
+            page.keyboard.press("Control+s")
+            expect(_note(page, typed.id)).to_contain_text("要再承認", timeout=60_000)
+            assert load_workspace(sample_path).messages[typed.id].text("ja").endswith("保存中の追記。")
+            assert not list((sample_path / "suggestions").rglob("*.yaml"))
+            assert _dirty_tabs(page) == 0
         finally:
             browser.close()
