@@ -11,6 +11,7 @@ Debian's chromium when it can).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -87,6 +88,12 @@ def _note(page, message_id: str):
     return page.locator(".jp-MarkdownCell", has_text=re.compile(rf"· {re.escape(message_id)} \(ja\)")).first
 
 
+def _shows(cell, text: str, timeout: float = 30_000) -> None:
+    """The cell shows ``text`` as rendered on screen (an off-screen cell is not rendered: look at it)."""
+    cell.scroll_into_view_if_needed(timeout=timeout)
+    expect(cell).to_contain_text(text, use_inner_text=True, timeout=timeout)
+
+
 def _dirty_tabs(page) -> int:
     return page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
 
@@ -102,11 +109,38 @@ def _first_line(m) -> str:
     return m.text("ja").split("\n")[0][:12]
 
 
+#: keeps what the page sends to save a notebook (Playwright does not see a large request body)
+RECORD_SAVES = """
+const send = window.fetch;
+window.fetch = function (request, init) {
+  if (window.kizunaSaves && request instanceof Request && request.method === 'PUT') {
+    request.clone().text().then(body => window.kizunaSaves.push(body));
+  }
+  return send.apply(this, arguments);
+};
+"""
+
+
 def _open(browser, lab: str, first: str):
     page = browser.new_page()
+    page.add_init_script(RECORD_SAVES)
     page.goto(f"{lab}/lab/tree/notebooks/newborn.ja.ipynb?token={TOKEN}", timeout=120_000)
     page.locator(".jp-MarkdownCell", has_text=first).first.wait_for(timeout=120_000)
     return page
+
+
+def _is_save(request) -> bool:
+    return request.method == "PUT" and "/api/contents/notebooks/" in request.url
+
+
+def _served(lab: str, path: str) -> dict:
+    with urllib.request.urlopen(f"{lab}/api/contents/{path}?content=1&token={TOKEN}", timeout=60) as response:
+        return json.load(response)["content"]
+
+
+def _cells_and_metadata(nb: dict) -> tuple:
+    text = lambda source: "".join(source) if isinstance(source, list) else source  # noqa: E731
+    return [(c["cell_type"], text(c["source"]), c["metadata"]) for c in nb["cells"]], nb["metadata"]
 
 
 def _launch(p):
@@ -166,13 +200,19 @@ def test_edit_add_save_in_the_browser(lab: str, sample_path: Path) -> None:
             assert list((sample_path / "suggestions").rglob("*.yaml"))
             # no reload: the notebook refreshes itself after the save. The edit withdrew the
             # approval, the new message has its note with the town's text, the kept suggestion shows
-            expect(_note(page, edited.id)).to_contain_text("要再承認", timeout=30_000)
-            expect(_note(page, "b17d-nail-care")).to_contain_text(f"困ったときは{town.name}に相談できます。")
-            kept = page.locator(".jp-MarkdownCell", has_text="未解決の提案").first
-            expect(kept).to_contain_text("わたしの修正です。")
+            _shows(_note(page, edited.id), "要再承認")
+            _shows(_note(page, "b17d-nail-care"), f"困ったときは{town.name}に相談できます。")
+            _shows(page.locator(".jp-MarkdownCell", has_text="未解決の提案").first, "わたしの修正です。")
             # the writer stays on the cell they saved from, now holding the workspace's text
             expect(page.locator(".jp-Notebook .jp-Cell.jp-mod-active")).to_contain_text("（ほかの人の修正）")
             assert _dirty_tabs(page) == 0
+            # the notebook patched in place is exactly the one the workspace gives: saving it again
+            # sends the server's own notebook, cell for cell
+            page.evaluate("window.kizunaSaves = []")
+            page.keyboard.press("Control+s")
+            page.wait_for_function("window.kizunaSaves.length > 0", timeout=60_000)
+            sent = json.loads(page.evaluate("window.kizunaSaves[0]"))["content"]
+            assert _cells_and_metadata(sent) == _cells_and_metadata(_served(lab, "notebooks/newborn.ja.ipynb"))
         finally:
             browser.close()
 
@@ -188,12 +228,12 @@ def test_typing_during_a_save_is_kept(lab: str, sample_path: Path) -> None:
             # a slow save: the workspace is busy, so the save waits for the lock while the
             # writer goes on typing in another message
             with workspace_lock(sample_path, "browser test: a slow save"):
-                with page.expect_request(lambda r: r.method == "PUT" and "/api/contents/notebooks/" in r.url):
+                with page.expect_request(_is_save):
                     page.keyboard.press("Control+s")
                 _append_to_cell(page, _first_line(typed), "\n保存中の追記。")
             # the save went through with what was there when it started; the notebook refreshed
             # and still holds what was typed meanwhile, unsaved
-            expect(_note(page, saved.id)).to_contain_text("要再承認", timeout=60_000)
+            _shows(_note(page, saved.id), "要再承認", timeout=60_000)
             expect(page.locator(".jp-MarkdownCell", has_text=_first_line(typed)).first).to_contain_text("保存中の追記。")
             now = load_workspace(sample_path)
             assert now.messages[saved.id].text("ja").endswith("保存前の追記。")
@@ -202,7 +242,7 @@ def test_typing_during_a_save_is_kept(lab: str, sample_path: Path) -> None:
             # the next save takes it in as an edit (the cell was refreshed from the workspace),
             # not as a conflict kept as a suggestion
             page.keyboard.press("Control+s")
-            expect(_note(page, typed.id)).to_contain_text("要再承認", timeout=60_000)
+            _shows(_note(page, typed.id), "要再承認", timeout=60_000)
             assert load_workspace(sample_path).messages[typed.id].text("ja").endswith("保存中の追記。")
             assert not list((sample_path / "suggestions").rglob("*.yaml"))
             assert _dirty_tabs(page) == 0
