@@ -90,8 +90,13 @@ def _note(page, message_id: str):
 
 def _shows(cell, text: str, timeout: float = 30_000) -> None:
     """The cell shows ``text`` as rendered on screen (an off-screen cell is not rendered: look at it)."""
-    cell.scroll_into_view_if_needed(timeout=timeout)
-    expect(cell).to_contain_text(text, use_inner_text=True, timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        cell.scroll_into_view_if_needed(timeout=timeout)
+        if text in cell.inner_text() or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    expect(cell).to_contain_text(text, use_inner_text=True, timeout=1_000)
 
 
 def _dirty_tabs(page) -> int:

@@ -213,7 +213,7 @@ function patch(model: INotebookModel, fresh: { cells: IFreshCell[]; metadata: Me
       }
     }
     setAllMetadata(model, model.metadata as Meta, fresh.metadata);
-  });
+  }, false); // not a step to undo: the workspace gave it
   return typed;
 }
 
@@ -249,32 +249,23 @@ function remember(notebook: Notebook): IPlace {
 }
 
 /**
- * Keep the active cell where it was on screen while the fresh notebook lays out (its notes are
- * rendered asynchronously, and may have grown or shrunk), until the writer scrolls or types, or
- * for `ms` at most.
+ * Keep the active cell where it was on screen while the notebook lays out (notes are rendered
+ * asynchronously, and may have grown or shrunk), for `ms` at most, and not a moment longer once
+ * the notebook is scrolled by anything else (the writer, a "go to" command, the browser).
  */
 function keepOnScreen(notebook: Notebook, node: HTMLElement, top: number, ms: number): void {
   const outer = notebook.outerNode;
   const until = performance.now() + ms;
-  let stopped = false;
-  const stop = (): void => {
-    stopped = true;
-  };
-  const events = ['wheel', 'touchstart', 'mousedown', 'keydown'];
-  for (const name of events) {
-    notebook.node.addEventListener(name, stop, { passive: true, capture: true, once: true });
-  }
+  let left = outer.scrollTop;
   const step = (): void => {
-    if (stopped || notebook.isDisposed || !node.isConnected || performance.now() > until) {
-      for (const name of events) {
-        notebook.node.removeEventListener(name, stop, { capture: true });
-      }
+    if (notebook.isDisposed || !node.isConnected || performance.now() > until || Math.abs(outer.scrollTop - left) >= 1) {
       return;
     }
     const delta = node.getBoundingClientRect().top - outer.getBoundingClientRect().top - top;
     if (Math.abs(delta) >= 1) {
       outer.scrollTop += delta;
     }
+    left = outer.scrollTop;
     requestAnimationFrame(step);
   };
   requestAnimationFrame(step);
