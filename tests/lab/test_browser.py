@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -59,6 +60,23 @@ def wait_for(url: str, seconds: float) -> None:
     raise AssertionError(f"JupyterLab did not answer at {url} within {seconds} s")
 
 
+def stop_session(proc: subprocess.Popen, seconds: float = 20) -> None:
+    """Stop ``kizuna lab`` and the JupyterLab it runs as its child (its own session): stopping
+    only the parent would leave JupyterLab running after the test."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    try:
+        proc.wait(seconds)
+        while time.monotonic() < deadline:
+            os.killpg(proc.pid, 0)  # raises once no process of the session is left
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def lab(sample_path: Path, tmp_path: Path):
     port = free_port()
@@ -66,16 +84,12 @@ def lab(sample_path: Path, tmp_path: Path):
     kizuna = Path(sys.executable).with_name("kizuna")
     proc = subprocess.Popen([str(kizuna), "-w", str(sample_path), "lab", "--no-browser", "--port", str(port),
                              "--token", TOKEN], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"})
+                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", 120)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_session(proc)
         log.close()
 
 
