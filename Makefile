@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench messages clean
+.PHONY: demo test bench messages labextension clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ messages: $(STAMP)
 	    --output-dir catalog/locale --locale ja --no-fuzzy-matching
 	$(BIN)/pybabel compile --domain kizuna --directory catalog/locale --locale ja
 	$(BIN)/pybabel compile --domain click --directory catalog/locale --locale ja
+
+# kizuna lab's JupyterLab extension (lab/frontend/, TypeScript) -> lab/labextensions/kizuna-lab/,
+# shipped prebuilt in the package: only who changes the extension needs node (npm registry via jlpm)
+labextension: $(STAMP)
+	rm -rf lab/labextensions/kizuna-lab
+	cd lab/frontend && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm install --immutable && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm build
 
 clean:
 	rm -rf $(VENV) kizuna-demo build *.egg-info

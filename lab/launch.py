@@ -5,7 +5,10 @@ JupyterLab runs on loopback with a token, its root at the workspace, the kizuna 
 code; the dashboard starts one when a cell is run), and the Japanese interface when the
 ``jupyterlab-language-pack-ja-JP`` package is installed. Its settings live in the workspace's
 local folder ``.kizuna/lab/`` (never committed): user settings, JupyterLab workspaces, and a
-style sheet that keeps a message's line breaks in rendered Markdown.
+style sheet that keeps a message's line breaks in rendered Markdown. It also loads kizuna's own
+JupyterLab extension, shipped prebuilt in ``labextensions/`` (no node needed; its source is
+``frontend/``, rebuilt with ``make labextension``): a message notebook refreshes its note cells
+(findings, sign-off state, a town's text) after each save.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from kizuna.catalog.lock import LOCAL_DIR
 from kizuna.catalog.safepaths import write_target
 
 LAB_DIR = "lab"
+#: kizuna's prebuilt JupyterLab extension (package data; source in lab/frontend/)
+LABEXTENSIONS = Path(__file__).resolve().parent / "labextensions"
 #: a message's single line breaks are real line breaks (Markdown would join the lines)
 CUSTOM_CSS = """/* kizuna lab: a message's line breaks stay line breaks in rendered Markdown */
 .jp-MarkdownCell .jp-RenderedMarkdown p { white-space: pre-line; }
@@ -64,6 +69,7 @@ def command(root: Path, *, port: int | None = None, browser: bool = True, token:
             "--ServerApp.contents_manager_class=kizuna.lab.contents.KizunaContentsManager",
             "--LabServerApp.notebook_starts_kernel=False",
             "--LabApp.custom_css=True",
+            f"--LabApp.extra_labextensions_path={LABEXTENSIONS}",
             "--ServerApp.open_browser=" + ("True" if browser else "False")]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
         args.append("--ServerApp.allow_root=True")

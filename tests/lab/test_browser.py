@@ -1,7 +1,9 @@
 """A writer in a real browser: ``kizuna lab`` on a copy of the sample, JupyterLab in headless
 Chromium (Debian's, driven by Playwright): open a message notebook, edit a message, add one,
 save — and the YAML files change, while an edit that meets someone else's change is kept as a
-suggestion and shows in the notebook.
+suggestion and shows in the notebook. Without a reload: kizuna's JupyterLab extension refreshes
+the notebook after each save (notes with the sign-off state and a town's text), keeping what the
+writer typed while the save was under way.
 
 Skipped, with the reason printed, when Chromium or Playwright is not installed (CI installs
 Debian's chromium when it can).
@@ -9,8 +11,11 @@ Debian's chromium when it can).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,13 +26,14 @@ from pathlib import Path
 import pytest
 
 from kizuna.authoring.notebooks import group_messages
+from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.workspace import load_workspace
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TOKEN = "kizuna-browser-test"
 
 try:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
@@ -54,6 +60,23 @@ def wait_for(url: str, seconds: float) -> None:
     raise AssertionError(f"JupyterLab did not answer at {url} within {seconds} s")
 
 
+def stop_session(proc: subprocess.Popen, seconds: float = 20) -> None:
+    """Stop ``kizuna lab`` and the JupyterLab it runs as its child (its own session): stopping
+    only the parent would leave JupyterLab running after the test."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    try:
+        proc.wait(seconds)
+        while time.monotonic() < deadline:
+            os.killpg(proc.pid, 0)  # raises once no process of the session is left
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def lab(sample_path: Path, tmp_path: Path):
     port = free_port()
@@ -61,21 +84,87 @@ def lab(sample_path: Path, tmp_path: Path):
     kizuna = Path(sys.executable).with_name("kizuna")
     proc = subprocess.Popen([str(kizuna), "-w", str(sample_path), "lab", "--no-browser", "--port", str(port),
                              "--token", TOKEN], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"})
+                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}, start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", 120)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_session(proc)
         log.close()
 
 
 def _cell_with(page, text: str):
     return page.locator(".jp-MarkdownCell", has_text=text).first
+
+
+def _note(page, message_id: str):
+    """The note cell above a message (its heading names the id: ``B1d 生後1日 · b01d-feeding (ja)``)."""
+    return page.locator(".jp-MarkdownCell", has_text=re.compile(rf"· {re.escape(message_id)} \(ja\)")).first
+
+
+def _shows(cell, text: str, timeout: float = 30_000) -> None:
+    """The cell shows ``text`` as rendered on screen (an off-screen cell is not rendered: look at it)."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        cell.scroll_into_view_if_needed(timeout=timeout)
+        if text in cell.inner_text() or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    expect(cell).to_contain_text(text, use_inner_text=True, timeout=1_000)
+
+
+def _dirty_tabs(page) -> int:
+    return page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count()
+
+
+def _newborn_plain(ws):
+    """Newborn messages without template fields: their text is in no note cell (notes quote
+    filled-in templates), so a cell found by its text is the message cell."""
+    return [m for m in group_messages(ws.messages.values(), "band")["newborn"][1]
+            if "ja" in m.texts and "{{" not in m.text("ja")]
+
+
+def _first_line(m) -> str:
+    return m.text("ja").split("\n")[0][:12]
+
+
+#: keeps what the page sends to save a notebook (Playwright does not see a large request body)
+RECORD_SAVES = """
+const send = window.fetch;
+window.fetch = function (request, init) {
+  if (window.kizunaSaves && request instanceof Request && request.method === 'PUT') {
+    request.clone().text().then(body => window.kizunaSaves.push(body));
+  }
+  return send.apply(this, arguments);
+};
+"""
+
+
+def _open(browser, lab: str, first: str):
+    page = browser.new_page()
+    page.add_init_script(RECORD_SAVES)
+    page.goto(f"{lab}/lab/tree/notebooks/newborn.ja.ipynb?token={TOKEN}", timeout=120_000)
+    page.locator(".jp-MarkdownCell", has_text=first).first.wait_for(timeout=120_000)
+    return page
+
+
+def _is_save(request) -> bool:
+    return request.method == "PUT" and "/api/contents/notebooks/" in request.url
+
+
+def _served(lab: str, path: str) -> dict:
+    with urllib.request.urlopen(f"{lab}/api/contents/{path}?content=1&token={TOKEN}", timeout=60) as response:
+        return json.load(response)["content"]
+
+
+def _cells_and_metadata(nb: dict) -> tuple:
+    text = lambda source: "".join(source) if isinstance(source, list) else source  # noqa: E731
+    return [(c["cell_type"], text(c["source"]), c["metadata"]) for c in nb["cells"]], nb["metadata"]
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
 
 
 def _append_to_cell(page, text: str, addition: str) -> None:
@@ -92,33 +181,29 @@ def _append_to_cell(page, text: str, addition: str) -> None:
 
 def test_edit_add_save_in_the_browser(lab: str, sample_path: Path) -> None:
     ws = load_workspace(sample_path)
-    # messages without template fields: their text is in no note cell (notes quote filled-in templates)
-    newborn = [m for m in group_messages(ws.messages.values(), "band")["newborn"][1]
-               if "ja" in m.texts and "{{" not in m.text("ja")]
-    edited, contested = newborn[0], newborn[1]
-    first_line = lambda m: m.text("ja").split("\n")[0][:12]  # noqa: E731
+    edited, contested = _newborn_plain(ws)[:2]
+    town = next(t for t in ws.towns.values() if "ja" in t.locales)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = _launch(p)
         try:
-            page = browser.new_page()
-            page.goto(f"{lab}/lab/tree/notebooks/newborn.ja.ipynb?token={TOKEN}", timeout=120_000)
-            page.locator(".jp-MarkdownCell", has_text=first_line(edited)).first.wait_for(timeout=120_000)
+            page = _open(browser, lab, _first_line(edited))
             # opened clean, with no kernel to choose
             assert page.locator(".jp-Dialog").count() == 0
-            assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0
+            assert _dirty_tabs(page) == 0
+            assert "承認済み" in _note(page, edited.id).inner_text()
             # someone else changes a message after the notebook was opened
             m = load_workspace(sample_path).messages[contested.id]
             load_workspace(sample_path).save_message(dataclasses.replace(m, texts={**m.texts, "ja": dataclasses.replace(
                 m.texts["ja"], text=m.text("ja") + "\n（ほかの人の修正）")}))
-            _append_to_cell(page, first_line(edited), "\nブラウザで追記しました。")
+            _append_to_cell(page, _first_line(edited), "\nブラウザで追記しました。")
             # a new message below it: a Markdown cell whose first line names stage and id
             page.keyboard.press("b")
             page.keyboard.press("m")
             page.keyboard.press("Enter")
-            page.keyboard.insert_text("<!-- B17d b17d-nail-care -->\n赤ちゃんの爪は、眠っているときに切ると安全です。")
+            page.keyboard.insert_text("<!-- B17d b17d-nail-care -->\n赤ちゃんの爪は、眠っているときに切ると安全です。\n"
+                                      "困ったときは{{ town.name }}に相談できます。")
             page.keyboard.press("Escape")
-            _append_to_cell(page, first_line(contested), "\nわたしの修正です。")
+            _append_to_cell(page, _first_line(contested), "\nわたしの修正です。")
             page.keyboard.press("Control+s")
             # the workspace changed since the notebook was opened: JupyterLab asks; the writer
             # overwrites, and kizuna keeps the other change, ours becoming a suggestion
@@ -128,13 +213,58 @@ def test_edit_add_save_in_the_browser(lab: str, sample_path: Path) -> None:
                 time.sleep(0.5)
             now = load_workspace(sample_path)
             assert now.messages[edited.id].text("ja").endswith("ブラウザで追記しました。")
-            assert now.messages["b17d-nail-care"].text("ja") == "赤ちゃんの爪は、眠っているときに切ると安全です。"
+            assert now.messages["b17d-nail-care"].text("ja") == (
+                "赤ちゃんの爪は、眠っているときに切ると安全です。\n困ったときは{{ town.name }}に相談できます。")
             assert now.messages[contested.id].text("ja").endswith("（ほかの人の修正）")  # not overwritten
             assert list((sample_path / "suggestions").rglob("*.yaml"))
-            # the notebook, reloaded from the workspace, shows the kept suggestion
-            page.reload()
-            page.locator(".jp-MarkdownCell", has_text="未解決の提案").first.wait_for(timeout=60_000)
-            assert "わたしの修正です。" in page.locator(".jp-MarkdownCell", has_text="未解決の提案").first.inner_text()
+            # no reload: the notebook refreshes itself after the save. The edit withdrew the
+            # approval, the new message has its note with the town's text, the kept suggestion shows
+            _shows(_note(page, edited.id), "要再承認")
+            _shows(_note(page, "b17d-nail-care"), f"困ったときは{town.name}に相談できます。")
+            _shows(page.locator(".jp-MarkdownCell", has_text="未解決の提案").first, "わたしの修正です。")
+            # the writer stays on the cell they saved from, now holding the workspace's text
+            expect(page.locator(".jp-Notebook .jp-Cell.jp-mod-active")).to_contain_text("（ほかの人の修正）")
+            assert _dirty_tabs(page) == 0
+            # the notebook patched in place is exactly the one the workspace gives: saving it again
+            # sends the server's own notebook, cell for cell
+            page.evaluate("window.kizunaSaves = []")
+            page.keyboard.press("Control+s")
+            page.wait_for_function("window.kizunaSaves.length > 0", timeout=60_000)
+            sent = json.loads(page.evaluate("window.kizunaSaves[0]"))["content"]
+            assert _cells_and_metadata(sent) == _cells_and_metadata(_served(lab, "notebooks/newborn.ja.ipynb"))
+        finally:
+            browser.close()
+
+
+def test_typing_during_a_save_is_kept(lab: str, sample_path: Path) -> None:
+    plain = _newborn_plain(load_workspace(sample_path))
+    saved, typed = plain[0], plain[2]
+    with sync_playwright() as p:
+        browser = _launch(p)
+        try:
+            page = _open(browser, lab, _first_line(saved))
+            _append_to_cell(page, _first_line(saved), "\n保存前の追記。")
+            # a slow save: the workspace is busy, so the save waits for the lock while the
+            # writer goes on typing in another message
+            with workspace_lock(sample_path, "browser test: a slow save"):
+                with page.expect_request(_is_save):
+                    page.keyboard.press("Control+s")
+                _append_to_cell(page, _first_line(typed), "\n保存中の追記。")
+            # the save went through with what was there when it started; the notebook refreshed
+            # and still holds what was typed meanwhile, unsaved
+            _shows(_note(page, saved.id), "要再承認", timeout=60_000)
+            expect(page.locator(".jp-MarkdownCell", has_text=_first_line(typed)).first).to_contain_text("保存中の追記。")
+            now = load_workspace(sample_path)
+            assert now.messages[saved.id].text("ja").endswith("保存前の追記。")
+            assert now.messages[typed.id].text("ja") == typed.text("ja")
+            assert _dirty_tabs(page) == 1
+            # the next save takes it in as an edit (the cell was refreshed from the workspace),
+            # not as a conflict kept as a suggestion
+            page.keyboard.press("Control+s")
+            _shows(_note(page, typed.id), "要再承認", timeout=60_000)
+            assert load_workspace(sample_path).messages[typed.id].text("ja").endswith("保存中の追記。")
+            assert not list((sample_path / "suggestions").rglob("*.yaml"))
+            assert _dirty_tabs(page) == 0
         finally:
             browser.close()
 
