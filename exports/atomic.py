@@ -24,7 +24,9 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
@@ -67,38 +69,68 @@ def _listed_files(folder: Path) -> dict[str, Any] | str:
     return files
 
 
+def _sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file (``None``: missing); a symbolic link or a folder is refused."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return "not a file"
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _walk(folder: Path, rel: str = "") -> Iterator[tuple[str, bool]]:
+    """Every file and symbolic link under ``folder``: (relative path, is a symbolic link)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            path = f"{rel}{entry.name}"
+            if entry.is_symlink():
+                yield path, True
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path), path + "/")
+            else:
+                yield path, False
+
+
 def ownership_problem(folder: Path) -> str | None:
     """Why kizuna may not replace ``folder`` (``None``: it is a previous kizuna export whose
     manifest verifies, and it holds nothing the manifest does not list).
 
-    Every file the manifest lists must be there with its SHA-256, and every file there (other than
-    the manifest) must be listed: a file someone added, or a file changed since, is named, and the
-    folder is left as it is."""
+    Every file the manifest lists must be there with its SHA-256 — or missing: nothing is lost
+    by replacing a file that is gone, and an incremental export renders it again — and every
+    file there (other than the manifest) must be listed: a file someone added, or a file changed
+    since, is named, and the folder is left as it is. The files are hashed in a few threads."""
     files = _listed_files(folder)
     if isinstance(files, str):
         return files
-    for rel, record in sorted(files.items()):
+    listed = sorted(files.items())
+    for rel, _ in listed:
         pure = PurePosixPath(rel)
         if pure.is_absolute() or ".." in pure.parts:
             return f"its {MANIFEST} lists a path outside the folder: {rel}"
-        path = folder / pure
-        if path.is_symlink() or not path.is_file():
-            return f"{rel}, listed in its {MANIFEST}, is missing or not a file"
-        if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
-            return f"{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})"
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_symlink():
+    workers = min(8, (os.cpu_count() or 1) * 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        digests = pool.map(lambda item: _sha256(folder / item[0]), listed, chunksize=64)
+        for (rel, record), digest in zip(listed, digests):
+            if digest == "not a file":
+                return f"{rel}, listed in its {MANIFEST}, is not a file"
+            if digest is not None and digest != record["sha256"]:
+                return f"{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})"
+    for rel, is_link in sorted(_walk(folder)):
+        if is_link:
             return f"{rel} is a symbolic link kizuna did not write"
-        if path.is_file() and rel != MANIFEST and rel not in files:
+        if rel != MANIFEST and rel not in files:
             return f"{rel} is not in its {MANIFEST} (kizuna did not write it)"
     return None
 
 
-def check_target(target: Path, workspace: Path | None = None) -> None:
+def check_target(target: Path, workspace: Path | None = None, *, verify: bool = True) -> None:
     """Refuse a target kizuna does not own: a file, a symbolic link, the workspace itself or a
     folder holding it, or a non-empty folder that is not a previous kizuna export whose manifest
-    verifies (naming the file that is in the way). Nothing is written or removed then."""
+    verifies (naming the file that is in the way). Nothing is written or removed then.
+    ``verify=False`` checks that a non-empty folder holds a kizuna manifest listing files, without
+    reading every file (the first look, before the lock: the full check runs under it)."""
     if target.is_symlink():
         raise ExportError("is a symbolic link; give a real folder for the export", path=target)
     if target.exists() and not target.is_dir():
@@ -110,7 +142,8 @@ def check_target(target: Path, workspace: Path | None = None) -> None:
             raise ExportError(f"{what}; an export replaces its whole folder, so give a folder of its own "
                               "(default: out/exports)", path=target)
     if target.is_dir() and any(target.iterdir()):
-        why = ownership_problem(target)
+        why = ownership_problem(target) if verify else _listed_files(target)
+        why = why if isinstance(why, str) else None
         if why is not None:
             raise ExportError(f"is not a kizuna export kizuna may replace ({why}); nothing was written "
                               "or removed: choose a new or empty folder, or move that file away", path=target)
@@ -176,7 +209,7 @@ def staged(target: Path, workspace: Path | None = None) -> Iterator[Path]:
     """A staging folder for a new export of ``target``; swapped in only if the block succeeds.
     ``workspace``: the workspace exported, which the target may not be or hold."""
     target = Path(os.path.normpath(Path(target).absolute()))
-    check_target(target, workspace)  # before anything is made
+    check_target(target, workspace, verify=False)  # before anything is made (and again under the lock)
     if workspace is not None and is_inside(workspace, target):
         write_target(workspace, target)  # inside the workspace: no symbolic link on the way
     try:
