@@ -21,7 +21,6 @@ lock, so the workspace's content does not change).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import stat
@@ -30,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
+
+import orjson
 
 from kizuna.catalog.safepaths import is_inside, write_target
 from kizuna.exports.errors import ExportError
@@ -46,7 +47,7 @@ MANIFEST_FORMAT = "kizuna-export-manifest"
 def is_export(folder: Path) -> bool:
     """True when ``folder`` holds a kizuna export manifest."""
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = orjson.loads((folder / MANIFEST).read_bytes())
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT
@@ -55,7 +56,7 @@ def is_export(folder: Path) -> bool:
 def _listed_files(folder: Path) -> dict[str, Any] | str:
     """The ``files`` of the folder's manifest, or why the folder is not an export kizuna made."""
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = orjson.loads((folder / MANIFEST).read_bytes())
     except OSError:
         return f"it holds no {MANIFEST}"
     except ValueError:
@@ -110,8 +111,11 @@ def ownership_problem(folder: Path) -> str | None:
         if pure.is_absolute() or ".." in pure.parts:
             return f"its {MANIFEST} lists a path outside the folder: {rel}"
     workers = min(8, (os.cpu_count() or 1) * 2)
+    step = max(1, len(listed) // (workers * 8) + 1)
+    chunks = [listed[i:i + step] for i in range(0, len(listed), step)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        digests = pool.map(lambda item: _sha256(folder / item[0]), listed, chunksize=64)
+        hashed = pool.map(lambda chunk: [_sha256(folder / rel) for rel, _ in chunk], chunks)
+        digests = [digest for chunk in hashed for digest in chunk]
         for (rel, record), digest in zip(listed, digests):
             if digest == "not a file":
                 return f"{rel}, listed in its {MANIFEST}, is not a file"

@@ -194,9 +194,14 @@ def _outputs(job: ExportJob, plan: TownPlan, catalog: TownCatalog) -> dict[str, 
     return out
 
 
-def link_file(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (a copy where links cannot be made)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def link_file(source: Path | str, target: Path | str, folders: set[str] | None = None) -> None:
+    """``target`` as a hard link to ``source`` (a copy where links cannot be made); ``folders``:
+    the folders already made (a town's files share a few)."""
+    parent = os.path.dirname(target)
+    if folders is None or parent not in folders:
+        os.makedirs(parent, exist_ok=True)
+        if folders is not None:
+            folders.add(parent)
     try:
         os.link(source, target)
     except FileNotFoundError:
@@ -241,10 +246,11 @@ def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog,
 
 def _write(job: ExportJob, reuse: Reuse | None, files: Mapping[str, bytes | FileRecord],
            result: TownResult) -> None:
+    folders: set[str] = set()
     for rel, data in files.items():
         if isinstance(data, FileRecord):
             assert reuse is not None
-            link_file(reuse.old / rel, job.staging / rel)
+            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
             result.files[rel] = data
         else:
             write_file(job.staging / rel, data)
@@ -256,9 +262,10 @@ def _copied(job: ExportJob, plan: TownPlan, reuse: Reuse) -> TownResult | None:
     result = TownResult(plan.code, job.workspace.town(plan.code).name, plan.formats, inputs=plan.inputs)
     if set(reuse.locales) != set(plan.locales) or not reuse.files:
         return None
+    folders: set[str] = set()
     try:
         for rel, record in reuse.files.items():
-            link_file(reuse.old / rel, job.staging / rel)
+            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
             result.files[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
     except FileNotFoundError:
         shutil.rmtree(job.staging / plan.code, ignore_errors=True)  # then rendered, not written into links
