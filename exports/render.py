@@ -153,17 +153,20 @@ def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approv
     chain = tuple(chain)
     kept: list[Kept] = []
     left_out: Counter[str] = Counter()
+    end_age = town.end_age
     for message in messages:
-        if message.stage.phase == "B" and message.stage >= town.end_age:
-            left_out["after_end_age"] += 1
-            continue
         if memo is None:
-            why, k = choose(message, chain, source, approval_map, include_unapproved)
+            if message.stage.phase == "B" and message.stage >= end_age:
+                why, k = "after_end_age", None
+            else:
+                why, k = choose(message, chain, source, approval_map, include_unapproved)
         else:
-            key = (id(message), chain, source, include_unapproved)
+            key = (id(message), chain, source, include_unapproved, end_age)
             hit = memo.get(key)
             if hit is None:  # the message is kept in the value: its id() stays its own
-                hit = memo[key] = (message, choose(message, chain, source, approval_map, include_unapproved))
+                hit = memo[key] = (message, ("after_end_age", None)
+                                   if message.stage.phase == "B" and message.stage >= end_age
+                                   else choose(message, chain, source, approval_map, include_unapproved))
             why, k = hit[1]
         if why is None:
             kept.append(k)  # type: ignore[arg-type]
@@ -332,11 +335,13 @@ def catalog_parts(messages: Iterable[Message], town: Town, locale: str, approval
                   *, include_unapproved: bool = False, source_locale: str = "ja",
                   fallbacks: Sequence[str] = (), registrants: Registrants | None = None,
                   memo: SelectionMemo | None = None,
-                  only: Container[str] | None = None) -> tuple[TownCatalog, list[str]]:
+                  only: Container[Stage] | None = None) -> tuple[TownCatalog, list[str]]:
     """:func:`build_catalog`, and the ids of every message the catalog sends, in order. With
-    ``only``, the catalog's entries are those of the messages in ``only`` (the others are not
-    rendered), while its counts and warnings, and the ids, are those of the whole catalog (an
-    incremental export renders only the messages whose inputs changed)."""
+    ``only`` (stages), the catalog's entries are those of the messages at those stages (the
+    others are not rendered), while its counts and warnings, and the ids, are those of the whole
+    catalog: an incremental export renders again only the stages whose messages changed, the
+    rest being as in the previous export of the same town (so only the templates at those
+    stages are checked again)."""
     chain = (locale, *fallbacks)
     messages = list(messages)
     held: list[Kept] = []
@@ -365,20 +370,22 @@ def catalog_parts(messages: Iterable[Message], town: Town, locale: str, approval
                 left_out["unapproved_block"] += 1
                 unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
-        if only is None or k.message.id in only:
+        if only is None or k.message.stage in only:
             entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context,
                                        registrants))
-    first_at: dict[Stage, str] = {}
-    for m in messages:
-        first_at.setdefault(m.stage, m.id)
-    for stage in sorted(set(town.blocks) - set(owners.values())):
-        found = town_block(town, stage, chain, source_locale, approval_map)
-        if found:
-            unsent_blocks.append((stage, found[0], first_at.get(stage, block_key(town.code, stage))))
-    # (with ``only``, a held message outside it rendered without error in the previous export
-    # from the same inputs: only the town's blocks and the messages in ``only`` are checked)
-    check_unsent(held if only is None else [k for k in held if k.message.id in only], town, locale,
-                 unsent_blocks, town_context)
+    unsent_stages = sorted(s for s in set(town.blocks) - set(owners.values()) if only is None or s in only)
+    if unsent_stages:
+        first_at: dict[Stage, str] = {}
+        for m in messages:
+            first_at.setdefault(m.stage, m.id)
+        for stage in unsent_stages:
+            found = town_block(town, stage, chain, source_locale, approval_map)
+            if found:
+                unsent_blocks.append((stage, found[0], first_at.get(stage, block_key(town.code, stage))))
+    if only is not None:
+        unsent_blocks = [b for b in unsent_blocks if b[0] in only]
+        held_checked: list[Kept] = [k for k in held if k.message.stage in only]
+    check_unsent(held if only is None else held_checked, town, locale, unsent_blocks, town_context)
     catalog = TownCatalog(town=town, locale=locale, entries=tuple(entries),
                           include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
                           warnings=unused_block_warnings(town, locale, owners.values(), held),

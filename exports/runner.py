@@ -175,7 +175,7 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 def _catalog(job: ExportJob, messages: list[Any], town: Town, locale: str,
-             only: set[str] | None = None) -> tuple[TownCatalog, list[str]]:
+             only: frozenset[Any] | None = None) -> tuple[TownCatalog, list[str]]:
     ws = job.workspace
     return catalog_parts(messages, town, locale, job.approvals, include_unapproved=job.include_unapproved,
                          source_locale=ws.config.source_locale, fallbacks=ws.config.locale_chain(locale)[1:],
@@ -292,8 +292,8 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     for locale in plan.locales:
         files: Mapping[str, bytes | FileRecord] | None = None
         if reuse is not None:
-            redone = {m.id for m in messages if m.stage in reuse.dirty}
-            catalog, order = _catalog(job, messages, town, locale, only=redone)
+            catalog, order = _catalog(job, messages, town, locale, only=reuse.dirty)
+            redone = {e.message_id for e in catalog.entries}  # every kept message at a stage redone
             files = _patched(job, plan, reuse, catalog, order, redone)
             result.how = "patched" if files is not None and result.how != "rendered again" else "rendered again"
         if files is None:
