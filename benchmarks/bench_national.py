@@ -13,7 +13,12 @@ cache up to date), as a writer's import in a workspace that is checked as it is 
 Run: ``python -m benchmarks national`` or ``.venv/bin/python benchmarks/bench_national.py
 [--only check,coverage] [--towns N]``. Targets (issue 10): check < 10 s cold and < 2 s after a
 one-message edit; coverage < 10 s and < 1 GiB; author import with 50 edits < 5 s; author
-workbook for one locale < 10 s; export --all --format json ≤ 1.2× the bare loop.
+workbook for one locale < 10 s; export --all --format json ≤ 1.2× the bare loop; a one-message
+re-export (``export json (after edit)``, ``export --all (after edit)``: into the folder of the
+export before the edit, so unchanged files are reused) < 10 s.
+
+Build the workspace once outside the repository and reuse it:
+``--workspace /tmp/national --scratch-dir /tmp``; ``--only export,one-message`` runs the exports.
 """
 from __future__ import annotations
 
@@ -142,9 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_out", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--kizuna", default=KIZUNA, help="the kizuna executable to time (default: this venv's)")
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="build (once) and reuse the national workspace here (default: benchmarks/out/national)")
+    parser.add_argument("--scratch-dir", type=Path, default=None, help="make the scratch folder under this folder")
     args = parser.parse_args(argv)
-    source = build_national_workspace(messages=args.messages, towns=args.towns)
-    scratch = Path(tempfile.mkdtemp(prefix="kizuna-national-"))
+    source = build_national_workspace(args.workspace, messages=args.messages, towns=args.towns)
+    if args.scratch_dir:
+        args.scratch_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="kizuna-national-", dir=args.scratch_dir))
     ws = scratch / "ws"
     shutil.copytree(source, ws, ignore=shutil.ignore_patterns("cache", "lock"))
     log = scratch / "commands.log"
@@ -167,13 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         ("author import (1 edit, after check)", "edit1-after-check"),
         ("export --all --format json", k + ["export", "--all", "--format", "json", "--out", str(scratch / "exp-json")]),
         ("bare Jinja2 loop", "loop"),
+        ("export --all (every format)", k + ["export", "--all", "--out", str(scratch / "exp-all")]),
         ("one-message edit", "edit"),
         ("check (after edit)", k + ["check"]),
+        # re-exports into the same folders: what a writer waits for after a one-word fix
+        ("export json (after edit)", k + ["export", "--all", "--format", "json", "--out", str(scratch / "exp-json")]),
+        ("export --all (after edit)", k + ["export", "--all", "--out", str(scratch / "exp-all")]),
         ("check (unchanged)", k + ["check"]),
         ("draft edit", "draft"),
         ("check (after a draft edit)", k + ["check"]),
-        ("export json (after edit)", k + ["export", "--all", "--format", "json", "--out", str(scratch / "exp-json")]),
-        ("export --all (every format)", k + ["export", "--all", "--out", str(scratch / "exp-all")]),
     ]
     only = set(args.only.split(",")) if args.only else None
     towns = len(list((ws / "towns").glob("*.yaml")))

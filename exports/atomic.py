@@ -21,13 +21,16 @@ lock, so the workspace's content does not change).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
+import stat
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
+
+import orjson
 
 from kizuna.catalog.safepaths import is_inside, write_target
 from kizuna.exports.errors import ExportError
@@ -45,7 +48,7 @@ MANIFEST_FORMAT = "kizuna-export-manifest"
 def is_export(folder: Path) -> bool:
     """True when ``folder`` holds a kizuna export manifest."""
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = orjson.loads((folder / MANIFEST).read_bytes())
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT
@@ -54,7 +57,7 @@ def is_export(folder: Path) -> bool:
 def _listed_files(folder: Path) -> dict[str, Any] | str:
     """The ``files`` of the folder's manifest, or why the folder is not an export kizuna made."""
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = orjson.loads((folder / MANIFEST).read_bytes())
     except OSError:
         return _("it holds no {MANIFEST}").format(MANIFEST=MANIFEST)
     except ValueError:
@@ -68,38 +71,71 @@ def _listed_files(folder: Path) -> dict[str, Any] | str:
     return files
 
 
+def _sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file (``None``: missing); a symbolic link or a folder is refused."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return "not a file"
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _walk(folder: Path, rel: str = "") -> Iterator[tuple[str, bool]]:
+    """Every file and symbolic link under ``folder``: (relative path, is a symbolic link)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            path = f"{rel}{entry.name}"
+            if entry.is_symlink():
+                yield path, True
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path), path + "/")
+            else:
+                yield path, False
+
+
 def ownership_problem(folder: Path) -> str | None:
     """Why kizuna may not replace ``folder`` (``None``: it is a previous kizuna export whose
     manifest verifies, and it holds nothing the manifest does not list).
 
-    Every file the manifest lists must be there with its SHA-256, and every file there (other than
-    the manifest) must be listed: a file someone added, or a file changed since, is named, and the
-    folder is left as it is."""
+    Every file the manifest lists must be there with its SHA-256 — or missing: nothing is lost
+    by replacing a file that is gone, and an incremental export renders it again — and every
+    file there (other than the manifest) must be listed: a file someone added, or a file changed
+    since, is named, and the folder is left as it is. The files are hashed in a few threads."""
     files = _listed_files(folder)
     if isinstance(files, str):
         return files
-    for rel, record in sorted(files.items()):
+    listed = sorted(files.items())
+    for rel, _record in listed:
         pure = PurePosixPath(rel)
         if pure.is_absolute() or ".." in pure.parts:
             return _("its {MANIFEST} lists a path outside the folder: {rel}").format(MANIFEST=MANIFEST, rel=rel)
-        path = folder / pure
-        if path.is_symlink() or not path.is_file():
-            return _("{rel}, listed in its {MANIFEST}, is missing or not a file").format(rel=rel, MANIFEST=MANIFEST)
-        if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
-            return _("{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})").format(rel=rel, MANIFEST=MANIFEST)
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_symlink():
+    workers = min(8, (os.cpu_count() or 1) * 2)
+    step = max(1, len(listed) // (workers * 8) + 1)
+    chunks = [listed[i:i + step] for i in range(0, len(listed), step)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        hashed = pool.map(lambda chunk: [_sha256(folder / rel) for rel, _record in chunk], chunks)
+        digests = [digest for chunk in hashed for digest in chunk]
+        for (rel, record), digest in zip(listed, digests):
+            if digest == "not a file":
+                return _("{rel}, listed in its {MANIFEST}, is not a file").format(rel=rel, MANIFEST=MANIFEST)
+            if digest is not None and digest != record["sha256"]:
+                return _("{rel} changed since kizuna wrote it (its SHA-256 is not the one in {MANIFEST})").format(rel=rel, MANIFEST=MANIFEST)
+    for rel, is_link in sorted(_walk(folder)):
+        if is_link:
             return _("{rel} is a symbolic link kizuna did not write").format(rel=rel)
-        if path.is_file() and rel != MANIFEST and rel not in files:
+        if rel != MANIFEST and rel not in files:
             return _("{rel} is not in its {MANIFEST} (kizuna did not write it)").format(rel=rel, MANIFEST=MANIFEST)
     return None
 
 
-def check_target(target: Path, workspace: Path | None = None) -> None:
+def check_target(target: Path, workspace: Path | None = None, *, verify: bool = True) -> None:
     """Refuse a target kizuna does not own: a file, a symbolic link, the workspace itself or a
     folder holding it, or a non-empty folder that is not a previous kizuna export whose manifest
-    verifies (naming the file that is in the way). Nothing is written or removed then."""
+    verifies (naming the file that is in the way). Nothing is written or removed then.
+    ``verify=False`` checks that a non-empty folder holds a kizuna manifest listing files, without
+    reading every file (the first look, before the lock: the full check runs under it)."""
     if target.is_symlink():
         raise ExportError(_("is a symbolic link; give a real folder for the export"), path=target)
     if target.exists() and not target.is_dir():
@@ -111,7 +147,8 @@ def check_target(target: Path, workspace: Path | None = None) -> None:
             raise ExportError(_("{what}; an export replaces its whole folder, so give a folder of its own "
                               "(default: out/exports)").format(what=what), path=target)
     if target.is_dir() and any(target.iterdir()):
-        why = ownership_problem(target)
+        why = ownership_problem(target) if verify else _listed_files(target)
+        why = why if isinstance(why, str) else None
         if why is not None:
             raise ExportError(_("is not a kizuna export kizuna may replace ({why}); nothing was written "
                               "or removed: choose a new or empty folder, or move that file away").format(why=why), path=target)
@@ -139,7 +176,22 @@ def swap(staging: Path, target: Path) -> None:
     except BaseException:
         os.rename(old, target)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    remove_tree(old)
+
+
+def remove_tree(folder: Path) -> None:
+    """``shutil.rmtree(folder)``, its top-level folders (the towns) in a few threads: removing
+    files waits on the disk (more so on a file system that discards freed blocks), and an
+    export holds thousands."""
+    try:
+        with os.scandir(folder) as entries:
+            children = [entry.path for entry in entries if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        children = []
+    if len(children) > 1:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda path: shutil.rmtree(path, ignore_errors=True), children))
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -177,7 +229,7 @@ def staged(target: Path, workspace: Path | None = None) -> Iterator[Path]:
     """A staging folder for a new export of ``target``; swapped in only if the block succeeds.
     ``workspace``: the workspace exported, which the target may not be or hold."""
     target = Path(os.path.normpath(Path(target).absolute()))
-    check_target(target, workspace)  # before anything is made
+    check_target(target, workspace, verify=False)  # before anything is made (and again under the lock)
     if workspace is not None and is_inside(workspace, target):
         write_target(workspace, target)  # inside the workspace: no symbolic link on the way
     try:

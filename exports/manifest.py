@@ -47,6 +47,10 @@ class TownResult:
     locales: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: the fingerprint of the town's own inputs (:mod:`exports.incremental`)
+    inputs: str | None = None
+    #: ``rendered``, or ``copied`` / ``patched`` from the previous export (not in the manifest)
+    how: str = "rendered"
 
 
 def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:
@@ -58,14 +62,16 @@ def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileRecord], *,
                   revision: str, as_of: date | None, include_unapproved: bool,
-                  kizuna_version: str, decisions: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The manifest mapping (towns in code order; every path relative to the export folder)."""
+                  kizuna_version: str, decisions: Mapping[str, Any] | None = None,
+                  inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest mapping (towns in code order; every path relative to the export folder);
+    ``inputs``: the fingerprints of the export's inputs (:mod:`exports.incremental`)."""
     ordered = sorted(results, key=lambda r: r.code)
     files = {**extra_files}
     for r in ordered:
         files.update(r.files)
     per_locale = [loc for r in ordered for loc in r.locales.values()]
-    return {
+    data = {
         "format": MANIFEST_FORMAT,
         "schema_version": SCHEMA_VERSION,
         "kizuna_version": kizuna_version,
@@ -80,17 +86,23 @@ def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileR
             "files": len(files),
             "left_out": _sum_counters(loc["left_out"] for loc in per_locale),
         },
-        "towns": {r.code: {"name": r.name, "formats": list(r.formats), "locales": r.locales}
+        "towns": {r.code: {"name": r.name, "formats": list(r.formats), "locales": r.locales,
+                           **({"inputs": r.inputs} if r.inputs is not None else {})}
                   for r in ordered},
         "warnings": sorted(w for r in ordered for w in r.warnings),
         "files": {path: files[path].to_data() for path in sorted(files)},
     }
+    if inputs is not None:
+        data["inputs"] = dict(inputs)
+    return data
 
 
 def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     """The manifest file: head keys one a line, then towns and files one a line."""
-    return jsonio.document([(key, manifest[key]) for key in HEAD_KEYS],
-                           ("towns", manifest["towns"]), ("files", manifest["files"]))
+    bodies = [("towns", manifest["towns"]), ("files", manifest["files"])]
+    if "inputs" in manifest:
+        bodies.append(("inputs", manifest["inputs"]))
+    return jsonio.document([(key, manifest[key]) for key in HEAD_KEYS], *bodies)
 
 
 __all__ = ["MANIFEST", "FileRecord", "TownResult", "manifest_bytes", "manifest_data"]

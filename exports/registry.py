@@ -51,11 +51,32 @@ class Exporter(Protocol):
 
 
 @dataclass(frozen=True)
+class Layout:
+    """How an exporter's files are made of its entries, for an incremental export to re-render
+    only the entries whose inputs changed (an optional ``layout`` attribute of an exporter):
+
+    * ``document``: one file ``path``, a :func:`exports.jsonio.document` whose one list holds
+      one item a line per entry, in entry order, each with its ``"message_id"``; the rest of the
+      file depends on the town and locale only;
+    * ``lines``: one file ``path``, one line per entry (NDJSON), each with its ``"message_id"``;
+    * ``per-entry``: one file ``<path>/<message id><suffix>`` per entry, made from that entry
+      (and the town and locale) alone.
+
+    Each entry's part must depend only on that entry, the town, the locale and the options. An
+    exporter without a layout is re-run on the whole catalog whenever anything in it changed."""
+
+    kind: str
+    path: str
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
 class FunctionExporter:
     """An :class:`Exporter` made of a description and a function (how the built-ins are made)."""
 
     description: str
     function: Callable[[TownCatalog, Mapping[str, Any]], list[OutputFile]]
+    layout: Layout | None = None
 
     def export(self, catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]:
         return self.function(catalog, options)

@@ -44,7 +44,7 @@ from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Container, Iterable, NamedTuple, Sequence
 
 from kizuna.catalog.hashing import content_hash
 from kizuna.catalog.messages import Message
@@ -120,33 +120,61 @@ def shown_approval(approval_map: ApprovalMap, key: str, choice: Selection, writt
     return approval
 
 
+#: a run's memo of :func:`select`'s per-message choice: ``(id(message), chain, source,
+#: include_unapproved) -> (message, (reason left out or None, Kept or None))``. Valid for ONE
+#: approval map: the export runner makes one per run (per worker), so a national message is
+#: chosen once per locale chain rather than once per town.
+SelectionMemo = dict
+
+
+def choose(message: Message, chain: Sequence[str], source: str, approval_map: ApprovalMap,
+           include_unapproved: bool) -> tuple[str | None, Kept | None]:
+    """Whether ``message`` is sent to readers of ``chain[0]`` (``(None, kept)``) or why not
+    (``("untranslated", None)``, ``("unapproved", held)``), its end age aside."""
+    choice = select_text(message, chain, source, approved_in(approval_map))
+    if choice.first is None:
+        return "untranslated", None
+    written = choice.shown(include_unapproved)
+    if written is None:
+        return "unapproved", Kept(message, choice.first,
+                                  shown_approval(approval_map, message.id, choice, choice.first))
+    return None, Kept(message, written, shown_approval(approval_map, message.id, choice, written))
+
+
 def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approval_map: ApprovalMap,
            include_unapproved: bool, held: list[Kept] | None = None,
-           source_locale: str | None = None) -> tuple[list[Kept], Counter[str]]:
+           source_locale: str | None = None,
+           memo: SelectionMemo | None = None) -> tuple[list[Kept], Counter[str]]:
     """The messages the town sends to readers of ``chain[0]``, and counts of the rest by reason;
     the messages left out only because they are not signed off are added to ``held``.
     ``source_locale`` (default: the last locale of ``chain``) is the locale translations are
-    made from."""
+    made from. ``memo`` (:data:`SelectionMemo`, for one ``approval_map``) shares the choice of a
+    message between towns."""
     source = source_locale or chain[-1]
-    approved = approved_in(approval_map)
+    chain = tuple(chain)
     kept: list[Kept] = []
     left_out: Counter[str] = Counter()
+    end_age = town.end_age
     for message in messages:
-        if message.stage.phase == "B" and message.stage >= town.end_age:
-            left_out["after_end_age"] += 1
+        if memo is None:
+            if message.stage.phase == "B" and message.stage >= end_age:
+                why, k = "after_end_age", None
+            else:
+                why, k = choose(message, chain, source, approval_map, include_unapproved)
+        else:
+            key = (id(message), chain, source, include_unapproved, end_age)
+            hit = memo.get(key)
+            if hit is None:  # the message is kept in the value: its id() stays its own
+                hit = memo[key] = (message, ("after_end_age", None)
+                                   if message.stage.phase == "B" and message.stage >= end_age
+                                   else choose(message, chain, source, approval_map, include_unapproved))
+            why, k = hit[1]
+        if why is None:
+            kept.append(k)  # type: ignore[arg-type]
             continue
-        choice = select_text(message, chain, source, approved)
-        if choice.first is None:
-            left_out["untranslated"] += 1
-            continue
-        written = choice.shown(include_unapproved)
-        if written is None:
-            left_out["unapproved"] += 1
-            if held is not None:
-                held.append(Kept(message, choice.first, shown_approval(approval_map, message.id, choice,
-                                                                        choice.first)))
-            continue
-        kept.append(Kept(message, written, shown_approval(approval_map, message.id, choice, written)))
+        left_out[why] += 1
+        if k is not None and held is not None:
+            held.append(k)
     return kept, left_out
 
 
@@ -295,14 +323,31 @@ def check_unsent(held: Iterable[Kept], town: Town, locale: str, blocks: Iterable
 
 def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval_map: ApprovalMap,
                   *, include_unapproved: bool = False, source_locale: str = "ja",
-                  fallbacks: Sequence[str] = (), registrants: Registrants | None = None) -> TownCatalog:
+                  fallbacks: Sequence[str] = (), registrants: Registrants | None = None,
+                  memo: SelectionMemo | None = None) -> TownCatalog:
     """The :class:`TownCatalog` of ``town`` in ``locale`` (``messages``: the town's messages in
     stage order, as :meth:`Workspace.town_messages` gives them; ``fallbacks``: the locales
     whose text is sent when a message has none in ``locale``, in order)."""
+    return catalog_parts(messages, town, locale, approval_map, include_unapproved=include_unapproved,
+                         source_locale=source_locale, fallbacks=fallbacks, registrants=registrants,
+                         memo=memo)[0]
+
+
+def catalog_parts(messages: Iterable[Message], town: Town, locale: str, approval_map: ApprovalMap,
+                  *, include_unapproved: bool = False, source_locale: str = "ja",
+                  fallbacks: Sequence[str] = (), registrants: Registrants | None = None,
+                  memo: SelectionMemo | None = None,
+                  only: Container[Stage] | None = None) -> tuple[TownCatalog, list[str]]:
+    """:func:`build_catalog`, and the ids of every message the catalog sends, in order. With
+    ``only`` (stages), the catalog's entries are those of the messages at those stages (the
+    others are not rendered), while its counts and warnings, and the ids, are those of the whole
+    catalog: an incremental export renders again only the stages whose messages changed, the
+    rest being as in the previous export of the same town (so only the templates at those
+    stages are checked again)."""
     chain = (locale, *fallbacks)
     messages = list(messages)
     held: list[Kept] = []
-    kept, left_out = select(messages, town, chain, approval_map, include_unapproved, held, source_locale)
+    kept, left_out = select(messages, town, chain, approval_map, include_unapproved, held, source_locale, memo)
     owners = block_owners(kept, town)
     contexts: dict[str, Mapping[str, Any]] = {}
 
@@ -327,19 +372,27 @@ def build_catalog(messages: Iterable[Message], town: Town, locale: str, approval
                 left_out["unapproved_block"] += 1
                 unsent_blocks.append((owners[k.message.id], block[0], k.message.id))
                 block = None
-        entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context, registrants))
-    first_at: dict[Stage, str] = {}
-    for m in messages:
-        first_at.setdefault(m.stage, m.id)
-    for stage in sorted(set(town.blocks) - set(owners.values())):
-        found = town_block(town, stage, chain, source_locale, approval_map)
-        if found:
-            unsent_blocks.append((stage, found[0], first_at.get(stage, block_key(town.code, stage))))
-    check_unsent(held, town, locale, unsent_blocks, town_context)
-    return TownCatalog(town=town, locale=locale, entries=tuple(entries),
-                       include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
-                       warnings=unused_block_warnings(town, locale, owners.values(), held),
-                       registrants=registrants or Registrants())
+        if only is None or k.message.stage in only:
+            entries.append(build_entry(k, town, locale, block, profile(k.text_locale), block_context,
+                                       registrants))
+    unsent_stages = sorted(s for s in set(town.blocks) - set(owners.values()) if only is None or s in only)
+    if unsent_stages:
+        first_at: dict[Stage, str] = {}
+        for m in messages:
+            first_at.setdefault(m.stage, m.id)
+        for stage in unsent_stages:
+            found = town_block(town, stage, chain, source_locale, approval_map)
+            if found:
+                unsent_blocks.append((stage, found[0], first_at.get(stage, block_key(town.code, stage))))
+    if only is not None:
+        unsent_blocks = [b for b in unsent_blocks if b[0] in only]
+        held_checked: list[Kept] = [k for k in held if k.message.stage in only]
+    check_unsent(held if only is None else held_checked, town, locale, unsent_blocks, town_context)
+    catalog = TownCatalog(town=town, locale=locale, entries=tuple(entries),
+                          include_unapproved=include_unapproved, left_out=dict(sorted(left_out.items())),
+                          warnings=unused_block_warnings(town, locale, owners.values(), held),
+                          registrants=registrants or Registrants())
+    return catalog, [k.message.id for k in kept]
 
 
 def town_catalog(workspace: Any, town: Town, locale: str, approval_map: ApprovalMap, *,

@@ -18,12 +18,16 @@ was, and the error (of the first town in code order that failed) is raised.
 from __future__ import annotations
 
 import os
+import shutil
+from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import metadata, resources
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Mapping
+
+import orjson
 
 from kizuna.catalog.towns import Town
 from kizuna.catalog.workspace import Workspace
@@ -33,7 +37,10 @@ from kizuna.exports.atomic import MANIFEST, staged
 from kizuna.exports.errors import ExportError
 from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
 from kizuna.exports.registrant import withdraw_expired_notices
-from kizuna.exports.render import build_catalog
+from kizuna.exports.incremental import (NotSpliceable, Reuse, compute_inputs, reuse_plans, splice_document,
+                                       splice_lines)
+from kizuna.exports.model import TownCatalog
+from kizuna.exports.render import SelectionMemo, catalog_parts
 from kizuna.exports.revision import catalog_revision
 from kizuna.catalog.i18n import _
 
@@ -56,6 +63,8 @@ class ExportRequest:
     as_of: date | None = None
     #: worker processes; ``None``: one per CPU (at most one per town)
     jobs: int | None = None
+    #: render every town, reusing nothing from the previous export (``--full``)
+    full: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,10 @@ class TownPlan:
     code: str
     locales: tuple[str, ...]
     formats: tuple[str, ...]
+    #: how to reuse the previous export for this town (``None``: render it)
+    reuse: Reuse | None = None
+    #: the fingerprint of the town's own inputs (recorded in the manifest)
+    inputs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class ExportJob:
     include_unapproved: bool
     options: Mapping[str, Mapping[str, Any]]
     staging: Path
+    #: the choice of each message per locale chain, shared by the towns a process exports
+    memo: SelectionMemo = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -81,6 +96,8 @@ class ExportResult:
     out: Path
     manifest: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    #: how many towns were ``rendered``, ``copied`` or ``patched`` from the previous export
+    towns: Mapping[str, int] = field(default_factory=dict)
 
 
 # --- planning (pure) ------------------------------------------------------------------------------
@@ -158,27 +175,140 @@ def write_file(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
-    """Render one town in each locale, run each exporter, write the files into staging."""
+def _catalog(job: ExportJob, messages: list[Any], town: Town, locale: str,
+             only: frozenset[Any] | None = None) -> tuple[TownCatalog, list[str]]:
     ws = job.workspace
+    return catalog_parts(messages, town, locale, job.approvals, include_unapproved=job.include_unapproved,
+                         source_locale=ws.config.source_locale, fallbacks=ws.config.locale_chain(locale)[1:],
+                         registrants=ws.config.registrants, memo=job.memo, only=only)
+
+
+def _outputs(job: ExportJob, plan: TownPlan, catalog: TownCatalog) -> dict[str, bytes]:
+    """Every format's files of one catalog, by path relative to the export folder."""
+    out: dict[str, bytes] = {}
+    for name in plan.formats:
+        for output in registry.get(name).export(catalog, job.options.get(name, {})):
+            rel = f"{plan.code}/{catalog.locale}/{safe_relative(output.path, exporter=name)}"
+            if rel in out:
+                raise ExportError(_("two formats write the same file {rel}").format(rel=rel))
+            out[rel] = output.data
+    return out
+
+
+def link_file(source: Path | str, target: Path | str, folders: set[str] | None = None) -> None:
+    """``target`` as a hard link to ``source`` (a copy where links cannot be made); ``folders``:
+    the folders already made (a town's files share a few)."""
+    parent = os.path.dirname(target)
+    if folders is None or parent not in folders:
+        os.makedirs(parent, exist_ok=True)
+        if folders is not None:
+            folders.add(parent)
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog, order: list[str],
+             redone: set[str]) -> dict[str, bytes | FileRecord] | None:
+    """The files of one catalog made from the previous export's and the entries in ``redone``
+    (a :class:`FileRecord`: the previous file, reused as it is); ``None``: render it all."""
+    out: dict[str, bytes | FileRecord] = {}
+    base = f"{plan.code}/{catalog.locale}"
+    try:
+        for name in plan.formats:
+            exporter = registry.get(name)
+            layout = getattr(exporter, "layout", None)
+            fresh = {f"{base}/{safe_relative(o.path, exporter=name)}": o.data
+                     for o in exporter.export(catalog, job.options.get(name, {}))}
+            if layout.kind == "per-entry":
+                for mid in order:
+                    rel = f"{base}/{layout.path}/{mid}{layout.suffix}"
+                    if mid in redone:
+                        out[rel] = fresh.pop(rel)
+                    else:
+                        record = reuse.files[rel]
+                        out[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
+                if fresh:
+                    return None
+                continue
+            rel = f"{base}/{layout.path}"
+            if set(fresh) - {rel} or rel not in reuse.files:
+                return None
+            old = (reuse.old / rel).read_bytes()
+            splice = splice_document if layout.kind == "document" else splice_lines
+            out[rel] = splice(old, fresh.get(rel, b""), order, redone)
+    except (NotSpliceable, KeyError, FileNotFoundError, AttributeError):
+        return None
+    return out
+
+
+def _write(job: ExportJob, reuse: Reuse | None, files: Mapping[str, bytes | FileRecord],
+           result: TownResult) -> None:
+    folders: set[str] = set()
+    for rel, data in files.items():
+        if isinstance(data, FileRecord):
+            assert reuse is not None
+            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
+            result.files[rel] = data
+        else:
+            write_file(job.staging / rel, data)
+            result.files[rel] = FileRecord.of(data)
+
+
+def _copied(job: ExportJob, plan: TownPlan, reuse: Reuse) -> TownResult | None:
+    """The town's files linked from the previous export (``None``: one is missing)."""
+    result = TownResult(plan.code, job.workspace.town(plan.code).name, plan.formats, inputs=plan.inputs)
+    if set(reuse.locales) != set(plan.locales) or not reuse.files:
+        return None
+    folders: set[str] = set()
+    try:
+        for rel, record in reuse.files.items():
+            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
+            result.files[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
+    except FileNotFoundError:
+        shutil.rmtree(job.staging / plan.code, ignore_errors=True)  # then rendered, not written into links
+        return None
+    result.locales = {loc: dict(reuse.locales[loc]) for loc in plan.locales}
+    result.warnings.extend(reuse.warnings)
+    result.how = "copied"
+    return result
+
+
+def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
+    """Render one town in each locale, run each exporter, write the files into staging (or reuse
+    the previous export's, as ``plan.reuse`` says: :mod:`exports.incremental`)."""
+    ws = job.workspace
+    reuse = plan.reuse
+    if reuse is not None and reuse.mode == "copy":
+        copied = _copied(job, plan, reuse)
+        if copied is not None:
+            return copied
+        reuse = None
     town = ws.town(plan.code)
     messages = ws.town_messages(town)
-    result = TownResult(town.code, town.name, plan.formats)
+    result = TownResult(town.code, town.name, plan.formats, inputs=plan.inputs)
     for locale in plan.locales:
-        catalog = build_catalog(messages, town, locale, job.approvals,
-                                include_unapproved=job.include_unapproved,
-                                source_locale=ws.config.source_locale,
-                                fallbacks=ws.config.locale_chain(locale)[1:],
-                                registrants=ws.config.registrants)
-        result.locales[locale] = {"entries": len(catalog.entries), "left_out": dict(catalog.left_out)}
+        files: Mapping[str, bytes | FileRecord] | None = None
+        if reuse is not None:
+            catalog, order = _catalog(job, messages, town, locale, only=reuse.dirty)
+            redone = {e.message_id for e in catalog.entries}  # every kept message at a stage redone
+            files = _patched(job, plan, reuse, catalog, order, redone)
+            result.how = "patched" if files is not None and result.how != "rendered again" else "rendered again"
+        if files is None:
+            catalog, order = _catalog(job, messages, town, locale)
+            files = _outputs(job, plan, catalog)
+        result.locales[locale] = {"entries": len(order), "left_out": dict(catalog.left_out)}
         result.warnings.extend(catalog.warnings)
-        for name in plan.formats:
-            for output in registry.get(name).export(catalog, job.options.get(name, {})):
-                rel = f"{town.code}/{locale}/{safe_relative(output.path, exporter=name)}"
-                if rel in result.files:
-                    raise ExportError(_("two formats write the same file {rel}").format(rel=rel))
-                write_file(job.staging / rel, output.data)
-                result.files[rel] = FileRecord.of(output.data)
+        try:
+            _write(job, reuse, files, result)
+        except FileNotFoundError:  # a previous file went missing: this catalog is rendered
+            shutil.rmtree(job.staging / plan.code / locale, ignore_errors=True)
+            result.files = {k: v for k, v in result.files.items() if not k.startswith(f"{plan.code}/{locale}/")}
+            catalog, order = _catalog(job, messages, town, locale)
+            _write(job, None, _outputs(job, plan, catalog), result)
     return result
 
 
@@ -250,6 +380,16 @@ def worker_count(requested: int | None, towns: int) -> int:
     return max(1, min(requested or available, towns))
 
 
+def previous_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of the export in ``out`` (read after :func:`exports.atomic.staged` checked
+    every file it lists), or ``None``."""
+    try:
+        data = orjson.loads((out / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
                progress: Progress | None = None) -> ExportResult:
     """Export as ``request`` says into ``out`` (replaced atomically); see the module docstring."""
@@ -265,7 +405,13 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     approval_map = approvals(workspace, now=request.as_of, check_log=False)
     approval_map = withdraw_expired_notices(workspace, approval_map, request.as_of or date.today())
     revision = catalog_revision(workspace.root, exclude=[out])
+    inputs = compute_inputs(workspace, plans, approval_map, options,
+                            include_unapproved=request.include_unapproved, as_of=request.as_of)
     with staged(out, workspace.root) as staging:
+        previous = None if request.full else previous_manifest(out)
+        layouts = {name: getattr(registry.get(name), "layout", None) is not None for name in inputs.formats}
+        reuse = reuse_plans(previous, Path(os.path.normpath(out.absolute())), inputs, plans, workspace, layouts)
+        plans = [replace(p, reuse=reuse.get(p.code), inputs=inputs.towns[p.code]) for p in plans]
         job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)
         results = export_towns(job, plans, worker_count(request.jobs, len(plans)), progress)
         extra: dict[str, FileRecord] = {}
@@ -275,7 +421,8 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
             extra[f"schema/{name}"] = FileRecord.of(data)
         manifest = manifest_data(results, extra, revision=revision, as_of=request.as_of,
                                  include_unapproved=request.include_unapproved,
-                                 kizuna_version=tool_version(), decisions=anchor)
+                                 kizuna_version=tool_version(), decisions=anchor, inputs=inputs.to_data())
         manifest["warnings"] = sorted(set(manifest["warnings"]) | set(warnings))
         write_file(staging / MANIFEST, manifest_bytes(manifest))
-    return ExportResult(out, manifest, manifest["warnings"])
+    how = Counter("rendered" if r.how == "rendered again" else r.how for r in results)
+    return ExportResult(out, manifest, manifest["warnings"], dict(sorted(how.items())))

@@ -19,7 +19,7 @@ from kizuna.catalog.cadence import format_age
 from kizuna.exports import jsonio
 from kizuna.exports.channels import for_entry
 from kizuna.exports.model import SCHEMA_VERSION, Entry, OutputFile, TownCatalog, stage_fields
-from kizuna.exports.registry import FunctionExporter
+from kizuna.exports.registry import FunctionExporter, Layout
 
 FILENAME = "catalog.json"
 FORMAT_ID = "kizuna-catalog"
@@ -108,4 +108,5 @@ def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]
     return [OutputFile(FILENAME, catalog_bytes(catalog))]
 
 
-EXPORTER = FunctionExporter("canonical JSON per town and locale (catalog.json), the contract", export)
+EXPORTER = FunctionExporter("canonical JSON per town and locale (catalog.json), the contract", export,
+                              Layout("document", FILENAME))

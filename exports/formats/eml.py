@@ -39,7 +39,7 @@ from kizuna.catalog.templating import render, stage_context
 from kizuna.exports.channels import ISO_2022_JP, for_entry, to_iso2022jp
 from kizuna.exports.errors import ExportError
 from kizuna.exports.model import UNAPPROVED_MARK, Entry, OutputFile, TownCatalog
-from kizuna.exports.registry import FunctionExporter
+from kizuna.exports.registry import FunctionExporter, Layout
 from kizuna.catalog.i18n import _
 
 FOLDER = "email"
@@ -241,4 +241,5 @@ def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]
             for e in catalog.entries]
 
 
-EXPORTER = FunctionExporter("e-mail, one .eml per message in the town's charset (email/*.eml)", export)
+EXPORTER = FunctionExporter("e-mail, one .eml per message in the town's charset (email/*.eml)", export,
+                              Layout("per-entry", FOLDER, ".eml"))

@@ -14,7 +14,7 @@ from kizuna.exports import jsonio
 from kizuna.exports.channels import line_messages
 from kizuna.exports.formats.canonical import delivery_items, head
 from kizuna.exports.model import Entry, OutputFile, TownCatalog
-from kizuna.exports.registry import FunctionExporter
+from kizuna.exports.registry import FunctionExporter, Layout
 
 FILENAME = "line-push.json"
 FORMAT_ID = "kizuna-line-push"
@@ -35,4 +35,5 @@ def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]
     return [OutputFile(FILENAME, data)]
 
 
-EXPORTER = FunctionExporter("LINE Messaging API push bodies (line-push.json)", export)
+EXPORTER = FunctionExporter("LINE Messaging API push bodies (line-push.json)", export,
+                              Layout("document", FILENAME))

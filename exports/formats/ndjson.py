@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from kizuna.exports import jsonio
 from kizuna.exports.formats.canonical import entry_data
 from kizuna.exports.model import OutputFile, TownCatalog
-from kizuna.exports.registry import FunctionExporter
+from kizuna.exports.registry import FunctionExporter, Layout
 
 FILENAME = "catalog.ndjson"
 
@@ -18,4 +18,5 @@ def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]
     return [OutputFile(FILENAME, jsonio.lines(records))]
 
 
-EXPORTER = FunctionExporter("NDJSON, one canonical entry a line (catalog.ndjson)", export)
+EXPORTER = FunctionExporter("NDJSON, one canonical entry a line (catalog.ndjson)", export,
+                              Layout("lines", FILENAME))

@@ -10,7 +10,7 @@ from kizuna.exports import jsonio
 from kizuna.exports.channels import sms_parts
 from kizuna.exports.formats.canonical import delivery_items, head
 from kizuna.exports.model import Entry, OutputFile, TownCatalog
-from kizuna.exports.registry import FunctionExporter
+from kizuna.exports.registry import FunctionExporter, Layout
 
 FILENAME = "sms.json"
 FORMAT_ID = "kizuna-sms"
@@ -30,4 +30,5 @@ def export(catalog: TownCatalog, options: Mapping[str, Any]) -> list[OutputFile]
     return [OutputFile(FILENAME, data)]
 
 
-EXPORTER = FunctionExporter("SMS parts, UCS-2/GSM-7 split (sms.json)", export)
+EXPORTER = FunctionExporter("SMS parts, UCS-2/GSM-7 split (sms.json)", export,
+                              Layout("document", FILENAME))

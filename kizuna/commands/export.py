@@ -78,6 +78,10 @@ def summary(result: ExportResult) -> list[str]:
     lines = [f"exported {counts['towns']} towns, {counts['catalogs']} catalogs, "
              f"{counts['entries']} messages, {counts['files']} files to {result.out}",
              f"catalog revision {result.manifest['catalog_revision']}"]
+    if result.towns.get("copied") or result.towns.get("patched"):
+        lines.append(f"from the previous export: {result.towns.get('copied', 0)} towns unchanged (files reused), "
+                     f"{result.towns.get('patched', 0)} patched, {result.towns.get('rendered', 0)} rendered "
+                     "(--full renders all)")
     left_out = counts["left_out"]
     if left_out:
         lines.append("left out: " + ", ".join(f"{n} {why}" for why, n in left_out.items()))
@@ -115,11 +119,14 @@ def export_into(root: Path, request: ExportRequest, out: Path | None = None) -> 
 @click.option("--as-of", type=DATE, callback=_day, metavar="DATE",
               help=N_("Judge approvals (re-review expiry) as of this date, recorded in the manifest."))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help=N_("Worker processes (default: one per CPU)."))
+@click.option("--full", is_flag=True,
+              help=N_("Render every town again, reusing nothing from the previous export in the folder "
+                      "(default: files whose inputs did not change are reused; the result is the same)."))
 @click.pass_context
 @handle_errors
 def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales: tuple[str, ...],
            formats: tuple[str, ...], out: Path | None, include_unapproved: bool, as_of: date | None,
-           jobs: int | None) -> None:
+           jobs: int | None, full: bool = False) -> None:
     """Export each town's catalog per locale for its delivery backends."""
     if ctx.invoked_subcommand is not None:
         return
@@ -128,7 +135,7 @@ def export(ctx: click.Context, towns: tuple[str, ...], all_towns: bool, locales:
     app = ctx.ensure_object(App)
     request = ExportRequest(towns=split_names(towns), locales=split_names(locales),
                             formats=split_names(formats), include_unapproved=include_unapproved,
-                            as_of=as_of, jobs=jobs)
+                            as_of=as_of, jobs=jobs, full=full)
     result = export_into(app.root, request, out)
     for line in summary(result):
         click.echo(line)
