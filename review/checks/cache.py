@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from kizuna.catalog.safepaths import write_target
+from kizuna.review.checks.syllables import open_store, save_store
 from kizuna.review.findings import Finding, language_key
 
 _FIELDS = tuple(f.name for f in fields(Finding))
@@ -214,6 +215,7 @@ class FindingsCache:
 
     def save(self) -> None:
         """Write what this run used back (atomically; only when something was computed)."""
+        save_store(self.root)  # the English words newly looked up in CMUdict
         if not self.computed and not self.changed:
             return
         target = write_target(self.root, self.path)
@@ -323,6 +325,7 @@ def open_cache(ws: Any, config: Any, towns: Iterable[Any], *, partial: bool = Fa
                           # files rules read by convention at the workspace root
                           *(_read(root / name) for name in CONVENTION_FILES))
     cache = FindingsCache(root, environment, partial=partial)
+    open_store(root)  # the English words looked up in CMUdict before (review.checks.syllables)
     try:
         data = _load(cache.path)
         if isinstance(data, dict) and data.get("format") == CACHE_FORMAT:
