@@ -53,10 +53,21 @@ LINK = "link:"
 KEEP_RUNS = 4
 
 
+#: types whose ``repr`` is the same in every process
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 def stable_repr(value: Any) -> str:
     """``repr(value)`` that is the same in every process: sets are written sorted (the order of
     a set of text changes with Python's hash seed, so a plain ``repr`` made every key of a run
     differ from the last run's); dataclasses, mappings and sequences are walked."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common cases first, without the (slow) abstract-class checks below
+        return repr(value)
+    if kind is tuple or kind is list:
+        return ("[" if kind is list else "(") + ", ".join(map(stable_repr, value)) + ")"
+    if kind is dict:
+        return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
     if value is None or isinstance(value, (str, bytes, int, float, bool)):
         return repr(value)
     if isinstance(value, (set, frozenset)):
