@@ -55,6 +55,8 @@ KEEP_RUNS = 4
 
 #: types whose ``repr`` is the same in every process
 _PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+#: the field names of each dataclass met (``dataclasses.fields`` is slow to ask every time)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def stable_repr(value: Any) -> str:
@@ -68,6 +70,9 @@ def stable_repr(value: Any) -> str:
         return ("[" if kind is list else "(") + ", ".join(map(stable_repr, value)) + ")"
     if kind is dict:
         return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:  # a dataclass seen before
+        return kind.__qualname__ + "(" + ", ".join(f"{n}={stable_repr(getattr(value, n))}" for n in names) + ")"
     if value is None or isinstance(value, (str, bytes, int, float, bool)):
         return repr(value)
     if isinstance(value, (set, frozenset)):
@@ -77,8 +82,8 @@ def stable_repr(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
     if is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__qualname__ + "(" + ", ".join(f"{f.name}={stable_repr(getattr(value, f.name))}"
-                                                          for f in fields(value)) + ")")
+        _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+        return stable_repr(value)
     return repr(value)
 
 
