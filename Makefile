@@ -29,7 +29,7 @@ messages: $(STAMP)
 	test -f catalog/locale/ja/LC_MESSAGES/kizuna.po || $(BIN)/pybabel init --domain kizuna \
 	    --input-file catalog/locale/kizuna.pot --output-dir catalog/locale --locale ja
 	$(BIN)/pybabel update --domain kizuna --input-file catalog/locale/kizuna.pot \
-	    --output-dir catalog/locale --locale ja --no-fuzzy-matching
+	    --output-dir catalog/locale --locale ja --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --domain kizuna --directory catalog/locale --locale ja
 	$(BIN)/pybabel compile --domain click --directory catalog/locale --locale ja
 

@@ -54,9 +54,29 @@ def set_language(language: str | None) -> None:
     _chosen = language
 
 
+#: the variables the language comes from, in order (see :func:`language_from_environment`)
+_VARIABLES = ("KIZUNA_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+#: the language of each combination of those variables seen (reading ``os.environ`` five times
+#: for each translated text was a tenth of a national ``kizuna check``)
+_BY_VALUES: dict[tuple[object, ...], str] = {}
+_encode = getattr(os.environ, "encodekey", None)
+_KEYS = tuple(map(_encode, _VARIABLES)) if _encode is not None else None
+
+
 def current_language() -> str:
     """The language text is translated into right now."""
-    return _chosen or language_from_environment()
+    if _chosen:
+        return _chosen
+    raw = getattr(os.environ, "_data", None)  # the encoded variables behind os.environ
+    if not isinstance(raw, dict) or _KEYS is None:
+        return language_from_environment()
+    values = tuple(map(raw.get, _KEYS))
+    found = _BY_VALUES.get(values)
+    if found is None:
+        if len(_BY_VALUES) > 64:
+            _BY_VALUES.clear()
+        found = _BY_VALUES[values] = language_from_environment()
+    return found
 
 
 @lru_cache(maxsize=None)

@@ -91,6 +91,24 @@ def test_language_follows_the_locale(environ: dict[str, str], language: str) -> 
     assert i18n.language_from_environment(environ) == language
 
 
+def test_the_current_language_follows_the_environment_as_it_changes(monkeypatch) -> None:
+    """current_language remembers what each combination of the variables gives (it is asked
+    for every translated text): a change of the environment still changes the language."""
+    for name in ("KIZUNA_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    i18n.set_language(None)
+    assert i18n.current_language() == "en"
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    assert i18n.current_language() == "ja"
+    monkeypatch.setenv("KIZUNA_LANG", "en")
+    assert i18n.current_language() == "en"
+    monkeypatch.delenv("KIZUNA_LANG")
+    assert i18n.current_language() == "ja"
+    i18n.set_language("en")
+    assert i18n.current_language() == "en"
+    i18n.set_language(None)
+
+
 @pytest.fixture
 def bad_stage_workspace(make_workspace) -> Path:  # noqa: ANN001
     return make_workspace(messages=[small_message("b00d-hello", "7日目", "こんにちは。")])

@@ -23,7 +23,7 @@ from kizuna.review.checks import CheckConfig, lint_text, parse_config, run_check
 from kizuna.catalog.loadcache import save_loader
 from kizuna.review.checks.cache import clear_cache
 from kizuna.review.checks.engine import default_config
-from kizuna.review.checks.sarif import file_position, to_sarif
+from kizuna.review.checks.sarif import Origins, file_position, to_sarif
 from kizuna.review.coverage import coverage_band_heatmap, coverage_heatmap, coverage_rows, towns_in_prefectures
 from kizuna.review.findings import Finding, has_errors
 from kizuna.catalog.i18n import N_, _
@@ -75,8 +75,10 @@ def finding_dict(f: Finding, position: tuple[int, int] | None) -> dict:
 
 
 def emit(findings: list[Finding], fmt: str, *, root: Path | None = None) -> None:
-    files: dict = {}
-    positions = [file_position(f, root, files) if root is not None else None for f in findings]
+    files = Origins(root) if root is not None and fmt != "sarif" else None  # where texts start, kept
+    positions = [file_position(f, root, files) if files is not None else None for f in findings]
+    if files is not None:
+        files.save()
     if fmt == "json":
         click.echo(json.dumps([finding_dict(f, p) for f, p in zip(findings, positions)],
                               ensure_ascii=False, indent=2))

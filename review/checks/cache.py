@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from kizuna.catalog.safepaths import write_target
+from kizuna.review.checks.syllables import open_store, save_store
 from kizuna.review.findings import Finding, language_key
 
 _FIELDS = tuple(f.name for f in fields(Finding))
@@ -52,10 +53,26 @@ LINK = "link:"
 KEEP_RUNS = 4
 
 
+#: types whose ``repr`` is the same in every process
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+#: the field names of each dataclass met (``dataclasses.fields`` is slow to ask every time)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def stable_repr(value: Any) -> str:
     """``repr(value)`` that is the same in every process: sets are written sorted (the order of
     a set of text changes with Python's hash seed, so a plain ``repr`` made every key of a run
     differ from the last run's); dataclasses, mappings and sequences are walked."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common cases first, without the (slow) abstract-class checks below
+        return repr(value)
+    if kind is tuple or kind is list:
+        return ("[" if kind is list else "(") + ", ".join(map(stable_repr, value)) + ")"
+    if kind is dict:
+        return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:  # a dataclass seen before
+        return kind.__qualname__ + "(" + ", ".join(f"{n}={stable_repr(getattr(value, n))}" for n in names) + ")"
     if value is None or isinstance(value, (str, bytes, int, float, bool)):
         return repr(value)
     if isinstance(value, (set, frozenset)):
@@ -65,8 +82,8 @@ def stable_repr(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
     if is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__qualname__ + "(" + ", ".join(f"{f.name}={stable_repr(getattr(value, f.name))}"
-                                                          for f in fields(value)) + ")")
+        _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+        return stable_repr(value)
     return repr(value)
 
 
@@ -214,6 +231,7 @@ class FindingsCache:
 
     def save(self) -> None:
         """Write what this run used back (atomically; only when something was computed)."""
+        save_store(self.root)  # the English words newly looked up in CMUdict
         if not self.computed and not self.changed:
             return
         target = write_target(self.root, self.path)
@@ -323,6 +341,7 @@ def open_cache(ws: Any, config: Any, towns: Iterable[Any], *, partial: bool = Fa
                           # files rules read by convention at the workspace root
                           *(_read(root / name) for name in CONVENTION_FILES))
     cache = FindingsCache(root, environment, partial=partial)
+    open_store(root)  # the English words looked up in CMUdict before (review.checks.syllables)
     try:
         data = _load(cache.path)
         if isinstance(data, dict) and data.get("format") == CACHE_FORMAT:

@@ -7,7 +7,7 @@ milestones are met (the data and the frame are in :mod:`review.coverage`).
 * ``coverage/fallback`` — slots a town fills in a fallback locale (``fallbacks:`` in
   kizuna.yaml) because the message has no text in the town's locale that may ship (none yet,
   not signed off, or made from another source text; :mod:`review.selection`): one finding
-  per run, naming the reason;
+  per message, locale and reason, counting the towns and naming a few;
 * ``coverage/off-cadence`` — a message the town sends whose stage is not on its cadence (it is
   delivered on a day outside the town's rhythm, maybe next to another message);
 * ``coverage/milestone`` — a milestone of ``milestones.yaml`` with no tagged message inside its
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from kizuna.review.checks.engine import Hit, rule
-from kizuna.catalog.i18n import N_, _, current_language
+from kizuna.catalog.i18n import N_, _, current_language, ngettext
 from kizuna.review.findings import stage_label
 from kizuna.review.selection import (NO_SOURCE, SOURCE_CHANGED, SOURCE_UNAPPROVED, UNAPPROVED,
                                      UNTRANSLATED)
@@ -31,6 +31,10 @@ REASONS = {
     SOURCE_CHANGED: N_("translated from another source text than the approved one (source_hash)"),
     NO_SOURCE: N_("no source text"),
 }
+
+
+#: how many towns a ``coverage/fallback`` finding names (it counts them all)
+FALLBACK_TOWNS_NAMED = 3
 
 
 def _reason(why: str) -> str:
@@ -101,34 +105,40 @@ def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 
 
 @rule("coverage/fallback", "翻訳がなく代わりの言語で送る日", level="info", scope="workspace",
-      description="町の言語の本文がまだなく、fallbacks で決めた言語の本文を送る配信日")
+      description="町の言語の本文がまだなく、fallbacks で決めた言語の本文を送るメッセージ（メッセージ・言語・理由ごとに町の数）")
 def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    memo = _memo(ctx)
-    for town, path, locale, cal in _calendars(ctx):
-        key = ("fallback-lines", id(cal), current_language())
-        if key not in memo:  # what the findings say, once per calendar class (not per town)
-            used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
-            lines = []
-            for run in cal.fallback_runs:
-                # a translation that exists but may not ship is named, always; untranslated ones up to 3
-                held = [f"{mid}: {_reason(why)}" for s in run for mid, why in s.reasons
-                        if why != "untranslated"]
-                missing = [mid for s in run for mid, why in s.reasons if why == "untranslated"]
-                if missing:
-                    more = _(" and more") if len(missing) > 3 else ""
-                    held.append(f"{_reason('untranslated')}: {', '.join(missing[:3])}{more}")
-                suggestion = (_("Add the {locale} translation") if not any(why != "untranslated" for s in run
-                                                                           for _mid, why in s.reasons)
-                              else _("Add the {locale} translation, and get the translation and its source "
-                                     "approved")).format(locale=locale)
-                lines.append((_(" ({locale}): {count} sending days at {span} have no {locale} text that may "
-                                "be sent; the {used} text is sent instead ({why}).").format(
-                                  locale=locale, span=_span(run), count=len(run), used=used,
-                                  why=_("; ").join(held)), str(run[0].stage), suggestion))
-            memo[key] = (cal, lines)
-        for said, stage, suggestion in memo[key][1]:
-            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path,
-                      suggestion=suggestion)
+    """One finding per message, locale and reason (not per town: at national scale that was
+    a hundred thousand lines), counting the towns that send the fallback text instead and
+    naming a few; with one town in scope (``--town``) the finding names that town."""
+    # (locale, message id, reason) -> [stage, towns]; towns of one calendar class share its slots
+    found: dict[tuple[str, str, str], list[Any]] = {}
+    by_class: dict[int, tuple[Any, list[Any]]] = {}
+    for town, _path, locale, cal in _calendars(ctx):
+        by_class.setdefault(id(cal), (cal, []))[1].append(town)
+    for cal, towns in by_class.values():
+        for slot in cal.slots:
+            for mid, why in slot.reasons:
+                entry = found.setdefault((cal.locale, mid, why), [slot.stage, []])
+                entry[1].extend(towns)
+    local = {m.id: t for t in ctx.towns for m in t.local_messages}
+    for (locale, mid, why), (stage, towns) in found.items():
+        used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
+        towns = sorted(towns, key=lambda t: t.code)
+        names = _(", ").join(t.name for t in towns[:FALLBACK_TOWNS_NAMED])
+        more = (_(" and {count} more towns").format(count=len(towns) - FALLBACK_TOWNS_NAMED)
+                if len(towns) > FALLBACK_TOWNS_NAMED else "")
+        suggestion = (_("Add the {locale} translation") if why == UNTRANSLATED
+                      else _("Get the translation and its source approved")).format(locale=locale)
+        only = towns[0].code if len(towns) == 1 else None
+        owner = local.get(mid)
+        yield Hit(ngettext("{id}: {why} ({locale}); the {used} text is sent instead in {count} town at {stage} "
+                           "({towns}{more}).",
+                           "{id}: {why} ({locale}); the {used} text is sent instead in {count} towns at {stage} "
+                           "({towns}{more}).", len(towns)).format(id=mid, locale=locale, why=_reason(why), count=len(towns),
+                                               used=used, stage=stage_label(stage), towns=names, more=more),
+                  town=only or (owner.code if owner is not None else None), locale=locale, stage=str(stage),
+                  message_id=mid, path=ctx.ws.town_file(owner.code) if owner is not None else None,
+                  suggestion=suggestion)
 
 
 @rule("coverage/off-cadence", "配信日にないメッセージ", level="warning", scope="workspace",

@@ -82,6 +82,9 @@ def grade(text: str, lang: str, formula: str = "flesch_kincaid_grade") -> float 
     """A textstat school grade, or ``None`` when textstat has no hyphenation for ``lang``."""
     from textstat.backend import metrics
 
+    from kizuna.review.checks.syllables import install
+
+    install()  # CMUdict is read only for words not looked up before (review.checks.syllables)
     try:
         return float(getattr(metrics, formula)(text, TEXTSTAT_LANGS.get(lang, lang)))
     except (KeyError, ValueError, ZeroDivisionError, LookupError):

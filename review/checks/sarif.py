@@ -14,6 +14,9 @@ Japanese CI job or reviewer reads Japanese annotations), and the run says which 
 """
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -139,14 +142,17 @@ def text_origin(path: Path, finding: Finding, *, parsed: tuple[str, Any] | None 
 def file_position(finding: Finding, root: Path | None, files: dict[Path, Any] | None = None) -> tuple[int, int] | None:
     """1-based ``(line, column)`` in the workspace file of a finding's position in its text (see
     :func:`text_origin`), or ``None`` when it has none or it does not map. ``files`` caches the
-    parsed files across findings."""
+    parsed files across findings, or is an :class:`Origins` (remembered across runs)."""
     if finding.line is None or finding.path is None or root is None:
         return None
     files = {} if files is None else files
     path = Path(root) / finding.path
-    if path not in files:
-        files[path] = _compose(path)
-    origin = text_origin(path, finding, parsed=files[path]) if files[path] is not None else None
+    if isinstance(files, Origins):
+        origin = files.origin(path, finding)
+    else:
+        if path not in files:
+            files[path] = _compose(path)
+        origin = text_origin(path, finding, parsed=files[path]) if files[path] is not None else None
     if origin is None:
         return None
     line0, column0 = origin
@@ -211,3 +217,79 @@ def to_sarif(findings: Iterable[Finding], *, root: Path | None = None, version: 
     if root is not None:
         run["originalUriBaseIds"] = {"WORKSPACE": {"uri": Path(root).resolve().as_uri() + "/"}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+#: where :class:`Origins` keeps the text origins of a workspace's files (local state, safe to delete)
+ORIGINS_FILE = Path(".kizuna") / "cache" / "positions.pickle"
+ORIGINS_FORMAT = 1
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class Origins:
+    """Where each text starts in its file (:func:`text_origin`), remembered per workspace in
+    ``.kizuna/cache/positions.pickle`` while the file's size, modification time and inode stay
+    the same: printing a national run's findings with their lines composed a thousand YAML
+    files every time. Use it as ``files`` of :func:`file_position`; :meth:`save` writes it back."""
+
+    def __init__(self, root: Path) -> None:
+        from kizuna.review.checks.cache import code_fingerprint
+
+        self.root = Path(root)
+        self.code = code_fingerprint()
+        self.parsed: dict[Path, Any] = {}
+        self.entries: dict[str, list[Any]] = {}
+        self.changed = False
+        self.current: dict[str, list[Any]] = {}  # the files this run read
+        try:
+            with open(self.root / ORIGINS_FILE, "rb") as handle:
+                data = pickle.load(handle)
+            if isinstance(data, dict) and data.get("format") == ORIGINS_FORMAT and data.get("code") == self.code:
+                self.entries = data["files"]
+        except Exception:  # noqa: BLE001 - a missing or broken file is an empty one
+            pass
+
+    def origin(self, path: Path, finding: Finding) -> tuple[int, int] | None:
+        name = str(path)
+        entry = self.current.get(name)
+        if entry is None:  # the file's stamp, once per run
+            stamp = _file_stamp(path)
+            entry = self.entries.get(name)
+            if entry is None or entry[0] != stamp:
+                entry = self.entries[name] = [stamp, {}]
+                self.changed = True
+            self.current[name] = entry
+        key = (finding.message_id, finding.locale, None if finding.message_id else finding.stage)
+        if key not in entry[1]:
+            if path not in self.parsed:
+                self.parsed[path] = _compose(path)
+            parsed = self.parsed[path]
+            entry[1][key] = text_origin(path, finding, parsed=parsed) if parsed is not None else None
+            self.changed = True
+        return entry[1][key]
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        from kizuna.catalog.safepaths import write_target
+
+        target = write_target(self.root, self.root / ORIGINS_FILE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        kept = {name: entry for name, entry in self.entries.items() if name in self.current}  # this run's files
+        data = pickle.dumps({"format": ORIGINS_FORMAT, "code": self.code, "files": kept},
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".positions-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.changed = False

@@ -252,3 +252,29 @@ def test_lint_reads_standard_input_as_markdown_on_request() -> None:
     draft = "# 見出し\n\n- `洗え` はコード\n- 手を洗え。\n"
     found = json.loads(run("lint", "--markdown", "--format", "json", "-", input=draft).output)
     assert [(d["rule"], d["line"], d["column"]) for d in found] == [("tone/command", 4, 5)]
+
+
+def test_remembered_text_positions_are_those_of_the_files_as_they_are_now(sample_path: Path) -> None:
+    """`kizuna check` keeps where each text starts in its file (.kizuna/cache/positions.pickle):
+    the lines it prints are the ones read afresh, also after a file changed."""
+    from kizuna.catalog.workspace import load_workspace
+    from kizuna.review.checks import run_checks
+    from kizuna.review.checks.sarif import Origins, file_position
+
+    def positions(origins: Origins | None) -> list:
+        findings = run_checks(load_workspace(sample_path))
+        found = [file_position(f, sample_path, origins if origins is not None else {}) for f in findings]
+        if origins is not None:
+            origins.save()
+        return found
+
+    fresh = positions(None)
+    assert sum(p is not None for p in fresh) > 20
+    first = Origins(sample_path)
+    assert positions(first) == fresh and first.parsed
+    second = Origins(sample_path)
+    assert positions(second) == fresh and not second.parsed  # nothing composed again
+    moved = sorted((sample_path / "messages").glob("*.yaml"))[3]
+    moved.write_text("# a note on top\n" + moved.read_text(encoding="utf-8"), encoding="utf-8")
+    again = positions(None)
+    assert again != fresh and positions(Origins(sample_path)) == again

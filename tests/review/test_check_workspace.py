@@ -250,3 +250,28 @@ def test_sentence_and_preview_lengths_count_fields_as_the_towns_fill_them(make_w
     short = [{**SMALL_TOWN, "locales": ["ja"], "services": {"care": "産後ケアが使えます。"}}]
     ws = load_workspace(make_workspace(messages=[small_message("m-care", "B0d", text)], towns=short, name="short"))
     assert [f for f in run_checks(ws) if f.rule.startswith("length/") and f.message_id == "m-care"] == []
+
+
+def test_fallbacks_come_once_per_message_locale_and_reason_counting_the_towns(sample_ws) -> None:
+    """At national scale one finding per town and slot was a hundred thousand lines: a
+    coverage/fallback finding is about one message in one locale, and counts the towns that
+    send the fallback text instead (as coverage marks them); with one town, it names it."""
+    import re
+    from collections import Counter
+
+    found = [f for f in run_checks(sample_ws, rules=["coverage/fallback"]) if f.rule == "coverage/fallback"]
+    assert found and all(f.message_id and f.locale and f.path for f in found)
+    keys = [(f.message_id, f.locale, f.message.split(":")[1]) for f in found]
+    assert len(keys) == len(set(keys))
+    frame = coverage_frame(sample_ws)
+    expected = Counter((mid, row["locale"]) for _, row in frame.iterrows() for mid in row["fallback"])
+    counted = Counter()
+    for f in found:
+        counted[(f.message_id, f.locale)] += int(re.search(r"(\d+) ?(?:towns?|市区町村)", f.message).group(1))
+    assert counted == expected and max(expected.values()) > 1
+    one = sample_ws.towns[frame["town"].iloc[0]]
+    alone = [f for f in run_checks(sample_ws, towns=[one.code], rules=["coverage/fallback"])
+             if f.rule == "coverage/fallback"]
+    assert alone and all(f.town == one.code and one.name in f.message for f in alone)
+    assert {(f.message_id, f.locale) for f in alone} == {k for k in expected if k in {
+        (mid, row["locale"]) for _, row in frame[frame["town"] == one.code].iterrows() for mid in row["fallback"]}}

