@@ -143,7 +143,7 @@ def check_target(target: Path, workspace: Path | None = None, *, verify: bool = 
     if workspace is not None:
         here, root = target.resolve(), Path(workspace).resolve()
         if here == root or here in root.parents:
-            what = "is the workspace itself" if here == root else f"holds the workspace {root}"
+            what = _("is the workspace itself") if here == root else _("holds the workspace {root}").format(root=root)
             raise ExportError(_("{what}; an export replaces its whole folder, so give a folder of its own "
                               "(default: out/exports)").format(what=what), path=target)
     if target.is_dir() and any(target.iterdir()):

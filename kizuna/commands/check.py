@@ -36,9 +36,9 @@ def summary(findings: Iterable[Finding]) -> str:
     findings = list(findings)
     counted = Counter(f.level for f in findings if f.counts)
     ignored = sum(1 for f in findings if not f.counts)
-    text = ", ".join(f"{counted[level]} {name}" for level, name in
-                     (("error", "errors"), ("warning", "warnings"), ("info", "info")))
-    return text + (f" ({ignored} ignored)" if ignored else "")
+    text = _("{errors} errors, {warnings} warnings, {info} info").format(
+        errors=counted["error"], warnings=counted["warning"], info=counted["info"])
+    return text + (_(" ({ignored} ignored)").format(ignored=ignored) if ignored else "")
 
 
 def format_text(f: Finding, position: tuple[int, int] | None = None) -> str:
@@ -61,7 +61,7 @@ def format_text(f: Finding, position: tuple[int, int] | None = None) -> str:
     if f.suggestion:
         lines.append(f"    → {f.suggestion}")
     if f.ignored_reason is not None:
-        lines.append(f"    (ignored: {f.ignored_reason})")
+        lines.append("    " + _("(ignored: {reason})").format(reason=f.ignored_reason))
     return "\n".join(lines)
 
 
