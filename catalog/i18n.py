@@ -80,10 +80,15 @@ def current_language() -> str:
 
 
 @lru_cache(maxsize=None)
-def _translations(language: str) -> gettext.NullTranslations:
+def _catalog(domain: str, language: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``domain`` in ``language`` (English is the text in the code)."""
     if language == "en":
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+    return gettext.translation(domain, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+
+
+def _translations(language: str) -> gettext.NullTranslations:
+    return _catalog(DOMAIN, language)
 
 
 def _(message: str) -> str:
@@ -110,11 +115,8 @@ _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "t
                   "shell_completion", "_termui_impl")
 
 
-@lru_cache(maxsize=None)
 def _click_translations(language: str) -> gettext.NullTranslations:
-    if language == "en":
-        return gettext.NullTranslations()
-    return gettext.translation(CLICK_DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+    return _catalog(CLICK_DOMAIN, language)
 
 
 def click_gettext(message: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -38,12 +37,24 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+def file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """Size, modification and change time (ns) and inode of ``path`` (``None``: it is gone): a
+    file with the same stamp is taken as unchanged, the way git's index does."""
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def save_pickle(root: Path, relative: Path, payload: Any) -> None:
+    """Pickle ``payload`` into ``root / relative`` (a local cache file under ``.kizuna/``): the
+    path checked to lie inside the workspace, written atomically (a reader never sees half)."""
+    from kizuna.catalog.safepaths import write_target
+    from kizuna.catalog.yamlio import write_atomic
+
+    root = Path(root)
+    write_atomic(write_target(root, root / relative), pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 @dataclass
@@ -60,13 +71,13 @@ class FileCache:
         """The object of ``path`` (``kind``: message or town), from the cache when the file is
         unchanged, else ``make()``'s (remembered)."""
         name = f"{kind}:{path.relative_to(self.root)}"
-        stamp = _stamp(path)
+        stamp = file_stamp(path)
         hit = self.entries.get(name)
         if hit is not None and stamp is not None and hit[0] == stamp:
             self.used[name] = hit
             return hit[1]
         obj = make()
-        if stamp is not None and stamp == _stamp(path):
+        if stamp is not None and stamp == file_stamp(path):
             self.used[name] = (stamp, obj)
         self.changed = True
         return obj
@@ -76,20 +87,9 @@ class FileCache:
         cache is not an error of the load)."""
         if not self.changed and len(self.used) == len(self.entries):
             return
-        from kizuna.catalog.safepaths import write_target
-
         try:
-            target = write_target(self.root, self.root / CACHE_DIR / CACHE_FILE)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            data = pickle.dumps({"format": CACHE_FORMAT, "key": self.key, "entries": self.used},
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".files-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, target)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+            save_pickle(self.root, CACHE_DIR / CACHE_FILE,
+                        {"format": CACHE_FORMAT, "key": self.key, "entries": self.used})
         except Exception:  # noqa: BLE001 - a read-only workspace still loads
             return
 

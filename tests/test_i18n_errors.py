@@ -101,23 +101,24 @@ def test_a_bad_stage_in_a_notebook_cell_is_explained_without_the_pattern(sample_
     assert {p: p.read_bytes() for p in (sample_path / "messages").iterdir()} == before
 
 
-def test_a_header_line_new_message_with_a_bad_id_is_explained(sample_path: Path, tmp_path: Path) -> None:
+def _import_with_a_new_cell(sample_path: Path, tmp_path: Path, source: str) -> tuple[int, str]:
+    """Import a writer notebook of the sample to which a Markdown cell holding ``source`` was added."""
     path = _notebook(sample_path, tmp_path / "nb")
     nb = nbformat.read(str(path), as_version=4)
-    nb.cells.append(nbformat.v4.new_markdown_cell("<!-- B17d 爪のケア -->\n爪を切りましょう。"))
+    nb.cells.append(nbformat.v4.new_markdown_cell(source))
     nbformat.write(nb, str(path))
-    code, output = kizuna("-w", str(sample_path), "author", "import", str(path))
+    return kizuna("-w", str(sample_path), "author", "import", str(path))
+
+
+def test_a_header_line_new_message_with_a_bad_id_is_explained(sample_path: Path, tmp_path: Path) -> None:
+    code, output = _import_with_a_new_cell(sample_path, tmp_path, "<!-- B17d 爪のケア -->\n爪を切りましょう。")
     assert code == 2
     assert "1行目 <!-- B17d 爪のケア --> が時期とメッセージIDになっていません" in output
     assert "id: 「爪のケア」は書き方が違います。半角の小文字・数字・ハイフン（例: b17d-nail-care）で書いてください" in output
 
 
 def test_a_markdown_cell_kizuna_does_not_read_is_noted_in_japanese(sample_path: Path, tmp_path: Path) -> None:
-    path = _notebook(sample_path, tmp_path / "nb")
-    nb = nbformat.read(str(path), as_version=4)
-    nb.cells.append(nbformat.v4.new_markdown_cell("爪は短く切りましょう。"))
-    nbformat.write(nb, str(path))
-    code, output = kizuna("-w", str(sample_path), "author", "import", str(path))
+    code, output = _import_with_a_new_cell(sample_path, tmp_path, "爪は短く切りましょう。")
     assert code == 0
     assert "メタデータのない Markdown セルは取り込んでいません" in output
     assert "1行目を <!-- STAGE new-id -->（例: <!-- B17d b17d-nail-care -->）にする" in output

@@ -26,12 +26,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 import time
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from kizuna.catalog.loadcache import save_pickle
 from kizuna.catalog.safepaths import write_target
 from kizuna.review.checks.syllables import open_store, save_store
 from kizuna.review.findings import Finding, language_key
@@ -234,22 +234,12 @@ class FindingsCache:
         save_store(self.root)  # the English words newly looked up in CMUdict
         if not self.computed and not self.changed:
             return
-        target = write_target(self.root, self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         runs = {self.environment: {**self.entries, **self.used} if self.partial else self.used}
         for env, entries in self.others.items():  # the other recent kinds of run (--town, coverage)
             if len(runs) >= KEEP_RUNS:
                 break
             runs.setdefault(env, entries)
-        data = pickle.dumps({"format": CACHE_FORMAT, "runs": runs}, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".checks-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_pickle(self.root, CACHE_DIR / CACHE_FILE, {"format": CACHE_FORMAT, "runs": runs})
 
 
 # --- what workspace rules read ----------------------------------------------------------------------

@@ -14,9 +14,7 @@ Japanese CI job or reviewer reads Japanese annotations), and the run says which 
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,6 +22,7 @@ import yaml
 
 from kizuna.catalog.errors import StageError
 from kizuna.catalog.i18n import current_language
+from kizuna.catalog.loadcache import file_stamp, save_pickle
 from kizuna.catalog.stages import Stage
 from kizuna.review.checks.engine import RULES
 from kizuna.review.findings import Finding
@@ -224,14 +223,6 @@ ORIGINS_FILE = Path(".kizuna") / "cache" / "positions.pickle"
 ORIGINS_FORMAT = 1
 
 
-def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
 class Origins:
     """Where each text starts in its file (:func:`text_origin`), remembered per workspace in
     ``.kizuna/cache/positions.pickle`` while the file's size, modification time and inode stay
@@ -259,7 +250,7 @@ class Origins:
         name = str(path)
         entry = self.current.get(name)
         if entry is None:  # the file's stamp, once per run
-            stamp = _file_stamp(path)
+            stamp = file_stamp(path)
             entry = self.entries.get(name)
             if entry is None or entry[0] != stamp:
                 entry = self.entries[name] = [stamp, {}]
@@ -277,19 +268,6 @@ class Origins:
     def save(self) -> None:
         if not self.changed:
             return
-        from kizuna.catalog.safepaths import write_target
-
-        target = write_target(self.root, self.root / ORIGINS_FILE)
-        target.parent.mkdir(parents=True, exist_ok=True)
         kept = {name: entry for name, entry in self.entries.items() if name in self.current}  # this run's files
-        data = pickle.dumps({"format": ORIGINS_FORMAT, "code": self.code, "files": kept},
-                            protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".positions-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_pickle(self.root, ORIGINS_FILE, {"format": ORIGINS_FORMAT, "code": self.code, "files": kept})
         self.changed = False

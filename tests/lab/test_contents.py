@@ -2,7 +2,6 @@
 through the merge (edits applied, conflicts kept as suggestions, broken notebooks refused)."""
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 from pathlib import Path
@@ -13,20 +12,7 @@ from tornado import web
 
 from kizuna.catalog.workspace import load_workspace
 from kizuna.lab.contents import KizunaContentsManager
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".kizuna" not in p.parts}
-
-
-@pytest.fixture
-def cm(sample_path: Path) -> KizunaContentsManager:
-    return KizunaContentsManager(root_dir=str(sample_path))
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+from tests.lab.conftest import files_of, run
 
 
 def message_cell(nb: dict[str, Any], message_id: str) -> dict[str, Any]:

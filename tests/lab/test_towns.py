@@ -3,7 +3,6 @@ towns/<code>.yaml, saved straight back through a per-field three-way merge; bad 
 conflicting edits refused with nothing written; only the workspace's towns are served."""
 from __future__ import annotations
 
-import asyncio
 import copy
 import re
 from pathlib import Path
@@ -17,23 +16,10 @@ from tornado import web
 from kizuna.catalog import yamlio
 from kizuna.catalog.workspace import load_workspace
 from kizuna.lab.contents import KizunaContentsManager
+from tests.lab.conftest import files_of, run
 from kizuna.lab.towns import _cell_text, _split
 
 PATH = "notebooks/towns/202029.ipynb"
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".kizuna" not in p.parts}
-
-
-@pytest.fixture
-def cm(sample_path: Path) -> KizunaContentsManager:
-    return KizunaContentsManager(root_dir=str(sample_path))
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 def opened(cm: KizunaContentsManager, path: str = PATH) -> Any:

@@ -5,6 +5,7 @@ parity tests assert textlint's own messages); such a module says
 findings asks for ``english``. Everything else runs in English (tests/conftest.py)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
@@ -24,3 +25,22 @@ def english(japanese: None) -> Iterator[None]:  # noqa: ARG001 - after the modul
     i18n.set_language("en")
     yield
     i18n.set_language(None)
+
+
+@contextmanager
+def recording_cache_saves() -> Iterator[list[tuple[int, int]]]:
+    """``(computed, reused)`` of each checks-cache save made inside the block, in order."""
+    from kizuna.review.checks import cache as check_cache
+
+    counts: list[tuple[int, int]] = []
+    original = check_cache.FindingsCache.save
+
+    def spy(self: check_cache.FindingsCache) -> None:
+        counts.append((self.computed, self.reused))
+        original(self)
+
+    check_cache.FindingsCache.save = spy  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        check_cache.FindingsCache.save = original  # type: ignore[method-assign]

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from kizuna.catalog import yamlio
 from kizuna.catalog.workspace import load_workspace
 from kizuna.demo import sample_root
-from kizuna.review.checks import cache as check_cache
 from kizuna.review.checks import run_checks
 from kizuna.review.signoff import DecisionRefused, effective_roles, record_decision, status
+from tests.review.conftest import recording_cache_saves
 
 APPROVED = "p10w-maternity-handbook"  # ja, ja-easy and en signed off in the sample
 DRAFT = "p04w-confirm-pregnancy"  # nothing signed off
@@ -60,18 +60,8 @@ def approve_something(root: Path, skip: int = 0) -> bool:
 def cached_equals_fresh(root: Path) -> tuple[int, int]:
     """Run with the cache and without it on a fresh load; they must agree. Returns what the cached
     run computed and reused."""
-    counts: list[tuple[int, int]] = []
-    original = check_cache.FindingsCache.save
-
-    def spy(self: check_cache.FindingsCache) -> None:
-        counts.append((self.computed, self.reused))
-        original(self)
-
-    check_cache.FindingsCache.save = spy  # type: ignore[method-assign]
-    try:
+    with recording_cache_saves() as counts:
         cached = run_checks(load_workspace(root), cache=True)
-    finally:
-        check_cache.FindingsCache.save = original  # type: ignore[method-assign]
     assert cached == run_checks(load_workspace(root))
     return counts[0]
 

@@ -166,21 +166,13 @@ def replace_policy(town: Town) -> Town:
 def test_a_cached_run_redoes_only_the_edited_message(sample_path: Path) -> None:
     from kizuna.catalog import yamlio
     from kizuna.catalog.workspace import load_workspace
-    from kizuna.review.checks import cache as check_cache
+    from tests.review.conftest import recording_cache_saves
 
     ws = load_workspace(sample_path)
     fresh = run_checks(ws)
     assert run_checks(ws, cache=True) == fresh
     assert (sample_path / ".kizuna" / "cache" / "checks.pickle").is_file()
-    counts: list[tuple[int, int]] = []
-    original = check_cache.FindingsCache.save
-
-    def spy(self: check_cache.FindingsCache) -> None:
-        counts.append((self.computed, self.reused))
-        original(self)
-
-    check_cache.FindingsCache.save = spy  # type: ignore[method-assign]
-    try:
+    with recording_cache_saves() as counts:
         assert run_checks(load_workspace(sample_path), cache=True) == fresh
         path = sample_path / "messages" / "b04m-hand-regard.yaml"
         data = yamlio.read(path)
@@ -188,8 +180,6 @@ def test_a_cached_run_redoes_only_the_edited_message(sample_path: Path) -> None:
         yamlio.write(path, data)
         edited = load_workspace(sample_path)
         assert run_checks(edited, cache=True) == run_checks(edited)
-    finally:
-        check_cache.FindingsCache.save = original  # type: ignore[method-assign]
     locales = len(edited.messages["b04m-hand-regard"].texts)
     assert counts[0][0] == 0  # nothing changed: nothing computed
     # one message, each of its locales, and of the workspace rules those that read every text
