@@ -94,19 +94,26 @@ class FileCache:
             return
 
 
-_PENDING: dict[Path, FileCache] = {}
+#: the local caches of each workspace waiting to be written by a command that ran to the end
+_PENDING: dict[Path, dict[str, Any]] = {}
+
+
+def remember_pending(root: Path, name: str, cache: Any) -> None:
+    """Keep ``cache`` (anything with ``save()``; ``name`` says which) of the workspace at ``root``
+    until a command saves it with :func:`save_loader`."""
+    _PENDING.setdefault(Path(root).resolve(), {})[name] = cache
 
 
 def remember_loader(root: Path, cache: FileCache) -> None:
     """Keep the file cache of the last load of ``root`` until a command saves it (loading itself
     writes nothing: a command refusing bad input leaves the workspace as it was)."""
-    _PENDING[Path(root).resolve()] = cache
+    remember_pending(root, "files", cache)
 
 
 def save_loader(root: Path) -> None:
-    """Write the file cache of the last load of ``root`` (a command that ran to the end)."""
-    cache = _PENDING.pop(Path(root).resolve(), None)
-    if cache is not None:
+    """Write the local caches of ``root`` kept since the last save: the file cache of its last
+    load and any other (the sign-off memo, :mod:`review.statusmemo`) — a command that ran to the end."""
+    for cache in _PENDING.pop(Path(root).resolve(), {}).values():
         cache.save()
 
 

@@ -164,6 +164,49 @@ def message_sort_key(message: Message) -> tuple[Any, ...]:
     return (message.stage.sort_key, message.id)
 
 
+class MessageTable(dict):  # type: ignore[type-arg]
+    """The national messages by id: a dict that counts its changes (``version``), so what is
+    computed from the messages (their catalog order) is known to be current without comparing
+    a thousand objects on every call."""
+
+    version = 0  # (an instance attribute from the first change on)
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def __ior__(self, other: Any) -> "MessageTable":
+        self.update(other)
+        return self
+
+    def pop(self, *args: Any) -> Any:
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self) -> Any:
+        self._changed()
+        return super().popitem()
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._changed()
+        return super().setdefault(key, default)
+
+
 @dataclass
 class Workspace:
     """A loaded workspace. ``paths`` remembers the file each message and town came from."""
@@ -174,20 +217,22 @@ class Workspace:
     towns: dict[str, Town]
     reviewers: dict[str, Reviewer]
     paths: dict[str, Path] = field(default_factory=dict)
-    #: the national messages in catalog order, with the identities it was computed from
-    _order: tuple[tuple[int, ...], list[Message]] | None = field(default=None, repr=False, compare=False)
+    #: the national messages in catalog order, with what it was computed from (the table and its
+    #: version, or the identities of the messages when ``messages`` is a plain dict)
+    _order: tuple[Any, Any, list[Message]] | None = field(default=None, repr=False, compare=False)
     #: what :meth:`town_messages` and :meth:`town_file` computed, per class of towns / per code
     _sends: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-    _files: dict[Any, str] = field(default_factory=dict, repr=False, compare=False)
+    _files: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # queries ---------------------------------------------------------------------------------
     def national_in_order(self) -> list[Message]:
         """The national messages in catalog order (sorted once while the messages stay the same
         objects: messages are immutable, so the same objects have the same stages)."""
-        ids = tuple(map(id, self.messages.values()))
-        if self._order is None or self._order[0] != ids:
-            self._order = (ids, sorted(self.messages.values(), key=message_sort_key))
-        return self._order[1]
+        table = self.messages
+        version = table.version if isinstance(table, MessageTable) else tuple(map(id, table.values()))
+        if self._order is None or self._order[0] is not table or self._order[1] != version:
+            self._order = (table, version, sorted(table.values(), key=message_sort_key))
+        return self._order[2]
 
     def policy(self, name: str) -> CadencePolicy:
         return self.config.policies[name]
@@ -248,6 +293,15 @@ class Workspace:
         if found is None:
             found = self._files[key] = self.display_path(self.town_path(code))
         return found
+
+    def message_file(self, message_id: str) -> str:
+        """The message's file as findings name it (``messages/p12w-checkup.yaml``), worked out
+        once per file the message is kept in."""
+        kept = self.paths.get(f"message:{message_id}")
+        found = self._files.get(("message", message_id))
+        if found is None or found[0] is not kept:
+            found = self._files[("message", message_id)] = (kept, self.display_path(self.message_path(message_id)))
+        return found[1]
 
     def town(self, code: str) -> Town:
         if code not in self.towns:
@@ -437,7 +491,7 @@ def load_workspace(root: Path) -> Workspace:
                                      path=roster_path, field="towns")
     remember_loader(root, files)  # written by commands that may write local state (save_loader)
     ordered = dict(sorted(messages.items(), key=lambda kv: message_sort_key(kv[1])))
-    return Workspace(root, config, ordered, dict(sorted(towns.items())), reviewers, paths)
+    return Workspace(root, config, MessageTable(ordered), dict(sorted(towns.items())), reviewers, paths)
 
 
 def is_empty_folder(root: Path) -> bool:

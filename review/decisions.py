@@ -39,7 +39,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Iterable, Iterator, Mapping
 
 from kizuna.catalog.errors import WorkspaceError
 from kizuna.catalog.i18n import _
@@ -227,6 +227,31 @@ def read_log(root: Path) -> list[Decision]:
         decisions.append(decision_from_entry(entry, number))
     _CACHE[path] = (key, decisions)
     return decisions
+
+
+def read_lines(root: Path, numbers: Iterable[int]) -> dict[int, Decision]:
+    """The decisions on the given lines (1-based) of the log, parsed as :func:`read_log` parses
+    them, without parsing the other lines (a line that is not a well-formed entry raises)."""
+    wanted = set(numbers)
+    found: dict[int, Decision] = {}
+    if not wanted:
+        return found
+    path = log_path(root)
+    for number, line in _lines(path):
+        if number in wanted:
+            entry, problem = _parse_line(number, line)
+            if problem:
+                raise WorkspaceError(_("{problem}; run 'kizuna review verify'").format(problem=problem), path=path,
+                                     location=f"line {number}")
+            found[number] = decision_from_entry(entry, number)
+    return found
+
+
+def line_digests(root: Path) -> dict[int, bytes]:
+    """A short digest of every non-blank line of the log by its number (what tells that a line
+    is the same as before, whatever it holds)."""
+    return {number: hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            for number, line in _lines(log_path(root))}
 
 
 def verify_log(root: Path) -> list[Problem]:

@@ -136,8 +136,12 @@ def merge(*requirements: Mapping[str, int]) -> Requirement:
     return {role: out[role] for role in sorted(out, key=_role_order)}
 
 
+#: each role's place in the roster's order of roles
+_ROLE_RANK = {role: i for i, role in enumerate(ROLES)}
+
+
 def _role_order(role: str) -> int:
-    return list(ROLES).index(role) if role in ROLES else len(ROLES)
+    return _ROLE_RANK.get(role, len(ROLES))
 
 
 def _where(*parts: str) -> str:

@@ -166,7 +166,7 @@ def everything_approved(key: str, locale: str) -> bool:
 
 # --- the sign-off status of a loaded workspace, read once ------------------------------------------
 
-_CACHE: dict[int, tuple[Any, ...]] = {}
+_CACHE: dict[int, list[Any]] = {}
 
 
 def _fingerprint(ws: Any) -> tuple[Any, ...]:
@@ -191,29 +191,40 @@ def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 
 def workspace_approved(ws: Any) -> Approved:
-    """``approved`` from the sign-off status of a loaded workspace now
-    (:func:`review.signoff.status`), read once per workspace object and kept while its log,
+    """``approved`` from the sign-off states of a loaded workspace now
+    (:func:`review.signoff.states`), read once per workspace object and kept while its log,
     messages, towns and config stay the same (coverage asks for it once per town and rule)."""
     return _workspace_entry(ws)[2]
 
 
-def workspace_statuses(ws: Any) -> Mapping[tuple[str, str], Any]:
-    """The sign-off status of every item of a loaded workspace now (:func:`review.signoff.status`),
-    shared with :func:`workspace_approved` (read once per workspace object)."""
+def workspace_states(ws: Any) -> Mapping[tuple[str, str], Any]:
+    """The state of every item of a loaded workspace now, and when an approval runs out
+    (:func:`review.signoff.states`), shared with :func:`workspace_approved`."""
     return _workspace_entry(ws)[3]
 
 
-def _workspace_entry(ws: Any) -> tuple[Any, ...]:
+def workspace_statuses(ws: Any) -> Mapping[tuple[str, str], Any]:
+    """The sign-off status of every item of a loaded workspace now (:func:`review.signoff.status`),
+    read once per workspace object (while what :func:`workspace_approved` reads stays the same)."""
+    from kizuna.review.signoff import status
+
+    entry = _workspace_entry(ws)
+    if entry[4] is None:
+        entry[4] = status(ws)
+    return entry[4]
+
+
+def _workspace_entry(ws: Any) -> list[Any]:
     import weakref
 
-    from kizuna.review.signoff import status
+    from kizuna.review.signoff import states
 
     key = id(ws)
     found = _CACHE.get(key)
     now = _fingerprint(ws)
     if found is not None and found[0]() is ws and _same(found[1], now):
         return found
-    statuses = status(ws)
-    entry = (weakref.ref(ws, lambda _ref, key=key: _CACHE.pop(key, None)), now, from_statuses(statuses), statuses)
+    by_item = states(ws)
+    entry = [weakref.ref(ws, lambda _ref, key=key: _CACHE.pop(key, None)), now, from_statuses(by_item), by_item, None]
     _CACHE[key] = entry
     return entry

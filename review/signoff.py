@@ -147,11 +147,12 @@ def all_items(ws: Workspace, policy: Policy | None = None) -> dict[Key, Item]:
     found: list[Item] = []
     for message in ws.messages.values():
         found += _message_items(message, policy, source)
+    for_blocks = block_requirement(policy)
     for town in ws.towns.values():
         for local in town.local_messages:
             found += _message_items(local, policy, source)
         for stage, by_locale in town.blocks.items():
-            found += [Item(block_key(town.code, stage), loc, stage, text, block_requirement(policy), town.code)
+            found += [Item(block_key(town.code, stage), loc, stage, text, dict(for_blocks), town.code)
                       for loc, text in by_locale.items()]
     locales = list(ws.config.locales)
     found.sort(key=lambda i: (i.stage.sort_key, i.town or "", i.key,
@@ -438,13 +439,32 @@ def _by_key(decisions: Iterable[Decision]) -> dict[Key, list[Decision]]:
 
 def status(ws: Workspace, *, now: datetime | date | None = None) -> dict[Key, MessageStatus]:
     """The status of every item, keyed by ``(message_id, locale)``, in stage order."""
+    from kizuna.review.statusmemo import status_memo
+
     policy = load_policy(ws)
     moment = as_moment(now)
+    memo = status_memo(ws.root)  # only the items whose inputs changed are derived again
+    memo.sync()
     index = _by_key(read_log(ws.root))
     items = all_items(ws, policy)
-    found = {key: derive(item, index.get(key, []), period_days=policy.period_for(item.message), now=moment)
+    found = {key: memo.status(item, index.get(key, []), period_days=policy.period_for(item.message), now=moment,
+                              derive=derive)
              for key, item in items.items()}
     return with_shipping_reasons(found, items, ws.config.source_locale)
+
+
+def states(ws: Workspace, *, now: datetime | date | None = None) -> dict[Key, Any]:
+    """The state of every item (``state``, ``expires_at``: :class:`review.statusmemo.State`), as
+    :func:`status` derives it, for what needs only to know what is approved (what ships): read
+    from the local memo, without reading the decisions log when it did not change."""
+    from kizuna.review.statusmemo import status_memo
+
+    policy = load_policy(ws)
+    moment = as_moment(now)
+    memo = status_memo(ws.root)
+    memo.sync()
+    return {key: memo.state(item, period_days=policy.period_for(item.message), now=moment, derive=derive)
+            for key, item in all_items(ws, policy).items()}
 
 
 def with_shipping_reasons(found: dict[Key, MessageStatus], items: Mapping[Key, Item],

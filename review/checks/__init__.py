@@ -97,8 +97,7 @@ def lint_text(text: str, locale: str, *, path: str | None = None, markdown: bool
 
 def message_path(ws: Any, message: Message) -> str:
     """The workspace-relative file a message lives in (a town file for a local message)."""
-    path = ws.town_path(message.town) if message.town else ws.message_path(message.id)
-    return ws.display_path(path)
+    return ws.town_file(message.town) if message.town else ws.message_file(message.id)
 
 
 def senders(ws: Any, towns: Iterable[Town], locale: str, message: Message) -> tuple[Town, ...]:

@@ -298,10 +298,10 @@ def ship_projection(ws: Any, paths: Callable[[Any], str]) -> list[Any]:
 def ships_valid_until(ws: Any) -> float | None:
     """The moment (a timestamp) the first approval of the workspace expires: until then, what
     ships changes only when an input does (``None``: no approval to expire)."""
-    from kizuna.review.selection import workspace_statuses
+    from kizuna.review.selection import workspace_states
 
-    moments = [s.expires_at.timestamp() for s in workspace_statuses(ws).values()
-               if s.state == "approved" and getattr(s, "expires_at", None) is not None]
+    moments = [s.expires_at.timestamp() for s in workspace_states(ws).values()
+               if s.state == "approved" and s.expires_at is not None]
     return min(moments) if moments else None
 
 

@@ -63,24 +63,63 @@ def _calendars(ctx: Any) -> Iterator[tuple[Any, str, str, Calendar]]:
             yield town, path, locale, calendar(ctx.ws, town, locale, memo)
 
 
-def _span(run: tuple[Slot, ...]) -> str:
-    first, last = run[0].stage, run[-1].stage
-    return stage_label(first) if first == last else f"{stage_label(first)}〜{stage_label(last)}"
+def _towns_named(towns: list[Any]) -> str:
+    """A few of ``towns`` by name and how many more (the form of the aggregated findings)."""
+    names = _(", ").join(t.name for t in towns[:FALLBACK_TOWNS_NAMED])
+    if len(towns) > FALLBACK_TOWNS_NAMED:
+        names += _(" and {count} more towns").format(count=len(towns) - FALLBACK_TOWNS_NAMED)
+    return names
+
+
+def _towns_counted(towns: list[Any]) -> str:
+    """``12 towns (A, B, C and 9 more towns)``: who an aggregated finding is about."""
+    return ngettext("{count} town ({towns})", "{count} towns ({towns})", len(towns)).format(
+        count=len(towns), towns=_towns_named(towns))
+
+
+def _by_class(ctx: Any) -> list[tuple[Calendar, list[Any]]]:
+    """Each distinct calendar of the run (towns of one class share it) and the towns that have it,
+    in the order the towns come."""
+    found: dict[int, tuple[Calendar, list[Any]]] = {}
+    for town, _path, _locale, cal in _calendars(ctx):
+        found.setdefault(id(cal), (cal, []))[1].append(town)
+    return list(found.values())
+
+
+def _grouped(ctx: Any, kind: str) -> Iterator[tuple[tuple[Any, ...], list[Any]]]:
+    """``kind`` (``gap``: runs of empty slots; ``collision``: slots with several messages) of
+    every calendar, each with the towns that have it, sorted by town code: a gap of the national
+    catalog is one finding, not one per town."""
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    for cal, towns in _by_class(ctx):
+        if kind == "gap":
+            keys = [(cal.locale, run[0].stage, run[-1].stage, len(run)) for run in cal.gap_runs]
+        else:
+            keys = [(cal.locale, slot.stage, tuple(slot.message_ids)) for slot in cal.collisions if slot.message_ids]
+        for key in keys:
+            found.setdefault(key, []).extend(towns)
+    for key, towns in found.items():
+        yield key, sorted(towns, key=lambda t: t.code)
 
 
 @rule("coverage/gap", "配信日の抜け", level="error", scope="workspace",
-      description="町の配信日に送るメッセージがない（全国メッセージを止めて代わりがない日も含む）")
+      description="町の配信日に送るメッセージがない（全国メッセージを止めて代わりがない日も含む）。"
+                  "同じ抜けは町ごとではなく一つにまとめ、町の数を数える")
 def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    memo = _memo(ctx)
+    """One finding per run of empty sending days, locale and span, counting the towns that have
+    it (a gap of the national catalog is in every town: one finding, not 1,741); with one town
+    the finding names that town and its file. A slot the town emptied itself (suppression) is
+    that town's own finding."""
     advice = _("Write a message for this time, or check the town's sending policy (policy)")  # once per run
+    for (locale, first, last, count), towns in _grouped(ctx, "gap"):
+        span = stage_label(first) if first == last else f"{stage_label(first)}〜{stage_label(last)}"
+        said = _(" ({locale}): no message for {count} sending days at {span}.").format(
+            locale=locale, count=count, span=span)
+        one = towns[0] if len(towns) == 1 else None
+        yield Hit((one.name if one is not None else _towns_counted(towns)) + said,
+                  town=one.code if one is not None else None, locale=locale, stage=str(first),
+                  path=ctx.ws.town_file(one.code) if one is not None else None, suggestion=advice)
     for town, path, locale, cal in _calendars(ctx):
-        key = ("gap-lines", id(cal), current_language())
-        if key not in memo:
-            memo[key] = (cal, [(_(" ({locale}): no message for {count} sending days at {span}.").format(
-                                    locale=locale, count=len(run), span=_span(run)),
-                                str(run[0].stage)) for run in cal.gap_runs])
-        for said, stage in memo[key][1]:
-            yield Hit(town.name + said, town=town.code, locale=locale, stage=stage, path=path, suggestion=advice)
         for slot in cal.suppressed:
             if slot.suppressed:
                 yield Hit(_("{town} ({locale}): the national message {ids} at {stage} is stopped, and no town "
@@ -92,16 +131,18 @@ def gaps(ctx: Any, opts: Mapping) -> Iterator[Hit]:
 
 
 @rule("coverage/collision", "配信日の重なり", level="error", scope="workspace",
-      description="町の同じ配信日に二つ以上のメッセージがある")
+      description="町の同じ配信日に二つ以上のメッセージがある。同じ重なりは町ごとではなく一つにまとめ、町の数を数える")
 def collisions(ctx: Any, opts: Mapping) -> Iterator[Hit]:
-    for town, path, locale, cal in _calendars(ctx):
-        for slot in cal.collisions:
-            if slot.message_ids:
-                yield Hit(_("{town} ({locale}): {count} messages at {stage} ({ids}).").format(
-                              town=town.name, locale=locale, count=len(slot.message_ids),
-                              stage=stage_label(slot.stage), ids=", ".join(slot.message_ids)),
-                          town=town.code, locale=locale, stage=str(slot.stage), path=path,
-                          suggestion=_("Merge them into one, or move one to another sending day"))
+    """One finding per slot, locale and set of messages, counting the towns that have it; with one
+    town the finding names that town and its file."""
+    advice = _("Merge them into one, or move one to another sending day")
+    for (locale, stage, ids), towns in _grouped(ctx, "collision"):
+        one = towns[0] if len(towns) == 1 else None
+        yield Hit(_("{town} ({locale}): {count} messages at {stage} ({ids}).").format(
+                      town=one.name if one is not None else _towns_counted(towns), locale=locale, count=len(ids),
+                      stage=stage_label(stage), ids=", ".join(ids)),
+                  town=one.code if one is not None else None, locale=locale, stage=str(stage),
+                  path=ctx.ws.town_file(one.code) if one is not None else None, suggestion=advice)
 
 
 @rule("coverage/fallback", "翻訳がなく代わりの言語で送る日", level="info", scope="workspace",
@@ -112,10 +153,7 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     naming a few; with one town in scope (``--town``) the finding names that town."""
     # (locale, message id, reason) -> [stage, towns]; towns of one calendar class share its slots
     found: dict[tuple[str, str, str], list[Any]] = {}
-    by_class: dict[int, tuple[Any, list[Any]]] = {}
-    for town, _path, locale, cal in _calendars(ctx):
-        by_class.setdefault(id(cal), (cal, []))[1].append(town)
-    for cal, towns in by_class.values():
+    for cal, towns in _by_class(ctx):
         for slot in cal.slots:
             for mid, why in slot.reasons:
                 entry = found.setdefault((cal.locale, mid, why), [slot.stage, []])
@@ -124,18 +162,16 @@ def fallbacks(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     for (locale, mid, why), (stage, towns) in found.items():
         used = "/".join(ctx.ws.config.locale_chain(locale)[1:])
         towns = sorted(towns, key=lambda t: t.code)
-        names = _(", ").join(t.name for t in towns[:FALLBACK_TOWNS_NAMED])
-        more = (_(" and {count} more towns").format(count=len(towns) - FALLBACK_TOWNS_NAMED)
-                if len(towns) > FALLBACK_TOWNS_NAMED else "")
+        names = _towns_named(towns)
         suggestion = (_("Add the {locale} translation") if why == UNTRANSLATED
                       else _("Get the translation and its source approved")).format(locale=locale)
         only = towns[0].code if len(towns) == 1 else None
         owner = local.get(mid)
         yield Hit(ngettext("{id}: {why} ({locale}); the {used} text is sent instead in {count} town at {stage} "
-                           "({towns}{more}).",
+                           "({towns}).",
                            "{id}: {why} ({locale}); the {used} text is sent instead in {count} towns at {stage} "
-                           "({towns}{more}).", len(towns)).format(id=mid, locale=locale, why=_reason(why), count=len(towns),
-                                               used=used, stage=stage_label(stage), towns=names, more=more),
+                           "({towns}).", len(towns)).format(id=mid, locale=locale, why=_reason(why), count=len(towns),
+                                               used=used, stage=stage_label(stage), towns=names),
                   town=only or (owner.code if owner is not None else None), locale=locale, stage=str(stage),
                   message_id=mid, path=ctx.ws.town_file(owner.code) if owner is not None else None,
                   suggestion=suggestion)

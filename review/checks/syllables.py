@@ -8,6 +8,11 @@ mapping that answers from the words already looked up (kept per workspace in
 ``.kizuna/cache/syllables.pickle``, local state like the checks cache: safe to delete) and loads
 the full dictionary only for a word it does not know. It gives textstat exactly what CMUdict
 gives (the same pronunciations, the same misses), so scores do not change.
+
+For a word CMUdict lacks, textstat counts the hyphenation points pyphen finds; it builds the
+hyphenation patterns (a fifth of a second) whether any word needs them or not. :func:`install`
+also hands textstat a :class:`Hyphenator` that answers from the words hyphenated before (kept in
+the same store) and reads the patterns only for a new one, with pyphen's very answers.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from kizuna.catalog.loadcache import save_pickle
 
 STORE = Path(".kizuna") / "cache" / "syllables.pickle"
 #: bump when the layout of the store changes
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 
 
 def _cmudict_version() -> str:
@@ -66,7 +71,27 @@ class PhoneBook(Mapping[str, Any]):
         return len(self._load())
 
 
+class Hyphenator:
+    """pyphen's ``Pyphen(lang=...)`` for what textstat asks of it (:meth:`positions`), answered
+    from the words hyphenated before; the patterns are read on the first new word."""
+
+    def __init__(self, lang: str, known: dict[str, list[int]], make: Any) -> None:
+        self.lang, self.known, self.make = lang, known, make
+        self.real: Any = None
+
+    def positions(self, word: str) -> list[int]:
+        found = self.known.get(word)
+        if found is None:
+            if self.real is None:
+                self.real = self.make(self.lang)
+            found = self.known[word] = list(self.real.positions(word))
+            _BOOK.added += 1
+        return list(found)
+
+
 _BOOK = PhoneBook()
+#: language -> word -> pyphen's hyphenation points (kept with :data:`_BOOK` in the store)
+_HYPHENS: dict[str, dict[str, list[int]]] = {}
 #: the workspace whose store :data:`_BOOK` was read from
 _ROOT: list[Path | None] = [None]
 
@@ -82,8 +107,18 @@ def install() -> PhoneBook:
     def get_cmudict(lang: str) -> Mapping[str, Any] | None:
         return _BOOK if get_lang_root(lang) == "en" else None
 
+    real_pyphen = _count_syllables.get_pyphen
+
+    def get_pyphen(lang: str) -> Any:
+        from pyphen import language_fallback
+
+        if language_fallback(lang) is None:
+            return real_pyphen(lang)  # pyphen's own error (no hyphenation for the language)
+        return Hyphenator(lang, _HYPHENS.setdefault(lang, {}), real_pyphen)
+
     get_cmudict._kizuna = True  # type: ignore[attr-defined]
     _count_syllables.get_cmudict = get_cmudict
+    _count_syllables.get_pyphen = get_pyphen
     return _BOOK
 
 
@@ -99,6 +134,8 @@ def open_store(root: Path) -> None:
             data = pickle.load(handle)
         if isinstance(data, dict) and data.get("format") == STORE_FORMAT and data.get("cmudict") == _cmudict_version():
             known = data["words"]
+            for lang, words in data["hyphens"].items():
+                _HYPHENS.setdefault(lang, {}).update(words)
     except Exception:  # noqa: BLE001 - only ever a shortcut
         pass
     _BOOK.known.update(known)
@@ -110,5 +147,6 @@ def save_store(root: Path) -> None:
     """Write the words looked up back to the workspace's store, when new ones were."""
     if not _BOOK.added or _ROOT[0] != Path(root):
         return
-    save_pickle(Path(root), STORE, {"format": STORE_FORMAT, "cmudict": _cmudict_version(), "words": _BOOK.known})
+    save_pickle(Path(root), STORE, {"format": STORE_FORMAT, "cmudict": _cmudict_version(), "words": _BOOK.known,
+                                    "hyphens": _HYPHENS})
     _BOOK.added = 0

@@ -151,6 +151,7 @@ def checkup_window(month: int) -> tuple[Stage, Stage]:
 def checkup_months(ctx: Any, opts: Mapping) -> Iterator[Hit]:
     tags, topics, words = set(opts["milestones"]), set(opts["topics"]), tuple(opts["words"])
     per_class: dict[Any, list[Any]] = {}
+    covered: dict[tuple[Any, int], bool] = {}
     for town in ctx.towns:
         path = ctx.ws.town_file(town.code)
         sending = ctx.ws.sending_class(town)
@@ -162,9 +163,12 @@ def checkup_months(ctx: Any, opts: Mapping) -> Iterator[Hit]:
                   if stage.phase == "B" and any(w in text for text in by.values() for w in words)]
         for month in town.checkup_months:
             start, before = checkup_window(month)
-            if start >= town.end_age:
+            if start >= town.end_age or any(start <= s < before for s in blocks):
                 continue
-            if any(start <= m.stage < before for m in messages) or any(start <= s < before for s in blocks):
+            told = covered.get((sending, month))
+            if told is None:  # once per class of towns and month
+                told = covered[(sending, month)] = any(start <= m.stage < before for m in messages)
+            if told:
                 continue
             yield Hit(_("{town}: neither a message nor a town block tells about the {month}-month checkup "
                         "(checkup_months) from {start} to before {before}.").format(

@@ -82,7 +82,8 @@ def test_check_sarif_is_valid_and_places_findings_in_the_file(sample_path: Path)
     results = log["runs"][0]["results"]
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
-    placed = [r for r in results if "region" in r["locations"][0].get("physicalLocation", {})]
+    # a finding about many towns (a gap of the national catalog) has no one file to point at
+    placed = [r for r in results if "region" in r.get("locations", [{}])[0].get("physicalLocation", {})]
     assert placed
     first = placed[0]
     uri = first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

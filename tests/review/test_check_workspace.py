@@ -45,6 +45,31 @@ def test_gaps_come_as_runs_and_collisions_per_slot(make_workspace) -> None:
     assert collision.stage == "P10w" and "extra-p10w" in collision.message
 
 
+def test_a_gap_or_collision_of_the_national_catalog_is_one_finding_counting_the_towns(make_workspace) -> None:
+    messages = [m for m in full_catalog() if m["stage"] not in ("B1d", "B2d")]
+    messages.append(small_message("extra-p10w", "P10w", "もう一通。"))
+    codes = {"202029": "松本市", "131016": "千代田区", "131024": "中央区", "131032": "港区", "131041": "新宿区"}
+    towns = [{**SMALL_TOWN, "code": code, "name": name, "prefecture": "長野県" if code == "202029" else "東京都",
+              "locales": ["ja"]} for code, name in codes.items()]
+    ws = load_workspace(make_workspace(messages=messages, towns=towns))
+    findings = run_checks(ws)
+    (gap,) = of_rule(findings, "coverage/gap")  # not five, one per town
+    assert gap.message.startswith("5市区町村（千代田区、中央区、港区 ほか2市区町村）")
+    assert "B1d" == gap.stage and "2回分" in gap.message and gap.town is None and gap.path is None
+    (collision,) = of_rule(findings, "coverage/collision")
+    assert collision.message.startswith("5市区町村（") and "extra-p10w" in collision.message
+    # one town in scope (kizuna check --town): the finding is that town's, in its file
+    (own,) = of_rule(run_checks(ws, towns=["131032"]), "coverage/gap")
+    assert own.message.startswith("港区（ja）") and own.town == "131032" and own.path == "towns/131032.yaml"
+    # a town with a calendar of its own (here: no gap) drops out of the count
+    fixed = [{**t, "local_messages": [small_message(f"{t['code']}-b1d", "B1d", "一日目です。"),
+                                      small_message(f"{t['code']}-b2d", "B2d", "二日目です。")]}
+             if t["code"] == "131041" else t for t in towns]
+    (gap,) = of_rule(run_checks(load_workspace(make_workspace(messages=messages, towns=fixed, name="ws2"))),
+                     "coverage/gap")
+    assert gap.message.startswith("4市区町村（千代田区、中央区、港区 ほか1市区町村）")
+
+
 def test_suppressed_message_without_a_local_replacement_is_a_gap(make_workspace) -> None:
     town = {**SMALL_TOWN, "locales": ["ja"], "suppress": ["m-b1m"]}
     ws = load_workspace(make_workspace(messages=full_catalog(), towns=[town]))

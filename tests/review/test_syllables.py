@@ -44,6 +44,7 @@ def test_grades_are_the_same_and_a_second_run_reads_only_the_store(tmp_path: Pat
     expected = {f: float(getattr(metrics, f)(TEXT, "en_US")) for f in ("flesch_kincaid_grade", "smog_index")}
     monkeypatch.setattr(syllables, "_BOOK", syllables.PhoneBook())
     monkeypatch.setattr(syllables, "_ROOT", [None])
+    monkeypatch.setattr(syllables, "_HYPHENS", {})
     (tmp_path / ".kizuna").mkdir()
     syllables.open_store(tmp_path)
     _forget_textstat_results()
@@ -53,7 +54,13 @@ def test_grades_are_the_same_and_a_second_run_reads_only_the_store(tmp_path: Pat
     # a new process: the store answers every word, CMUdict is not read
     monkeypatch.setattr(syllables, "_BOOK", syllables.PhoneBook())
     monkeypatch.setattr(syllables, "_ROOT", [None])
+    monkeypatch.setattr(syllables, "_HYPHENS", {})
     syllables.open_store(tmp_path)
     monkeypatch.setattr(syllables.PhoneBook, "_load", lambda self: (_ for _ in ()).throw(AssertionError("loaded")))
+    # nor are pyphen's hyphenation patterns, for the words CMUdict lacks ("zorblax")
+    import pyphen
+
+    monkeypatch.setattr(pyphen.Pyphen, "positions", lambda self, word: (_ for _ in ()).throw(AssertionError(word)))
+    monkeypatch.setattr(pyphen, "HyphDict", None)
     _forget_textstat_results()
     assert {f: grade(TEXT, "en", f) for f in expected} == expected
