@@ -18,7 +18,10 @@ re-export (``export json (after edit)``, ``export --all (after edit)``: into the
 export before the edit, so unchanged files are reused) < 10 s.
 
 Build the workspace once outside the repository and reuse it:
-``--workspace /tmp/national --scratch-dir /tmp``; ``--only export,one-message`` runs the exports.
+``--workspace /tmp/national --scratch-dir /tmp``; ``--only export`` runs the exports.
+Any ``--only`` selection runs on its own: what a selected step needs (the workbook an import
+reads, the export or check before an edit that the run "after edit" follows) runs first, untimed
+and unprinted (:data:`NEEDS`).
 """
 from __future__ import annotations
 
@@ -139,6 +142,40 @@ def edit_draft(ws_root: Path) -> str:
     return draft.id
 
 
+#: what a step needs to have run before it, on the same workspace: ``--only`` runs it first,
+#: untimed, when it was not selected itself (a workbook to import, the export or check before an
+#: edit that the re-run after the edit reuses)
+NEEDS: dict[str, tuple[str, ...]] = {
+    "author import (untouched)": ("author workbook --locale en",),
+    "author import (50 edits)": ("author workbook --locale en",),
+    "author import (50 edits, after check)": ("author workbook --locale en",),
+    "author import (1 edit, after check)": ("author workbook --locale en",),
+    "check (after edit)": ("check (cold)", "one-message edit"),
+    "export json (after edit)": ("export --all --format json", "one-message edit"),
+    "export --all (after edit)": ("export --all (every format)", "one-message edit"),
+    "check (unchanged)": ("check (after edit)",),
+    "check (after a draft edit)": ("check (unchanged)", "draft edit"),
+}
+
+
+def plan(names: list[str], only: list[str] | None,
+         needs: dict[str, tuple[str, ...]] = NEEDS) -> dict[str, bool]:
+    """The steps to run, in the order of ``names``, each with whether it is timed: every step
+    when ``only`` is None, else those whose name contains one of ``only`` (timed), what they need
+    (:data:`NEEDS`, transitively; untimed)."""
+    if only is None:
+        return {name: True for name in names}
+    selected = {name for name in names if any(part and part in name for part in only)}
+    required: set[str] = set()
+    pending = list(selected)
+    while pending:
+        for need in needs.get(pending.pop(), ()):
+            if need not in required:
+                required.add(need)
+                pending.append(need)
+    return {name: name in selected for name in names if name in selected or name in required}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--towns", type=int, default=None, help="first N municipalities (default: all 1,741)")
@@ -187,18 +224,18 @@ def main(argv: list[str] | None = None) -> int:
         ("draft edit", "draft"),
         ("check (after a draft edit)", k + ["check"]),
     ]
-    only = set(args.only.split(",")) if args.only else None
+    only = args.only.split(",") if args.only else None
     towns = len(list((ws / "towns").glob("*.yaml")))
     print(f"national workspace: {towns} towns, {len(list((ws / 'messages').glob('*.yaml')))} messages "
           f"({source}); scratch {scratch}", flush=True)
     results: dict[str, dict[str, Any]] = {}
     print(f"{'command':<40}{'wall s':>9}{'peak RSS MiB':>14}{'exit':>6}{'cpu s':>8}", flush=True)
+    todo = plan([name for name, _ in steps], only)
     for name, what in steps:
-        if only is not None and not any(o in name for o in only) and what not in ("edit", "draft"):  # edits always run
+        if name not in todo:
             continue
+        timed = todo[name]
         if what in ("edits", "edits-after-check", "edit1-after-check"):
-            if not book.exists():
-                run(k + ["author", "workbook", "--locale", "en", "--out", str(book)], ws, log)
             target = ws
             if what != "edits":  # on a fresh copy of the built workspace, checked first (not timed)
                 target = scratch / f"ws-{what}"
@@ -209,24 +246,24 @@ def main(argv: list[str] | None = None) -> int:
                 run(k + ["check"], target, log)
             shutil.copy(book, edited)
             edit_workbook(edited, 1 if what == "edit1-after-check" else 50)
-            r = run(k + ["author", "import", str(edited)], target, log)
-            results[name] = r
-            print(f"{name:<40}{r['seconds']:>9.1f}{r['rss_mib']:>14.0f}{r['exit']:>6}{r['cpu_s']:>8.1f}", flush=True)
-            continue
+            what, cwd = k + ["author", "import", str(edited)], target
         elif what == "loop":
-            code = bare_loop(ws, scratch / "loop")
-            what = [sys.executable, "-c", code]
+            what, cwd = [sys.executable, "-c", bare_loop(ws, scratch / "loop")], ws
         elif what == "edit":
             edit_one_message(ws)
             continue
         elif what == "draft":
             edit_draft(ws)
             continue
-        elif callable(what):
-            what = what()
-        r = run(what, ws, log)
-        results[name] = r
-        print(f"{name:<40}{r['seconds']:>9.1f}{r['rss_mib']:>14.0f}{r['exit']:>6}{r['cpu_s']:>8.1f}", flush=True)
+        else:
+            what, cwd = (what() if callable(what) else what), ws
+        r = run(what, cwd, log)
+        if timed:
+            results[name] = r
+            print(f"{name:<40}{r['seconds']:>9.1f}{r['rss_mib']:>14.0f}{r['exit']:>6}{r['cpu_s']:>8.1f}", flush=True)
+        elif r["exit"] > 1:  # 1 is a check with findings
+            print(f"({name}, run untimed for a step that needs it, failed: exit {r['exit']}; see the command output)",
+                  flush=True)
     if "export --all --format json" in results and "bare Jinja2 loop" in results:
         ratio = results["export --all --format json"]["seconds"] / results["bare Jinja2 loop"]["seconds"]
         print(f"export --format json / bare loop: {ratio:.2f}× (target ≤ 1.2×)")

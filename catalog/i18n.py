@@ -138,7 +138,8 @@ def translate_click() -> None:
     ``--lang``). Each click module imported those two functions by name; this points the names
     at kizuna's ``click`` catalog instead (``catalog/locale/ja/LC_MESSAGES/click.po``). Only the
     stdlib functions are replaced, so calling it twice, or on a click that changed, is harmless;
-    in English the text is click's own."""
+    in English the text is click's own. click.Path's type name (``File``, ``Directory``), which
+    click translates once when an option is declared, is translated when it is shown instead."""
     import importlib  # noqa: PLC0415
 
     for name in _CLICK_MODULES:
@@ -150,3 +151,49 @@ def translate_click() -> None:
             module._ = click_gettext  # type: ignore[attr-defined]
         if getattr(module, "ngettext", None) is gettext.ngettext:
             module.ngettext = click_ngettext  # type: ignore[attr-defined]
+    _translate_path_type_name()
+
+
+#: click.Path's type names (``File 'x' is a directory.``), its own text
+_PATH_NAMES = ("file", "directory", "path")
+
+
+def _english_path_name(value: str) -> str:
+    """The English name behind ``value``, a click.Path type name in any language kizuna speaks
+    (click translated it when the option was declared); an unknown name stays as it is."""
+    for english in _PATH_NAMES:
+        if value == english or any(value == _click_translations(language).gettext(english) for language in LANGUAGES):
+            return english
+    return value
+
+
+class _PathTypeName:
+    """``click.types.Path.name``, translated each time it is read: click sets it once, in the
+    current language, when an option is declared (at import, before ``--lang`` is read), and
+    puts it in its errors (``File 'x' is a directory.``) later."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> object:
+        if obj is None:
+            return self
+        english = obj.__dict__.get("_kizuna_name") or _english_path_name(obj.__dict__.get("name", "path"))
+        return click_gettext(english)
+
+    def __set__(self, obj: object, value: str) -> None:
+        obj.__dict__["_kizuna_name"] = _english_path_name(value)
+
+
+def _path_metavar(self: object, *args: object, **kwargs: object) -> str:
+    """A path option's placeholder in help (``--out DIRECTORY``), in English like ``TEXT``."""
+    return str(self.__dict__.get("_kizuna_name") or _english_path_name(self.__dict__.get("name", "path"))).upper()
+
+
+def _translate_path_type_name() -> None:
+    """Make click.Path's type name follow the current language (:class:`_PathTypeName`) and keep
+    its help placeholder English (as click's other types' ``TEXT``, ``INTEGER``)."""
+    from click import types  # noqa: PLC0415
+
+    if isinstance(types.Path.__dict__.get("name"), _PathTypeName):
+        return
+    types.Path.name = _PathTypeName()  # type: ignore[assignment]
+    if "get_metavar" not in types.Path.__dict__:  # click's own Path leaves it to the type's name
+        types.Path.get_metavar = _path_metavar  # type: ignore[method-assign]

@@ -9,14 +9,22 @@ style sheet that keeps a message's line breaks in rendered Markdown. It also loa
 JupyterLab extension, shipped prebuilt in ``labextensions/`` (no node needed; its source is
 ``frontend/``, rebuilt with ``make labextension``): a message notebook refreshes its note cells
 (findings, sign-off state, a town's text) after each save.
+
+:func:`run` supervises JupyterLab: it runs in its own process group, and Ctrl+C, ``kill``
+(SIGTERM) or a closed terminal (SIGHUP) on ``kizuna lab`` shut it down (its kernels and
+terminals with it), then stop whatever of the group is left.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Callable
 
 from kizuna.catalog.lock import LOCAL_DIR
 from kizuna.catalog.safepaths import write_target
@@ -78,3 +86,68 @@ def command(root: Path, *, port: int | None = None, browser: bool = True, token:
     if token is not None:
         args.append(f"--IdentityProvider.token={token}")
     return [*args, *extra]
+
+
+#: the signals that stop a session: Ctrl+C, ``kill`` and a closed terminal
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: how long JupyterLab gets to shut down its kernels and terminals before it is killed
+GRACE_SECONDS = 10.0
+
+
+class _Stop(Exception):
+    """A stop signal arrived while JupyterLab ran."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signum)
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    """Send ``signum`` to the child's process group (every process JupyterLab left in it)."""
+    try:
+        os.killpg(child.pid, signum)
+    except (ProcessLookupError, PermissionError):  # the group is gone already
+        pass
+
+
+def exit_code(signum: int) -> int:
+    """``kizuna lab``'s exit status after ``signum``: 0 for Ctrl+C (the way to stop a session),
+    128 + the signal number for ``kill`` or a closed terminal, as a shell reports them."""
+    return 0 if signum == signal.SIGINT else 128 + signum
+
+
+def run(argv: list[str], env: dict[str, str], *, grace: float = GRACE_SECONDS,
+        on_stop: Callable[[], None] | None = None) -> int:
+    """Run JupyterLab (``argv``) in its own process group until it exits (its exit status) or a
+    stop signal arrives (:func:`exit_code`). On a stop signal JupyterLab gets SIGTERM — it shuts
+    down its kernels and terminals — and ``grace`` seconds; a second stop signal, or the grace
+    running out, kills the group. Whatever is left of the group is killed on the way out."""
+    previous = {signum: signal.signal(signum, _raise_stop) for signum in STOP_SIGNALS}
+    child: subprocess.Popen[bytes] | None = None
+    try:
+        try:
+            child = subprocess.Popen(argv, env=env, process_group=0)
+            return child.wait()
+        except _Stop as stop:
+            if on_stop is not None:
+                on_stop()
+            if child is not None:
+                _signal_group(child, signal.SIGTERM)
+                try:
+                    child.wait(grace)
+                except (_Stop, subprocess.TimeoutExpired):
+                    pass
+            return exit_code(stop.signum)
+    finally:
+        for signum in STOP_SIGNALS:  # nothing to interrupt the clean-up; the group is killed anyway
+            signal.signal(signum, signal.SIG_IGN)
+        if child is not None:
+            _signal_group(child, signal.SIGKILL)
+            if child.poll() is None:
+                child.wait()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -19,6 +19,7 @@ import nbformat
 from tornado import web
 
 from kizuna.catalog.errors import KizunaError
+from kizuna.catalog.i18n import _
 from kizuna.catalog.lock import workspace_lock
 from kizuna.catalog.templating import render, stage_context
 from kizuna.catalog.towns import Town, check_town_refs, town_from_data, town_to_data
@@ -64,8 +65,8 @@ class TownNotebooks:
         the workspace: listing and the check before a save stay fast in a national workspace)."""
         found = NAME.fullmatch(path.strip("/")[len(FOLDER) + 1:])
         if not found or not self._town_file(found["code"]).is_file():
-            raise _refused(f"'{path[:80]}' is not a town notebook of this workspace; they are "
-                           f"{FOLDER}/<code>.ipynb, one per towns/<code>.yaml", 404)
+            raise _refused(_("'{name}' is not a town notebook of this workspace; they are {folder}/<code>.ipynb, "
+                             "one per towns/<code>.yaml").format(name=path[:80], folder=FOLDER), 404)
         return found["code"]
 
     def _town_model(self: Any, ws: Workspace | None, code: str, content: bool,
@@ -118,13 +119,14 @@ class TownNotebooks:
     async def _town_save(self: Any, model: dict[str, Any], path: str) -> dict[str, Any]:
         code = self._town_on_disk(path)
         if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
-            raise _refused(f"{view_path(code)} はノートブックとしてだけ保存できます")
+            raise _refused(_("{name} can only be saved as a notebook").format(name=view_path(code)))
         root = Path(self.root_dir)
         key = self._key()
         with workspace_lock(root, f"kizuna lab: save town {code}"):
             ws = self._workspace()  # read again under the lock: what others wrote meanwhile counts
             if code not in ws.towns:
-                raise _refused(f"towns/{code}.yaml はもうワークスペースにありません。何も書き込んでいません", 409)
+                raise _refused(_("towns/{code}.yaml is no longer in the workspace; nothing was written").format(code=code),
+                               409)
             source = ws.config.source_locale
             where: dict[str, str] = {}
             try:
@@ -146,8 +148,8 @@ class TownNotebooks:
                     self.log.info("kizuna lab: towns/%s.yaml: %s", code,
                                   ", ".join(describe_unit(u) for u in merged.applied))
             except KizunaError as exc:
-                raise _refused(f"保存できませんでした。towns/{code}.yaml は何も変わっていません。\n"
-                               f"直してからもう一度保存してください:\n{_cell_of(exc, where)}{exc}") from None
+                raise _refused(_("Not saved; towns/{code}.yaml is unchanged.").format(code=code) + "\n"
+                               + _("Fix this and save again:") + f"\n{_cell_of(exc, where)}{exc}") from None
         return self._town_model(None, code, False)
 
 
@@ -176,5 +178,5 @@ def _check_templates(town: Town, units: list[str], where: dict[str, str], source
             try:
                 render(block, context, where=where.get(unit, describe_unit(unit)))
             except KizunaError as exc:
-                raise KizunaError(f"{exc.message}（使える項目は town.name, town.contacts.*, "
-                                  "town.services.* など）") from None
+                raise KizunaError(_("{message} (the fields a block can use: town.name, town.contacts.*, "
+                                    "town.services.* and more)").format(message=exc.message)) from None

@@ -22,6 +22,10 @@ workspace's seal key). Saving is a three-way merge per unit (:func:`kizuna.autho
 against the file as it is on disk: a unit only the editor changed is applied, one someone else
 changed meanwhile too is a conflict, and then the whole save is refused (nothing written; the
 editor's edits stay in the browser tab, the other change stays in the file).
+
+The notebook is a Japanese document (its tables, notes and help); a refused save is an error
+message, in the language of kizuna's messages (:mod:`kizuna.catalog.i18n`: Japanese for a
+Japanese user, ``KIZUNA_LANG=en`` gives English).
 """
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ from kizuna.authoring.targets import SERVICE_KEY_RE
 from kizuna.catalog.errors import KizunaError, StageError
 from kizuna.catalog.fields import LOCALE_RE
 from kizuna.catalog.hashing import normalise_text
+from kizuna.catalog.i18n import N_, _
 from kizuna.catalog.limits import MAX_TEXT_CHARS, shorten
 from kizuna.catalog.sealkey import mac, same
 from kizuna.catalog.stages import Stage
@@ -60,6 +65,11 @@ MAX_PROBLEMS_SHOWN = 20
 TOWN_RULES = ("town", "coverage", "length/channel", "template")
 
 PART_TITLES = {"contacts": "連絡先", "services": "サービス", "settings": "配信の設定"}
+#: the tables and sections as errors name them (translated)
+TABLE_NAMES = {"contacts": N_("the contacts table"), "services": N_("the services table"),
+               "settings": N_("the delivery settings table")}
+SECTION_NAMES = {"contacts": N_("contacts"), "services": N_("services"), "settings": N_("delivery settings"),
+                 "blocks": N_("local block")}
 CONTACT_LABELS = {"desk": "窓口", "phone": "電話番号", "hours": "受付時間", "url": "ウェブサイト"}
 SETTING_LABELS = {"send_time": "配信時刻（例: 08:00）", "checkup_months": "乳児健診の月齢（例: 4, 10）"}
 
@@ -86,8 +96,9 @@ def parse_town_view(ws: Workspace, name: str) -> str:
     is ``<six digits>.ipynb`` and the workspace has that town."""
     found = NAME.fullmatch(name)
     if not found or found["code"] not in ws.towns:
-        raise TownNotebookNotFound(f"'{shorten(name, 80)}' is not a town notebook of this workspace; they are "
-                                   f"named <code>.ipynb, one per town: {', '.join(sorted(ws.towns)) or 'none'}",
+        raise TownNotebookNotFound(_("'{name}' is not a town notebook of this workspace; they are named "
+                                     "<code>.ipynb, one per town: {codes}").format(
+                                         name=shorten(name, 80), codes=", ".join(sorted(ws.towns)) or _("none")),
                                    path=FOLDER)
     return found["code"]
 
@@ -145,12 +156,12 @@ def seal(key: bytes, code: str, record: Mapping[str, str]) -> str:
 
 
 def describe_unit(unit: str) -> str:
-    """``連絡先 phone（ja）`` for ``contacts.phone@ja``."""
-    name, _, locale = unit.partition("@")
-    section, _, key = name.partition(".")
-    title = {"blocks": "地域ブロック", **PART_TITLES}.get(section, PART_TITLES["settings"])
+    """``連絡先 phone（ja）`` (``contacts phone (ja)``) for ``contacts.phone@ja``."""
+    name, _at, locale = unit.partition("@")
+    section, _dot, key = name.partition(".")
+    title = _(SECTION_NAMES.get(section, SECTION_NAMES["settings"]))
     what = f"{title} {key}" if key else f"{title} {section}"
-    return f"{what}（{locale}）" if locale else what
+    return _("{what} ({locale})").format(what=what, locale=locale) if locale else what
 
 
 # --- building -------------------------------------------------------------------------------------------
@@ -299,7 +310,9 @@ class Edited:
 
 
 def _cell_label(index: int, part: str | None = None) -> str:
-    return f"セル {index + 1}" + (f"（{PART_TITLES[part]}の表）" if part else "")
+    if part:
+        return _("cell {number} ({table})").format(number=index + 1, table=_(TABLE_NAMES[part]))
+    return _("cell {number}").format(number=index + 1)
 
 
 def _split(line: str) -> list[str]:
@@ -313,25 +326,28 @@ def parse_table(source: str, label: str, problems: list[str]) -> tuple[list[str]
     """The header and rows (with their line numbers) of the one Markdown table in ``source``."""
     lines = [(n, line) for n, line in enumerate(str(source).split("\n"), 1) if line.strip().startswith("|")]
     if len(lines) < 2 or not _SEPARATOR.fullmatch(lines[1][1].strip()):
-        problems.append(f"{label}: 表が見つかりません（1行目が見出し、2行目が |---|---| の表にしてください）")
+        problems.append(_("{cell}: no table found (make the first line the header and the second |---|---|)")
+                        .format(cell=label))
         return [], []
     header = _split(lines[0][1])
     rows = []
     for n, line in lines[2:]:
         cells = _split(line)
         if len(cells) != len(header):
-            problems.append(f"{label} {n}行目: 列が{len(cells)}個あり、見出しの{len(header)}個と合いません"
-                            "（文字としての | は \\| と書きます）")
+            problems.append(_("{cell} line {line}: {count} columns, but the header has {header} "
+                              "(write a | in the text as \\|)").format(cell=label, line=n, count=len(cells),
+                                                                      header=len(header)))
             continue
         rows.append((n, cells))
     return header, rows
 
 
 def _clean(value: str, where: str, problems: list[str]) -> str:
-    text, _ = clean_text(value)
+    text, _changed = clean_text(value)
     text = normalise_text(text)
     if len(text) > MAX_TEXT_CHARS:
-        problems.append(f"{where}: {len(text):,}文字あり、上限の{MAX_TEXT_CHARS:,}文字を超えています")
+        problems.append(_("{where}: {length} characters, over the limit of {limit}").format(
+            where=where, length=f"{len(text):,}", limit=f"{MAX_TEXT_CHARS:,}"))
     return text
 
 
@@ -344,34 +360,38 @@ def _read_section(part: str, source: str, index: int, ws: Workspace, out: Edited
     locales = header[1:]
     for loc in locales:
         if not LOCALE_RE.match(loc) or loc not in ws.config.locales:
-            problems.append(f"{label} 見出し: 「{_q(loc, 20)}」はこのワークスペースの言語ではありません"
-                            f"（{', '.join(ws.config.locales)}）")
+            problems.append(_("{cell} header: '{locale}' is not a language of this workspace ({locales})").format(
+                cell=label, locale=_q(loc, 20), locales=", ".join(ws.config.locales)))
             return
     if src_locale not in locales or len(set(locales)) != len(locales):
-        problems.append(f"{label} 見出し: 言語の列は1回ずつ、原文（{src_locale}）の列は必ず置いてください")
+        problems.append(_("{cell} header: give each language's column once, and always the source language "
+                          "({source})").format(cell=label, source=src_locale))
         return
     seen: set[str] = set()
     for n, cells in rows:
         key, values = cells[0], dict(zip(locales, cells[1:]))
-        where = f"{label} {n}行目（{key or '項目なし'}）"
+        where = _("{cell} line {line} ({key})").format(cell=label, line=n, key=key or _("no key"))
         if part == "contacts" and key not in CONTACT_FIELDS:
-            problems.append(f"{where}: 連絡先の項目は {', '.join(CONTACT_FIELDS)} のどれかです")
+            problems.append(_("{where}: a contact is one of {fields}").format(where=where, fields=", ".join(CONTACT_FIELDS)))
             continue
         if part == "services" and not SERVICE_KEY_RE.match(key):
-            problems.append(f"{where}: サービスの項目名は半角の英小文字・数字・_ で書きます（例: postpartum_care）")
+            problems.append(_("{where}: write a service's name in lower-case ASCII letters, digits and _ "
+                              "(e.g. postpartum_care)").format(where=where))
             continue
         if key in seen:
-            problems.append(f"{where}: 項目 {key} が2回あります")
+            problems.append(_("{where}: {key} is there twice").format(where=where, key=key))
             continue
         seen.add(key)
         texts = {loc: _clean(v, f"{where} {loc}", problems) for loc, v in values.items()}
         if not texts[src_locale]:
             if any(texts.values()):
-                problems.append(f"{where}: 原文（{src_locale}）が空です。訳だけを置くことはできません")
+                problems.append(_("{where}: the source text ({source}) is empty; a translation cannot stand alone")
+                                .format(where=where, source=src_locale))
             continue  # an empty row: the field is deleted (or was never there)
         if part == "services" and texts[src_locale] == NOT_OFFERED:
             if any(t for loc, t in texts.items() if loc != src_locale):
-                problems.append(f"{where}: 「{NOT_OFFERED}」のサービスには訳を書けません")
+                problems.append(_("{where}: a service marked '{not_offered}' takes no translation").format(
+                    where=where, not_offered=NOT_OFFERED))
                 continue
             out.units[unit_name(part, key, src_locale)] = False
             out.where[unit_name(part, key, src_locale)] = where
@@ -388,24 +408,26 @@ def _read_settings(source: str, index: int, out: Edited, problems: list[str]) ->
     if not header:
         return
     if len(header) != 2:
-        problems.append(f"{label}: 表は「{KEY_HEADER} | {VALUE_HEADER}」の2列にしてください")
+        problems.append(_("{cell}: make the table two columns, '{key} | {value}'").format(
+            cell=label, key=KEY_HEADER, value=VALUE_HEADER))
         return
     found: dict[str, str] = {}
     for n, (key, value) in rows:
-        where = f"{label} {n}行目（{key or '項目なし'}）"
+        where = _("{cell} line {line} ({key})").format(cell=label, line=n, key=key or _("no key"))
         if key not in SETTINGS or key in found:
-            problems.append(f"{where}: 項目は {', '.join(SETTINGS)} を1回ずつです")
+            problems.append(_("{where}: the rows are {fields}, once each").format(where=where, fields=", ".join(SETTINGS)))
             continue
         found[key] = value
         if key == "send_time":
             if not TIME_RE.match(value):
-                problems.append(f"{where}: 配信時刻は 08:00 のように 時:分 で書きます（「{_q(value, 20)}」）")
+                problems.append(_("{where}: write the send time as hours:minutes, like 08:00 ('{value}')").format(
+                    where=where, value=_q(value, 20)))
                 continue
         else:
             parts = [p for p in _MONTH_SPLIT.split(value) if p]
             if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 47 for p in parts):
-                problems.append(f"{where}: 月齢は 4, 10 のように 1〜47 の数をカンマで区切って書きます"
-                                f"（「{_q(value, 20)}」）")
+                problems.append(_("{where}: write the checkup months as numbers from 1 to 47 separated by commas, "
+                                  "like 4, 10 ('{value}')").format(where=where, value=_q(value, 20)))
                 continue
             value = _months(int(p) for p in parts)
             if not value:
@@ -413,7 +435,7 @@ def _read_settings(source: str, index: int, out: Edited, problems: list[str]) ->
         out.units[key] = value
         out.where[key] = where
     if "send_time" not in found:
-        problems.append(f"{label}: send_time の行がありません（消さないでください）")
+        problems.append(_("{cell}: the send_time row is missing (do not delete it)").format(cell=label))
 
 
 def _source(cell: Mapping[str, Any]) -> str:
@@ -424,33 +446,35 @@ def _source(cell: Mapping[str, Any]) -> str:
 
 def _read_block(cell: Mapping[str, Any], index: int, ws: Workspace, out: Edited, problems: list[str],
                 blocks_at: dict[str, int]) -> None:
-    first, _, rest = _source(cell).partition("\n")
+    first, _newline, rest = _source(cell).partition("\n")
     header = BLOCK_HEADER.fullmatch(first)
     label = _cell_label(index)
     if header is None:
-        problems.append(f"{label}: kizuna が読まないセルです。地域ブロックなら1行目に <!-- 時期 言語 -->"
-                        "（例: <!-- B2m ja -->）と書いてください。要らないセルなら削除してください")
+        problems.append(_("{cell}: kizuna does not read this cell. For a local block, write <!-- stage language --> "
+                          "on its first line (e.g. <!-- B2m ja -->); delete the cell if it is not needed")
+                        .format(cell=label))
         return
     locale = header["locale"] or ws.config.source_locale
     try:
         stage = Stage.parse(header["stage"])
     except StageError:
-        problems.append(f"{label} 1行目: 「{_q(header['stage'], 20)}」は時期ではありません"
-                        "（例: P12w3d は妊娠12週3日、B2m は生後2か月）")
+        problems.append(_("{cell} line 1: '{stage}' is not a stage (e.g. P12w3d is week 12 day 3 of pregnancy, "
+                          "B2m is 2 months after birth)").format(cell=label, stage=_q(header["stage"], 20)))
         return
     if locale not in ws.config.locales:
-        problems.append(f"{label} 1行目: 「{_q(locale, 20)}」はこのワークスペースの言語ではありません"
-                        f"（{', '.join(ws.config.locales)}）")
+        problems.append(_("{cell} line 1: '{locale}' is not a language of this workspace ({locales})").format(
+            cell=label, locale=_q(locale, 20), locales=", ".join(ws.config.locales)))
         return
     unit = unit_name("blocks", str(stage), locale)
-    where = f"{label}（地域ブロック {stage} {locale}）"
+    where = _("{cell} (local block {stage} {locale})").format(cell=label, stage=stage, locale=locale)
     if unit in blocks_at:
-        problems.append(f"{where}: {_cell_label(blocks_at[unit])} と同じ時期・言語のブロックです。1つにまとめてください")
+        problems.append(_("{where}: the same stage and language as the block in {other}; merge the two").format(
+            where=where, other=_cell_label(blocks_at[unit])))
         return
     blocks_at[unit] = index
     text = _clean(rest, where, problems)
     if not text:
-        problems.append(f"{where}: 本文が空です。ブロックを消すにはセルごと削除してください")
+        problems.append(_("{where}: the text is empty; to remove a block, delete its cell").format(where=where))
         return
     out.units[unit] = text
     out.where[unit] = where
@@ -464,8 +488,9 @@ def read_town_notebook(nb: Mapping[str, Any], ws: Workspace, code: str, key: byt
     if (not isinstance(meta, Mapping) or meta.get("kind") != KIND or meta.get("code") != code
             or not isinstance(record, dict) or not all(isinstance(v, str) for v in record.values())
             or not isinstance(meta.get("seal"), str) or not same(meta["seal"], seal(key, code, record))):
-        raise TownNotebookError(f"このノートブックの記録（メタデータ {METADATA_KEY}）が {code} のものとして確かめられません。"
-                                f"{view_path(code)} を開き直して、編集をやり直してください", path=view_path(code))
+        raise TownNotebookError(_("this notebook's record (metadata {key}) cannot be confirmed as town {code}'s; "
+                                  "open {path} again and redo your edits").format(
+                                      key=METADATA_KEY, code=code, path=view_path(code)), path=view_path(code))
     out = Edited(record=dict(record))
     problems: list[str] = []
     parts: dict[str, int] = {}
@@ -478,12 +503,14 @@ def read_town_notebook(nb: Mapping[str, Any], ws: Workspace, code: str, key: byt
         part = (cmeta.get(METADATA_KEY) or {}).get("part") if isinstance(cmeta.get(METADATA_KEY), Mapping) else None
         if cell.get("cell_type") != "markdown":
             if source.strip():
-                problems.append(f"{_cell_label(index)}: {cell.get('cell_type')} セルの文章は読み込めません。"
-                                "Markdown セルにして（セルを選んで M キー）、1行目に <!-- 時期 言語 --> と書いてください")
+                problems.append(_("{cell}: the text of a {kind} cell cannot be read; make it a Markdown cell "
+                                  "(select it, press M) and write <!-- stage language --> on its first line")
+                                .format(cell=_cell_label(index), kind=cell.get("cell_type")))
             continue
         if part in PART_TITLES:
             if part in parts:
-                problems.append(f"{_cell_label(index, part)}: {_cell_label(parts[part])} と同じ表がもう1つあります。1つにしてください")
+                problems.append(_("{cell}: the same table as {other} once more; keep one").format(
+                    cell=_cell_label(index, part), other=_cell_label(parts[part])))
                 continue
             parts[part] = index
             if part == "settings":
@@ -493,12 +520,14 @@ def read_town_notebook(nb: Mapping[str, Any], ws: Workspace, code: str, key: byt
             continue
         if source.strip():
             _read_block(cell, index, ws, out, problems, blocks_at)
-    for part, title in PART_TITLES.items():
+    for part in PART_TITLES:
         if part not in parts:
-            problems.append(f"{title}の表のセルがありません。消したときは「編集 ▸ 元に戻す」で戻すか、開き直してください")
+            problems.append(_("the cell with {table} is missing; if you deleted it, bring it back with Edit ▸ Undo, "
+                              "or open the notebook again").format(table=_(TABLE_NAMES[part])))
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = [f"ほか {len(problems) - MAX_PROBLEMS_SHOWN} 件"] if len(problems) > MAX_PROBLEMS_SHOWN else []
+        hidden = len(problems) - MAX_PROBLEMS_SHOWN
+        more = [_("and {count} more").format(count=hidden)] if hidden > 0 else []
         raise TownNotebookError("\n".join(shown + more), path=view_path(code))
     return out
 
@@ -539,8 +568,8 @@ def town_with_units(town: Town, units: Mapping[str, Value], source: str) -> Town
     not_offered: list[str] = []
     blocks: dict[Stage, dict[str, str]] = {}
     for unit, value in units.items():
-        name, _, locale = unit.partition("@")
-        section, _, key = name.partition(".")
+        name, _at, locale = unit.partition("@")
+        section, _dot, key = name.partition(".")
         if section == "blocks":
             blocks.setdefault(Stage.parse(key), {})[locale] = str(value)
         elif section in values:
@@ -551,10 +580,11 @@ def town_with_units(town: Town, units: Mapping[str, Value], source: str) -> Town
             else:
                 localized.setdefault(name, {})[locale] = str(value)
     for name in localized:
-        section, _, key = name.partition(".")
+        section, _dot, key = name.partition(".")
         if key not in values[section]:
-            raise TownNotebookError(f"{describe_unit(name)}: 訳だけがあり、原文（{source}）がありません"
-                                    "（ほかの人が原文を消したかもしれません）。原文を書いてください", field=name)
+            raise TownNotebookError(_("{unit}: there is a translation but no source text ({source}); someone may "
+                                      "have deleted it. Write the source text").format(
+                                          unit=describe_unit(name), source=source), field=name)
     months = [int(m) for m in str(units.get("checkup_months", "")).split(", ") if m]
     return replace(town, contacts=values["contacts"], services=values["services"], localized=localized,
                    not_offered=tuple(not_offered), blocks=dict(sorted(blocks.items())),
@@ -563,14 +593,16 @@ def town_with_units(town: Town, units: Mapping[str, Value], source: str) -> Town
 
 def conflict_message(code: str, conflicts: list[tuple[str, Value | None, Value | None]]) -> str:
     def show(value: Value | None) -> str:
-        if value is None or value is False:
-            return "（なし）" if value is None else f"「{NOT_OFFERED}」"
-        return f"「{value[:60]}…」" if len(value) > 60 else f"「{value}」"
+        if value is None:
+            return _("(none)")
+        text = NOT_OFFERED if value is False else f"{value[:60]}…" if len(value) > 60 else value
+        return _("'{value}'").format(value=text)
 
-    lines = [f"保存できませんでした。towns/{code}.yaml は何も変わっていません。",
-             "このノートブックを開いたあとで、ほかの人が同じ項目を変えています:"]
-    lines += [f"- {describe_unit(u)}: ワークスペースでは{show(now)}、あなたの編集は{show(mine)}"
+    lines = [_("Not saved; towns/{code}.yaml is unchanged.").format(code=code),
+             _("Since this notebook was opened, someone else changed the same entries:")]
+    lines += [_("- {unit}: the workspace has {theirs}, your edit {mine}").format(
+                  unit=describe_unit(u), theirs=show(now), mine=show(mine))
               for u, mine, now in conflicts[:MAX_PROBLEMS_SHOWN]]
-    lines.append("あなたの編集はこのタブに残っています。必要な部分をコピーしてから「ファイル ▸ ディスクから再読み込み」"
-                 "で最新の内容を開き、もう一度編集して保存してください。")
+    lines.append(_("Your edits are still in this tab: copy what you need, open the latest version with "
+                   "File ▸ Reload Notebook from Disk, edit it again and save."))
     return "\n".join(lines)

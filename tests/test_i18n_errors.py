@@ -205,6 +205,35 @@ def test_a_usage_error_speaks_japanese_under_a_japanese_locale(tmp_path: Path) -
     assert "Usage: " in output and "No such option '--bogus'" in output
 
 
+def test_click_path_type_names_follow_the_lang_option_not_the_locale(tmp_path: Path) -> None:
+    """click names a path option's type (File, Directory) when the option is declared, at import:
+    the name follows --lang / KIZUNA_LANG when the error is shown, like the rest of the sentence."""
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    file = tmp_path / "a-file"
+    file.write_text("x")
+    wants_file = ["author", "workbook", "--locale", "en", "--out", str(folder)]
+    wants_folder = ["export", "--out", str(file)]
+    for lang, env in (("ja", {"KIZUNA_LANG": "en", "LANG": "C"}), ("en", {"KIZUNA_LANG": "ja", "LANG": "ja_JP.UTF-8"})):
+        code, said_file = kizuna("--lang", lang, *wants_file, env=env)
+        assert code == 2
+        code, said_folder = kizuna("--lang", lang, *wants_folder, env=env)
+        assert code == 2
+        if lang == "ja":
+            assert f"ファイル「{folder}」はフォルダーです" in said_file and "File" not in said_file
+            assert f"フォルダー「{file}」はファイルです" in said_folder and "Directory" not in said_folder
+        else:
+            assert f"File '{folder}' is a directory." in said_file and "ファイル" not in said_file
+            assert f"Directory '{file}' is a file." in said_folder and "フォルダー" not in said_folder
+    for env in ({"KIZUNA_LANG": "ja"}, {"KIZUNA_LANG": "en"}):  # the environment, without --lang
+        code, said = kizuna(*wants_file, env=env)
+        assert ("ファイル「" in said) == (env["KIZUNA_LANG"] == "ja")
+    # help keeps click's English placeholders (like TEXT), in either language, so its columns line up
+    for lang in ("ja", "en"):
+        code, said = kizuna("--lang", lang, "author", "workbook", "--help")
+        assert code == 0 and "--out FILE " in said
+
+
 def test_the_click_catalog_matches_the_installed_click() -> None:
     """Every translated click text is still one click says (an upgrade that rewords one fails
     here), and click.mo is compiled from click.po."""

@@ -9,6 +9,7 @@ own, and the broken ones are named again at the end).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,32 @@ from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.lock import workspace_lock
 from kizuna.app import EXIT_BAD_INPUT, EXIT_FINDINGS, App, fail, handle_errors, pass_app
 from kizuna.catalog.i18n import N_, _
+
+if TYPE_CHECKING:
+    from kizuna.authoring.merge import Report as ImportReport
+
+
+#: the verdict words of an import's report, as printed (the keys are authoring.merge.Verdict values)
+VERDICT_WORDS = {"applied": N_("applied"), "conflict": N_("conflict"), "refused": N_("refused"),
+                 "unchanged": N_("unchanged")}
+
+
+def report_lines(report: "ImportReport", *, verbose: bool = False) -> list[str]:
+    """An import's report as printed: its summary line, then a line per item that did not stay
+    unchanged (all with ``verbose``) and the import's notes, in the user's language."""
+    from kizuna.authoring.merge import Verdict  # noqa: PLC0415
+
+    c = report.counts
+    lines = [_("{source}: {applied} applied, {conflict} conflicted, {refused} refused, {unchanged} unchanged").format(
+        source=report.source, applied=c["applied"], conflict=c["conflict"], refused=c["refused"],
+        unchanged=c["unchanged"])]
+    width = max(len(_(w)) for w in [*VERDICT_WORDS.values(), N_("note")])
+    for line in report.lines:
+        if verbose or line.verdict is not Verdict.UNCHANGED:
+            word = _(VERDICT_WORDS.get(line.verdict.value, line.verdict.value))
+            lines.append(f"  {word:<{width}} {line.where}: {line.what}")
+    lines += [f"  {_('note'):<{width}} {n}" for n in report.notes]
+    return lines
 
 
 @click.group()
@@ -95,7 +122,7 @@ def import_(app: App, files: tuple[Path, ...], verbose: bool) -> None:
                 click.echo(_("kizuna: error: {message}").format(message=exc), err=True)
                 broken.append(str(path))
                 continue
-        for line in report.render(verbose=verbose):
+        for line in report_lines(report, verbose=verbose):
             click.echo(line)
         trouble |= bool(report.of(Verdict.CONFLICT) or report.of(Verdict.REFUSED))
     if broken:
@@ -121,12 +148,13 @@ def suggestions(app: App, drop_id: str | None) -> None:
             path = store.drop(ws.root, drop_id)
         if path is None:
             fail(_("no suggestion with id {drop_id}").format(drop_id=drop_id))
-        click.echo(f"dropped {drop_id} from {path.relative_to(ws.root)}")
+        click.echo(_("dropped {id} from {path}").format(id=drop_id, path=path.relative_to(ws.root)))
         return
     ws = app.workspace()
     for s in store.pending(ws):
-        body = "(delete)" if s.text is None else s.text.replace("\n", " ")
-        click.echo(f"{s.id}  {s.target.describe()}  by {s.by or '-'}  from {s.source}\n    {body}")
+        body = _("(delete)") if s.text is None else s.text.replace("\n", " ")
+        click.echo(_("{id}  {target}  by {by}  from {source}").format(
+            id=s.id, target=s.target.describe(), by=s.by or "-", source=s.source) + f"\n    {body}")
 
 
 def demo_step(root: Path) -> list[str]:

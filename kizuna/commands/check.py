@@ -223,14 +223,18 @@ def coverage(app: App, towns: tuple[str, ...], prefectures: tuple[str, ...], loc
         click.echo(json.dumps({"towns": shown, "tracks": per_track, "findings": [f.to_dict() for f in findings]},
                               ensure_ascii=False, indent=2))
     else:
-        lines = [f"{r['town']} {r['name']} [{r['locale']}]: {r['slots']} slots, {r['ok']} ok "
-                 f"({r['fallback']} in a fallback locale), {r['gaps']} gaps, {r['collisions']} collisions"
-                 + (f"; {r['unsent']} not signed off yet (nothing ships there)" if r["unsent"] else "")
+        row_text = _("{town} {name} [{locale}]: {slots} slots, {ok} ok ({fallback} in a fallback locale), "
+                     "{gaps} gaps, {collisions} collisions")
+        unsent_text = _("; {unsent} not signed off yet (nothing ships there)")
+        lines = [row_text.format(town=r["town"], name=r["name"], locale=r["locale"], slots=r["slots"], ok=r["ok"],
+                                 fallback=r["fallback"], gaps=r["gaps"], collisions=r["collisions"])
+                 + (unsent_text.format(unsent=r["unsent"]) if r["unsent"] else "")
                  for r in rows]
-        lines += [f"track {name}: {t['slots']} slots, {t['gap']} gaps, {t['collision']} collisions"
+        lines += [_("track {name}: {slots} slots, {gaps} gaps, {collisions} collisions").format(
+                      name=name, slots=t["slots"], gaps=t["gap"], collisions=t["collision"])
                   for name, t in per_track.items() if name != "main"]
         lines += [format_text(f) for f in findings] + prefecture_lines(rows)
-        lines.append(summary(findings) + (f"; heatmap written to {png}" if png else ""))
+        lines.append(summary(findings) + (_("; heatmap written to {path}").format(path=png) if png else ""))
         click.echo("\n".join(lines))
     if has_errors(findings):
         sys.exit(EXIT_FINDINGS)
@@ -251,8 +255,9 @@ def prefecture_lines(rows: list[dict]) -> list[str]:
         counts[3] += r["collisions"]
     if len(by) < 2:
         return []
-    return ["by prefecture (town × locale rows, slots, gaps, collisions):"] + [
-        f"  {name}: {n} rows, {slots} slots, {gaps} gaps, {collisions} collisions"
+    row_text = _("  {name}: {rows} rows, {slots} slots, {gaps} gaps, {collisions} collisions")
+    return [_("by prefecture (town × locale rows, slots, gaps, collisions):")] + [
+        row_text.format(name=name, rows=n, slots=slots, gaps=gaps, collisions=collisions)
         for name, (n, slots, gaps, collisions) in by.items()]
 
 

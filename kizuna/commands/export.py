@@ -75,22 +75,29 @@ def progress_bar(total_label: str) -> Iterator[Progress | None]:
 def summary(result: ExportResult) -> list[str]:
     """What an export did, in a few lines."""
     counts = result.manifest["counts"]
-    lines = [f"exported {counts['towns']} towns, {counts['catalogs']} catalogs, "
-             f"{counts['entries']} messages, {counts['files']} files to {result.out}",
-             f"catalog revision {result.manifest['catalog_revision']}"]
+    lines = [_("exported {towns} towns, {catalogs} catalogs, {entries} messages, {files} files to {out}").format(
+                 towns=counts["towns"], catalogs=counts["catalogs"], entries=counts["entries"],
+                 files=counts["files"], out=result.out),
+             _("catalog revision {revision}").format(revision=result.manifest["catalog_revision"])]
     if result.towns.get("copied") or result.towns.get("patched"):
-        lines.append(f"from the previous export: {result.towns.get('copied', 0)} towns unchanged (files reused), "
-                     f"{result.towns.get('patched', 0)} patched, {result.towns.get('rendered', 0)} rendered "
-                     "(--full renders all)")
+        lines.append(_("from the previous export: {copied} towns unchanged (files reused), {patched} patched, "
+                       "{rendered} rendered (--full renders all)").format(
+            copied=result.towns.get("copied", 0), patched=result.towns.get("patched", 0),
+            rendered=result.towns.get("rendered", 0)))
     left_out = counts["left_out"]
     if left_out:
-        lines.append("left out: " + ", ".join(f"{n} {why}" for why, n in left_out.items()))
+        lines.append(_("left out: {reasons}").format(reasons=_(", ").join(
+            _(LEFT_OUT[why]).format(count=n) if why in LEFT_OUT else f"{n} {why}" for why, n in left_out.items())))
     if result.manifest["include_unapproved"]:
-        lines.append("includes text that is not signed off (marked 【未承認】): "
-                     "a preview, not for delivery")
+        lines.append(_("includes text that is not signed off (marked 【未承認】): a preview, not for delivery"))
     elif left_out.get("unapproved") and not counts["entries"]:
-        lines.append("nothing is signed off yet; --include-unapproved makes a marked preview")
+        lines.append(_("nothing is signed off yet; --include-unapproved makes a marked preview"))
     return lines
+
+
+#: why messages were left out of an export (the manifest's ``counts.left_out`` keys), as printed
+LEFT_OUT = {"unapproved": N_("{count} unapproved"), "unapproved_block": N_("{count} unapproved_block"),
+            "untranslated": N_("{count} untranslated"), "after_end_age": N_("{count} after_end_age")}
 
 
 def export_into(root: Path, request: ExportRequest, out: Path | None = None) -> ExportResult:
@@ -99,7 +106,7 @@ def export_into(root: Path, request: ExportRequest, out: Path | None = None) -> 
     with workspace_lock(root, "export"):
         ws = load_workspace(root)
         target = out or root / (DEFAULT_PREVIEW_OUT if request.include_unapproved else DEFAULT_OUT)
-        with progress_bar("exporting") as progress:
+        with progress_bar(_("exporting")) as progress:
             return run_export(ws, request, target, progress=progress)
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import click
 
@@ -24,7 +23,7 @@ def lab(app: App, port: int | None, no_browser: bool, token: str | None, jupyter
     merges it into the message files, as 'kizuna author import' does. Further arguments go to
     JupyterLab.
     """
-    from kizuna.lab.launch import command, prepare  # noqa: PLC0415 - only this command needs Jupyter
+    from kizuna.lab.launch import command, prepare, run  # noqa: PLC0415 - only this command needs Jupyter
 
     from kizuna.catalog.lock import workspace_lock  # noqa: PLC0415
 
@@ -34,10 +33,7 @@ def lab(app: App, port: int | None, no_browser: bool, token: str | None, jupyter
     argv = command(ws.root, port=port, browser=not no_browser, token=token, extra=jupyter_args)
     click.echo(_("kizuna lab: JupyterLab on {root} (notebooks/ saves into the workspace; Ctrl+C stops)").format(root=ws.root),
                err=True)
-    try:
-        raise SystemExit(subprocess.call(argv, env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+    raise SystemExit(run(argv, env, on_stop=lambda: click.echo(_("kizuna lab: stopping JupyterLab …"), err=True)))
 
 
 def register(group: click.Group) -> None:

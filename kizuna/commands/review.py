@@ -72,8 +72,10 @@ def decide(app: App, message_id: str, by: str, decision: str, locale: str | None
         made = record_decision(ws, message_id=message_id, locale=locale or ws.config.source_locale,
                                reviewer=by, decision=decision, comment=comment, town=town)
         now = status(ws)[made.key]
-    click.echo(f"recorded #{made.seq}: {made.decision} by {made.reviewer} on {made.message_id} "
-               f"({made.locale}), text {made.content_hash}; status now {now.state} ({now.label_ja})")
+    click.echo(_("recorded #{seq}: {decision} by {reviewer} on {message} ({locale}), text {hash}; "
+                 "status now {state} ({label})").format(
+        seq=made.seq, decision=made.decision, reviewer=made.reviewer, message=made.message_id,
+        locale=made.locale, hash=made.content_hash, state=now.state, label=now.label_ja))
 
 
 @review.command(name="status")
@@ -95,7 +97,7 @@ def status_command(app: App, fmt: str, states: tuple[str, ...]) -> None:
         click.echo(json.dumps({"counts": counts(found), "items": [status_json(st) for st in shown]},
                               ensure_ascii=False, indent=2))
         return
-    click.echo(f"{len(found)} items: {counts_line(counts(found))}")
+    click.echo(_("{count} items: {counts}").format(count=len(found), counts=counts_line(counts(found))))
     for st in shown:
         click.echo(status_line(st))
 
@@ -110,7 +112,8 @@ def queue_command(app: App, by: str) -> None:
     person = find_reviewer(ws.reviewers, by, ws.root / ROSTER_FILE)
     keys = queue(ws, person.id)
     found = status(ws)
-    click.echo(f"{person.name} ({person.id}): {len(keys)} item(s) await sign-off")
+    click.echo(_("{name} ({id}): {count} item(s) await sign-off").format(name=person.name, id=person.id,
+                                                                       count=len(keys)))
     for key in keys:
         click.echo(status_line(found[key]))
     from kizuna.review.annotations import collect, flagged_keys  # noqa: PLC0415 - readers' evidence, etc.
@@ -120,7 +123,7 @@ def queue_command(app: App, by: str) -> None:
         click.echo(_("kizuna: warning: ") + "; ".join(note.lines), err=True)
     again = flagged_keys(ws, person.id, notes, skip=set(keys))
     if again:
-        click.echo(f"{len(again)} item(s) to re-review from readers' evidence (読者アンケートからの再確認)")
+        click.echo(_("{count} item(s) to re-review from readers' evidence").format(count=len(again)))
         for key in again:
             click.echo(status_line(found[key]))
             for note in notes[key[0]]:
@@ -140,7 +143,7 @@ def verify(app: App) -> None:
             click.echo(_("  also: {more}").format(more=more), err=True)
         raise SystemExit(EXIT_FINDINGS)
     count, digest = head(root)
-    click.echo(f"decisions log ok: {count} entries, head {digest}")
+    click.echo(_("decisions log ok: {count} entries, head {digest}").format(count=count, digest=digest))
 
 
 @review.command()
@@ -164,7 +167,7 @@ def packet(app: App, by: str | None, messages: tuple[str, ...], out: Path, town:
         notebook = output_target(app.root, notebook) if notebook is not None else None
         path, n = write_packet(app.workspace(), out, reviewer=by, message_ids=messages, town=town,
                                notebook=notebook)
-    click.echo(f"review packet with {n} item(s) written to {path}")
+    click.echo(_("review packet with {count} item(s) written to {path}").format(count=n, path=path))
 
 
 def demo_step(root: Path) -> list[str]:

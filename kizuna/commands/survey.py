@@ -68,7 +68,8 @@ def form(app: App, town: str | None, locales: tuple[str, ...], formats: tuple[st
                 write_atomic(path, form_to_json(f) if fmt == "json" else sheet_to_csv(sheet_rows(f)))
                 written.append(path)
     n = len(q.questions)
-    click.echo(f"form {q.id}: {n} question(s) and 4 prefilled fields, locales {', '.join(chosen)}")
+    click.echo(_("form {id}: {count} question(s) and 4 prefilled fields, locales {locales}").format(
+        id=q.id, count=n, locales=", ".join(chosen)))
     for path in written:
         click.echo(f"  {path}")
 
@@ -96,7 +97,7 @@ def import_command(app: App, file: Path, town: str | None, locale: str | None, s
     ws = app.workspace()
     if is_tags:
         n = import_tags(ws, file)
-        click.echo(f"{n} tag(s) from {file} kept in .kizuna/surveys/tags.csv")
+        click.echo(_("{count} tag(s) from {file} kept in .kizuna/surveys/tags.csv").format(count=n, file=file))
         return
     surveys = load_surveys(ws)
     explicit = read_mapping(mapping) if mapping else None
@@ -105,18 +106,20 @@ def import_command(app: App, file: Path, town: str | None, locale: str | None, s
     for col in result.columns.columns:
         target = col.target or "-"
         score = f" {col.score:.2f}" if col.how == "fuzzy" else ""
-        click.echo(f"  column {col.index + 1:>2} {col.header!r}: {col.how}{score} -> {target}")
+        click.echo(_("  column {number} {header}: {how} -> {target}").format(
+            number=f"{col.index + 1:>2}", header=repr(col.header), how=f"{col.how}{score}", target=target))
     for what in result.dropped:
-        click.echo(f"  dropped: {what}")
+        click.echo(_("  dropped: {what}").format(what=what))
     if result.columns.unmapped:
-        click.echo(f"unmapped column(s), ignored: {', '.join(repr(c.header) for c in result.columns.unmapped)}")
+        click.echo(_("unmapped column(s), ignored: {columns}").format(
+            columns=", ".join(repr(c.header) for c in result.columns.unmapped)))
     if result.missing:
-        click.echo(f"core question(s) with no column: {', '.join(result.missing)}")
+        click.echo(_("core question(s) with no column: {questions}").format(questions=", ".join(result.missing)))
     rows = len(result.table)
     if dry_run:
-        click.echo(f"{rows} response(s) checked; nothing stored (--dry-run)")
+        click.echo(_("{count} response(s) checked; nothing stored (--dry-run)").format(count=rows))
     else:
-        click.echo(f"{rows} response(s) stored in {result.stored}")
+        click.echo(_("{count} response(s) stored in {store}").format(count=rows, store=result.stored))
 
 
 def _table_text(frame: Any) -> str:
@@ -164,7 +167,7 @@ def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | Non
             click.echo(f"== {name}")
             click.echo(_table_text(frame))
         if show_queue:
-            click.echo(f"== re-review queue: {len(queue)} message(s)")
+            click.echo(_("== re-review queue: {count} message(s)").format(count=len(queue)))
             for mid, ev in queue.items():
                 click.echo(f"{mid}: {ev.summary_ja()}")
     if tag_sheet is not None:
@@ -182,7 +185,7 @@ def summary(app: App, by: tuple[str, ...], town: str | None, min_cell: int | Non
             target = write_target(ws.root, png if png.is_absolute() else Path.cwd() / png)
             target.parent.mkdir(parents=True, exist_ok=True)
             fig.savefig(target, dpi=120)
-        click.echo(f"plot written to {target}")
+        click.echo(_("plot written to {path}").format(path=target))
 
 
 @survey.command()
@@ -198,7 +201,8 @@ def report(app: App, towns: tuple[str, ...], all_towns: bool, year: int | None, 
     """Write the town's yearly report (事業報告) as HTML."""
     ws = app.workspace()
     paths, pool = write_town_reports(ws.root, towns=towns, all_towns=all_towns, year=year, out=out, store=store)
-    click.echo(f"{len(paths)} report(s) of {pool.year}年度 ({len(pool.table)} responses in the pool):")
+    click.echo(_("{count} report(s) of fiscal year {year} ({responses} responses in the pool):").format(
+        count=len(paths), year=pool.year, responses=len(pool.table)))
     for path in paths:
         click.echo(f"  {path}")
 

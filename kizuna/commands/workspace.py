@@ -41,7 +41,8 @@ def init(directory: Path, title: str) -> None:
     with workspace_lock(directory, "init"):
         init_workspace(directory, title=title)
         shutil.copyfile(sample_root() / MILESTONES_FILE, directory / MILESTONES_FILE)
-    click.echo(f"empty workspace created in {directory} (with {MILESTONES_FILE}: review its dates and windows)")
+    click.echo(_("empty workspace created in {directory} (with {milestones}: review its dates and windows)").format(
+        directory=directory, milestones=MILESTONES_FILE))
 
 
 @click.command()

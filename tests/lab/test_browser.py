@@ -84,7 +84,9 @@ def lab(sample_path: Path, tmp_path: Path):
     kizuna = Path(sys.executable).with_name("kizuna")
     proc = subprocess.Popen([str(kizuna), "-w", str(sample_path), "lab", "--no-browser", "--port", str(port),
                              "--token", TOKEN], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}, start_new_session=True)
+                            # a Japanese town editor: save errors in Japanese, as the interface
+                            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "KIZUNA_LANG": "ja"},
+                            start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", 120)
         yield f"http://127.0.0.1:{port}"

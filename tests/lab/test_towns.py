@@ -16,7 +16,7 @@ from tornado import web
 from kizuna.catalog import yamlio
 from kizuna.catalog.workspace import load_workspace
 from kizuna.lab.contents import KizunaContentsManager
-from tests.lab.conftest import files_of, run
+from tests.lab.conftest import files_of, run, speaking
 from kizuna.lab.towns import _cell_text, _split
 
 PATH = "notebooks/towns/202029.ipynb"
@@ -153,24 +153,34 @@ def _translation_only(nb: Any) -> None:
     set_cell(nb, "services", "night_care", 2, "Night care")
 
 
-@pytest.mark.parametrize("edit, says", [
-    (_bad_send_time, r"セル 4（配信の設定の表） \d+行目（send_time）: 配信時刻は 08:00"),
-    (_bad_contact, r"セル 2（連絡先の表） \d+行目（fax）: 連絡先の項目は desk"),
-    (_bad_stage, r"セル \d+ 1行目: 「生後7日」は時期ではありません"),
-    (_unknown_field, r"セル \d+（地域ブロック B12d ja）.*town.contacts.fax"),
-    (_code_cell, r"セル \d+: code セルの文章は読み込めません"),
-    (_columns, r"セル 2（連絡先の表） \d+行目: 列が4個あり"),
-    (_translation_only, r"セル 3（サービスの表） \d+行目（night_care）: 原文（ja）が空です"),
+@pytest.mark.parametrize("edit, says, says_en", [
+    (_bad_send_time, r"セル 4（配信の設定の表） \d+行目（send_time）: 配信時刻は 08:00",
+     r"cell 4 \(the delivery settings table\) line \d+ \(send_time\): write the send time as hours:minutes"),
+    (_bad_contact, r"セル 2（連絡先の表） \d+行目（fax）: 連絡先の項目は desk",
+     r"cell 2 \(the contacts table\) line \d+ \(fax\): a contact is one of desk"),
+    (_bad_stage, r"セル \d+ 1行目: 「生後7日」は時期ではありません", r"cell \d+ line 1: '生後7日' is not a stage"),
+    (_unknown_field, r"セル \d+（地域ブロック B12d ja）.*town.contacts.fax.*（使える項目は town.name",
+     r"cell \d+ \(local block B12d ja\).*town.contacts.fax.*\(the fields a block can use: town.name"),
+    (_code_cell, r"セル \d+: code セルの文章は読み込めません", r"cell \d+: the text of a code cell cannot be read"),
+    (_columns, r"セル 2（連絡先の表） \d+行目: 列が4個あり", r"cell 2 \(the contacts table\) line \d+: 4 columns"),
+    (_translation_only, r"セル 3（サービスの表） \d+行目（night_care）: 原文（ja）が空です",
+     r"cell 3 \(the services table\) line \d+ \(night_care\): the source text \(ja\) is empty"),
 ])
 def test_an_invalid_edit_is_refused_naming_cell_and_field(cm: KizunaContentsManager, sample_path: Path,
-                                                          edit: Any, says: str) -> None:
+                                                          edit: Any, says: str, says_en: str) -> None:
     before = files_of(sample_path)
     nb = opened(cm)
     set_cell(nb, "contacts", "phone", 1, "0263-11-1111")      # a good edit in the same save is not applied
     edit(nb)
-    status, text = refused(cm, nb)
+    with speaking("ja"):                                       # a town editor in Japanese
+        status, text = refused(cm, nb)
     assert status == 400 and re.search(says, text), text
     assert "towns/202029.yaml は何も変わっていません" in text
+    with speaking("en"):                                       # KIZUNA_LANG=en
+        status, text = refused(cm, nb)
+    assert status == 400 and re.search(says_en, text), text
+    assert text.startswith("Not saved; towns/202029.yaml is unchanged.")
+    assert not re.search(r"[ぁ-んァ-ン]", re.sub(r"「.*?」|'.*?'|生後7日", "", text)), text  # no Japanese of kizuna's own
     assert files_of(sample_path) == before
 
 
@@ -183,8 +193,13 @@ def test_a_concurrent_change_is_merged_or_refused_losing_nothing(cm: KizunaConte
     yamlio.write(path, data)
     theirs = path.read_bytes()
     set_cell(nb, "contacts", "phone", 1, "0263-11-1111")   # the same field: a conflict
-    status, text = refused(cm, nb)
+    with speaking("ja"):
+        status, text = refused(cm, nb)
     assert status == 409 and "連絡先 phone（ja）: ワークスペースでは「0263-99-9999」、あなたの編集は「0263-11-1111」" in text
+    with speaking("en"):
+        status, text = refused(cm, nb)
+    assert status == 409 and "contacts phone (ja): the workspace has '0263-99-9999', your edit '0263-11-1111'" in text
+    assert "File ▸ Reload Notebook from Disk" in text
     assert path.read_bytes() == theirs
     nb = opened(cm, PATH)
     nb2 = copy.deepcopy(nb)
@@ -215,8 +230,12 @@ def test_a_notebook_of_another_town_or_a_forged_record_is_refused(cm: KizunaCont
     before = files_of(sample_path)
     nb = opened(cm)
     set_cell(nb, "contacts", "phone", 1, "0263-11-1111")
-    status, text = refused(cm, nb, "notebooks/towns/131121.ipynb")     # 松本市's notebook saved as 世田谷区
-    assert status == 400 and "開き直して" in text
+    with speaking("ja"):
+        status, text = refused(cm, nb, "notebooks/towns/131121.ipynb")     # 松本市's notebook saved as 世田谷区
+    assert status == 400 and "notebooks/towns/131121.ipynb を開き直して" in text
+    with speaking("en"):
+        status, text = refused(cm, nb, "notebooks/towns/131121.ipynb")
+    assert status == 400 and "open notebooks/towns/131121.ipynb again" in text
     nb["metadata"]["kizuna"]["units"].pop("blocks.B8d@ja")              # would let a deleted cell go unnoticed
     status, _ = refused(cm, nb)
     assert status == 400 and files_of(sample_path) == before
