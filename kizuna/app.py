@@ -1,12 +1,14 @@
 """The CLI's shared state and error handling: which workspace, and how errors reach people.
 
 Exit codes: 0 success, 1 the job ran and found problems (e.g. error-level findings), 2 bad
-input (a ``KizunaError``: message on stderr naming file and field; nothing written).
+input (a ``KizunaError``: message on stderr naming file and field; nothing written), 141 the
+reader of the output went away (``kizuna towns | head``: no message, as a shell reports SIGPIPE).
 """
 from __future__ import annotations
 
 import errno
 import functools
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,8 @@ from kizuna.catalog.workspace import Workspace, find_root, load_workspace
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+#: the output's reader closed the pipe (128 + SIGPIPE, what a shell shows for it)
+EXIT_PIPE_CLOSED = 141
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,10 +62,25 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except KizunaError as exc:
             fail(str(exc))
+        except BrokenPipeError:  # ``kizuna towns | head``: the reader has what it wanted
+            quiet_stdout()
+            sys.exit(EXIT_PIPE_CLOSED)
         except OSError as exc:  # the file system refused: say where and what to do, no traceback
             fail(os_error_message(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def quiet_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush of a closed
+    pipe does not print a second error on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's captured output)
+        pass
+    finally:
+        os.close(devnull)
 
 
 _OS_HINTS = {

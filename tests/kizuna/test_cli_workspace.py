@@ -78,3 +78,17 @@ def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", str(tmp_path)])
     assert result.exit_code == 2 and "not empty" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+def test_a_reader_that_stops_early_gets_no_error_message() -> None:
+    # ``kizuna towns | head``: the reader closes the pipe (here before kizuna has even started
+    # writing, so the list cannot fit in the pipe first); kizuna stops quietly
+    import subprocess
+    import sys
+
+    kizuna = Path(sys.executable).with_name("kizuna")
+    proc = subprocess.Popen([str(kizuna), "towns"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    error = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and error == ""
