@@ -28,7 +28,7 @@ from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.messages import Message, message_from_data, message_to_data
 from kizuna.catalog.stages import Stage
 from kizuna.catalog.towns import Town, town_from_data, town_to_data
-from kizuna.catalog.safepaths import write_target
+from kizuna.catalog.safepaths import check_folder_files, write_target
 from kizuna.catalog.workspace import MESSAGES_DIR, TOWNS_DIR, Workspace
 from kizuna.authoring import suggestions
 from kizuna.authoring.merge import (DECISION_NAMES, DecisionRequest, ImportReport, Proposal, Target,
@@ -51,9 +51,7 @@ def preflight(ws: Workspace, *, log: bool = False) -> None:
     for folder in (MESSAGES_DIR, TOWNS_DIR, f"{suggestions.SUGGESTIONS_DIR}/messages",
                    f"{suggestions.SUGGESTIONS_DIR}/towns"):
         if (root / folder).is_dir():
-            write_target(root, root / folder)
-            for path in (root / folder).glob("*.yaml"):
-                write_target(root, path)
+            check_folder_files(root, root / folder)
     suggestions.check_all(root)
     problems = verify_log(root) if log else []
     if problems:

@@ -44,6 +44,27 @@ def write_target(root: Path, path: Path) -> Path:
     return current
 
 
+def check_folder_files(root: Path, folder: Path, suffix: str = ".yaml") -> None:
+    """:func:`write_target` for ``folder`` and every ``*suffix`` file in it, in one pass over the
+    folder (a national workspace has thousands of message files): the folder lies inside
+    ``root`` with no symbolic link on the way, none of its files is a symbolic link, and it can
+    be written when it holds any."""
+    target = write_target(root, folder)
+    found = False
+    with os.scandir(target) as entries:
+        for entry in entries:
+            if not entry.name.endswith(suffix) or entry.name.startswith("."):
+                continue
+            found = True
+            if entry.is_symlink():
+                link = target / entry.name
+                raise UnsafePathError(_("refused to write through the symbolic link {current}").format(current=link),
+                                      path=link)
+    if found and not os.access(target, os.W_OK | os.X_OK):
+        raise UnsafePathError(_("cannot write here: the folder {ancestor} is not writable").format(ancestor=target),
+                              path=target)
+
+
 def is_inside(root: Path, path: Path) -> bool:
     """True when ``path`` is ``root`` or below it, as written or once symbolic links are resolved."""
     given = Path(path).absolute()

@@ -229,29 +229,39 @@ def read_log(root: Path) -> list[Decision]:
     return decisions
 
 
-def read_lines(root: Path, numbers: Iterable[int]) -> dict[int, Decision]:
+def read_lines(root: Path, numbers: Iterable[int], lines: Mapping[int, str] | None = None) -> dict[int, Decision]:
     """The decisions on the given lines (1-based) of the log, parsed as :func:`read_log` parses
-    them, without parsing the other lines (a line that is not a well-formed entry raises)."""
+    them, without parsing the other lines (a line that is not a well-formed entry raises);
+    ``lines``: the log's lines by number, already read (:func:`log_lines`)."""
     wanted = set(numbers)
     found: dict[int, Decision] = {}
     if not wanted:
         return found
     path = log_path(root)
-    for number, line in _lines(path):
-        if number in wanted:
-            entry, problem = _parse_line(number, line)
-            if problem:
-                raise WorkspaceError(_("{problem}; run 'kizuna review verify'").format(problem=problem), path=path,
-                                     location=f"line {number}")
-            found[number] = decision_from_entry(entry, number)
+    text = lines if lines is not None else log_lines(root)
+    for number in sorted(wanted):
+        entry, problem = _parse_line(number, text.get(number, ""))
+        if problem:
+            raise WorkspaceError(_("{problem}; run 'kizuna review verify'").format(problem=problem), path=path,
+                                 location=f"line {number}")
+        found[number] = decision_from_entry(entry, number)
     return found
+
+
+def log_lines(root: Path) -> dict[int, str]:
+    """The non-blank lines of the log by their 1-based number."""
+    return dict(_lines(log_path(root)))
 
 
 def line_digests(root: Path) -> dict[int, bytes]:
     """A short digest of every non-blank line of the log by its number (what tells that a line
     is the same as before, whatever it holds)."""
-    return {number: hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            for number, line in _lines(log_path(root))}
+    return {number: line_digest(line) for number, line in _lines(log_path(root))}
+
+
+def line_digest(line: str) -> bytes:
+    """A short digest of one line of the log as written."""
+    return hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 def verify_log(root: Path) -> list[Problem]:

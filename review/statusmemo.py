@@ -132,6 +132,10 @@ class StatusMemo:
     used: dict[Key, tuple[Any, ...]] = field(default_factory=dict)
     changed: bool = False
     derived: int = 0
+    #: the log's lines by number, read for the items derived again in this run
+    _lines: dict[int, str] | None = field(default=None, repr=False)
+    #: the decisions by line number, when :meth:`sync` read the whole log
+    _by_line: dict[int, Decision] | None = field(default=None, repr=False)
 
     # --- the log ---------------------------------------------------------------------------------
     def sync(self) -> list[Decision] | None:
@@ -145,7 +149,9 @@ class StatusMemo:
         stamp = ("stamp", file_stamp(path))
         if stamp == self.log_stamp:
             return None
+        self._lines = None
         decisions = read_log(self.root)
+        self._by_line = {d.line: d for d in decisions}
         digests = line_digests(self.root)
         index: dict[Key, list[tuple[int, bytes]]] = {}
         for d in decisions:
@@ -157,12 +163,25 @@ class StatusMemo:
         return decisions
 
     def _decisions_of(self, key: Key) -> list[Decision]:
+        """The decisions of one item, parsed from its own lines (the log's lines are read once per
+        run, and only when an item is derived again)."""
         if self.root is None:
             return []
-        from kizuna.review.decisions import read_lines
+        from kizuna.review.decisions import line_digest, log_lines, read_lines
 
-        numbers = [n for n, _digest in self.index.get(key, ())]
-        found = read_lines(self.root, numbers)
+        wanted = self.index.get(key, ())
+        if self._by_line is not None:  # the whole log was read and indexed in this process
+            return [self._by_line[n] for n, _digest in wanted]
+        if self._lines is None:
+            self._lines = log_lines(self.root)
+        if any(line_digest(self._lines.get(n, "")) != digest for n, digest in wanted):
+            # the file changed since it was indexed (while this run went on): read it all again
+            self.log_stamp = None
+            self.sync()
+            assert self._by_line is not None
+            return [self._by_line[n] for n, _digest in self.index.get(key, ())]
+        numbers = [n for n, _digest in wanted]
+        found = read_lines(self.root, numbers, self._lines)
         return [found[n] for n in numbers]
 
     # --- statuses --------------------------------------------------------------------------------

