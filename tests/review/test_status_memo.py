@@ -41,6 +41,19 @@ def memo_of(root: Path) -> statusmemo.StatusMemo:
     return statusmemo._OPEN[root.resolve()]
 
 
+NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
+
+
+def remembered(root: Path) -> dict:
+    """A first run in a workspace kizuna keeps local state in: every status derived, the memo
+    written; the statuses it gave."""
+    (root / ".kizuna").mkdir(exist_ok=True)
+    fresh_process()
+    found = status(load_workspace(root), now=NOW)
+    save_loader(root)
+    return found
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=st.integers(min_value=0, max_value=900), then=st.integers(min_value=0, max_value=900))
 def test_a_remembered_status_is_the_derived_one_at_any_moment(sample_path: Path, first: int, then: int) -> None:
@@ -59,12 +72,9 @@ def test_a_remembered_status_is_the_derived_one_at_any_moment(sample_path: Path,
         k: (s.state, s.expires_at) for k, s in expected.items()}
 
 
-def test_after_a_text_edit_only_that_item_is_derived_again(sample_path: Path) -> None:
-    (sample_path / ".kizuna").mkdir()
-    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
-    fresh_process()
-    everything = status(load_workspace(sample_path), now=now)
-    save_loader(sample_path)
+def test_after_a_text_edit_only_that_item_is_derived_again(sample_path: Path, monkeypatch) -> None:
+    now = NOW
+    everything = remembered(sample_path)
     assert (sample_path / ".kizuna" / "cache" / "signoff.pickle").is_file()
     fresh_process()
     assert status(load_workspace(sample_path), now=now) == everything
@@ -79,11 +89,10 @@ def test_after_a_text_edit_only_that_item_is_derived_again(sample_path: Path) ->
 
     parsed: list[int] = []
     real = decisions._parse_line
-    decisions._parse_line = lambda number, line: (parsed.append(number), real(number, line))[1]
-    try:  # what ships: the log, unchanged, is not read; the edited item reads its own lines
-        light = states(load_workspace(sample_path), now=now)
-    finally:
-        decisions._parse_line = real
+    monkeypatch.setattr(decisions, "_parse_line", lambda number, line: (parsed.append(number), real(number, line))[1])
+    # what ships: the log, unchanged, is not read; the edited item reads its own lines
+    light = states(load_workspace(sample_path), now=now)
+    monkeypatch.undo()
     assert light[approved].state == "stale" and memo_of(sample_path).derived == 1
     assert parsed == [s.line for s in everything[approved].decisions] and len(lines) > 10
     fresh_process()
@@ -95,12 +104,9 @@ def test_after_a_text_edit_only_that_item_is_derived_again(sample_path: Path) ->
 
 def test_a_hand_edited_log_entry_is_not_read_from_the_memo(sample_path: Path) -> None:
     # an entry changed by hand keeps its digest (the chain is broken, but the log is still read):
-    # the memo compares every field, so the status follows the log as it is now
-    (sample_path / ".kizuna").mkdir()
-    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
-    fresh_process()
-    before = status(load_workspace(sample_path), now=now)
-    save_loader(sample_path)
+    # the memo compares a digest of each line as written, so the status follows the log as it is
+    now = NOW
+    before = remembered(sample_path)
     key, approved = next((k, s) for k, s in before.items() if s.state == "approved")
     log = sample_path / "decisions.jsonl"
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
@@ -117,7 +123,7 @@ def test_a_hand_edited_log_entry_is_not_read_from_the_memo(sample_path: Path) ->
 def test_a_broken_memo_is_an_empty_one(sample_path: Path) -> None:
     (sample_path / ".kizuna" / "cache").mkdir(parents=True)
     (sample_path / ".kizuna" / "cache" / "signoff.pickle").write_bytes(b"not a pickle")
-    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    now = NOW
     fresh_process()
     assert status(load_workspace(sample_path), now=now) == derived_afresh(sample_path, now)
     save_loader(sample_path)
@@ -132,7 +138,7 @@ def test_the_log_is_read_a_few_times_per_run_not_once_per_item(sample_path: Path
     import kizuna.review.decisions as decisions
 
     (sample_path / ".kizuna").mkdir()
-    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    now = NOW
     reads: list[Path] = []
     real = decisions._lines
     monkeypatch.setattr(decisions, "_lines", lambda path: (reads.append(path), real(path))[1])
