@@ -8,7 +8,9 @@ time and inode are those recorded, and otherwise parses and validates it as befo
 local state (never committed, safe to delete), keyed also by the kizuna version and a fingerprint
 of its installed code, and by the settings validation depends on (the source locale). A file that
 fails validation is never cached: its error is raised on every load. Loading writes nothing;
-a command that ran to the end calls :func:`save_loader` to bring the cache up to date.
+every command that ran to the end (exit 0 or 1; :func:`kizuna.app.handle_errors`) brings the
+caches of what it loaded up to date (:func:`save_pending`), and one that refused its input
+writes none (:func:`forget_pending`).
 """
 from __future__ import annotations
 
@@ -87,6 +89,8 @@ class FileCache:
         cache is not an error of the load)."""
         if not self.changed and len(self.used) == len(self.entries):
             return
+        if not (self.root / ".kizuna").is_dir():
+            return  # only where kizuna already keeps local state (a workspace it has run in)
         try:
             save_pickle(self.root, CACHE_DIR / CACHE_FILE,
                         {"format": CACHE_FORMAT, "key": self.key, "entries": self.used})
@@ -108,6 +112,17 @@ def remember_loader(root: Path, cache: FileCache) -> None:
     """Keep the file cache of the last load of ``root`` until a command saves it (loading itself
     writes nothing: a command refusing bad input leaves the workspace as it was)."""
     remember_pending(root, "files", cache)
+
+
+def save_pending() -> None:
+    """:func:`save_loader` for every workspace this process loaded (a command ran to the end)."""
+    for root in list(_PENDING):
+        save_loader(root)
+
+
+def forget_pending() -> None:
+    """Drop the caches waiting to be written (a command refused its input: it writes nothing)."""
+    _PENDING.clear()
 
 
 def save_loader(root: Path) -> None:

@@ -18,6 +18,7 @@ import click
 
 from kizuna.catalog.errors import KizunaError
 from kizuna.catalog.i18n import N_, _
+from kizuna.catalog.loadcache import forget_pending, save_pending
 from kizuna.catalog.workspace import Workspace, find_root, load_workspace
 
 EXIT_FINDINGS = 1
@@ -54,19 +55,29 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn a ``KizunaError`` into a message on stderr and exit code 2."""
+    """Turn a ``KizunaError`` into a message on stderr and exit code 2 (nothing written: the
+    local caches of what was loaded are dropped); when the command ran to the end (exit 0 or
+    1), bring those caches up to date (:func:`catalog.loadcache.save_pending`)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+        except SystemExit as exc:
+            if exc.code in (None, 0, EXIT_FINDINGS):  # the job ran to the end
+                save_pending()
+            raise
         except KizunaError as exc:
+            forget_pending()
             fail(str(exc))
         except BrokenPipeError:  # ``kizuna towns | head``: the reader has what it wanted
             quiet_stdout()
             sys.exit(EXIT_PIPE_CLOSED)
         except OSError as exc:  # the file system refused: say where and what to do, no traceback
+            forget_pending()
             fail(os_error_message(exc))
+        save_pending()  # the local caches of what it loaded (.kizuna/cache/), for the next command
+        return result
 
     return wrapper  # type: ignore[return-value]
 
