@@ -275,50 +275,65 @@ class NotSpliceable(Exception):
     """The previous file is not what the layout says: render the catalog again instead."""
 
 
-def _item_id(line: bytes) -> str:
-    found = _MESSAGE_ID.findall(line)
-    if len(found) != 1:
+_TWO_IDS = re.compile(rb'"message_id":"[^\n]*"message_id":"')
+
+
+def _ids(body: bytes, count: int) -> list[str]:
+    """The message id of each of the ``count`` lines of ``body``, which must hold exactly one
+    each (found in one pass over the bytes: an export's files hold a million lines)."""
+    found = _MESSAGE_ID.findall(body)
+    if len(found) != count or _TWO_IDS.search(body):  # no line with two, as many as lines: one each
         raise NotSpliceable("an item line without exactly one message id")
-    return found[0].decode("utf-8")
+    return b"\0".join(found).decode("utf-8").split("\0") if found else []
+
+
+def _document(data: bytes) -> tuple[bytes, dict[str, bytes], bytes] | None:
+    """Head (up to the list's first item), items by message id (each with its indent, without
+    its comma), tail (from the end of the list) of a :func:`exports.jsonio.document`."""
+    opening = data.find(b": [\n")
+    if opening < 0:
+        return None
+    start = opening + 4
+    end = data.find(b"\n ]\n", start - 1)
+    if end < 0:
+        if not data.endswith(b"\n ]"):
+            raise NotSpliceable("no end of the list")
+        end = len(data) - 3
+    body = data[start:end]
+    items = body.split(b",\n")
+    if body.count(b"\n") != len(items) - 1 or body.count(b",\n  ") != len(items) - 1 \
+            or not body.startswith(b"  ") or body.endswith(b","):
+        raise NotSpliceable("an item line without its indent")
+    return data[:start], dict(zip(_ids(body, len(items)), items)), data[end:]
 
 
 def document_parts(data: bytes) -> tuple[list[bytes], dict[str, bytes], list[bytes]] | None:
     """Head lines, items by message id, tail lines of a :func:`exports.jsonio.document` with one
     list (``None``: the list is empty, ``"key": []`` on one line)."""
-    lines = data.split(b"\n")
-    start = next((i for i, line in enumerate(lines) if line.endswith(b": [")), None)
-    if start is None:
+    found = _document(data)
+    if found is None:
         return None
-    try:
-        end = lines.index(b" ]", start + 1)
-    except ValueError:
-        raise NotSpliceable("no end of the list") from None
-    items: dict[str, bytes] = {}
-    for line in lines[start + 1:end]:
-        if not line.startswith(b"  "):
-            raise NotSpliceable("an item line without its indent")
-        item = line[2:-1] if line.endswith(b",") else line[2:]
-        items[_item_id(item)] = item
-    return lines[:start + 1], items, lines[end:]
+    head, items, tail = found
+    return head[:-1].split(b"\n"), {mid: item[2:] for mid, item in items.items()}, tail[1:].split(b"\n")
 
 
 def splice_document(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str]) -> bytes:
     """The document whose items are, in ``order``, those of ``fresh`` for the ids in ``redone``
     and those of ``old`` for the others (head and tail: of ``fresh``, else of ``old``)."""
-    before = document_parts(old)
+    before = _document(old)
     if before is None:
         raise NotSpliceable("the previous list is empty")
-    after = document_parts(fresh)
+    after = _document(fresh)
     head, tail = (after[0], after[2]) if after else (before[0], before[2])
     new_items = after[1] if after else {}
+    old_items = before[1]
     try:
-        items = [new_items[mid] if mid in redone else before[1][mid] for mid in order]
+        items = [new_items[mid] if mid in redone else old_items[mid] for mid in order]
     except KeyError as missing:
         raise NotSpliceable(f"no item for {missing}") from None
     if not items:
         raise NotSpliceable("the new list is empty")
-    body = [b"  " + item + b"," for item in items[:-1]] + [b"  " + items[-1]]
-    return b"\n".join(head + body + tail)
+    return head + b",\n".join(items) + tail
 
 
 def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str]) -> bytes:
@@ -326,7 +341,8 @@ def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str
     def by_id(data: bytes) -> dict[str, bytes]:
         if data and not data.endswith(b"\n"):
             raise NotSpliceable("no final newline")
-        return {_item_id(line): line for line in data.split(b"\n")[:-1]}
+        lines = data.split(b"\n")[:-1]
+        return dict(zip(_ids(data, len(lines)), lines))
 
     before, after = by_id(old), by_id(fresh)
     try:

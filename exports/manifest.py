@@ -51,6 +51,8 @@ class TownResult:
     inputs: str | None = None
     #: ``rendered``, or ``copied`` / ``patched`` from the previous export (not in the manifest)
     how: str = "rendered"
+    #: the stat of each file written into a staging folder (for :mod:`exports.statcache`)
+    stats: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:

@@ -8,8 +8,10 @@
    revision, once each (:mod:`exports.approval`, :mod:`exports.revision`);
 3. exports each town (render each locale, run each exporter, write its files) in a pool of
    worker processes, or in this process for one town or ``jobs=1``; the files go into a
-   staging folder (:mod:`exports.atomic`);
-4. writes the schemas and the manifest, and swaps the staging folder into place.
+   staging folder, or, into a previous export, only the files whose bytes change go into a
+   pending folder (:mod:`exports.atomic`, :mod:`exports.incremental`);
+4. writes the schemas and the manifest, and swaps the staging folder into place (or commits
+   the pending files into the previous export).
 
 The output depends only on the workspace and the request, never on the number of workers or
 the order they finish in. On any error nothing is swapped in: the previous export stays as it
@@ -17,8 +19,8 @@ was, and the error (of the first town in code order that failed) is raised.
 """
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -33,15 +35,16 @@ from kizuna.catalog.towns import Town
 from kizuna.catalog.workspace import Workspace
 from kizuna.exports import registry
 from kizuna.exports.approval import ApprovalMap, approvals, decisions_anchor
-from kizuna.exports.atomic import MANIFEST, staged
+from kizuna.exports.atomic import MANIFEST, Writing, staged
 from kizuna.exports.errors import ExportError
 from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
 from kizuna.exports.registrant import withdraw_expired_notices
-from kizuna.exports.incremental import (NotSpliceable, Reuse, compute_inputs, reuse_plans, splice_document,
-                                       splice_lines)
+from kizuna.exports.incremental import (NotSpliceable, Reuse, compute_inputs, files_by_town, reuse_plans,
+                                       splice_document, splice_lines)
 from kizuna.exports.model import TownCatalog
 from kizuna.exports.render import SelectionMemo, catalog_parts
 from kizuna.exports.revision import catalog_revision
+from kizuna.exports.statcache import stat_of
 from kizuna.catalog.i18n import _
 
 #: canonical format every town gets by default
@@ -76,6 +79,9 @@ class TownPlan:
     reuse: Reuse | None = None
     #: the fingerprint of the town's own inputs (recorded in the manifest)
     inputs: str | None = None
+    #: in place: the town's files in the previous export that are there (path -> manifest
+    #: record); a file with the same bytes is not written again (``None``: write every file)
+    previous: Mapping[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class ExportJob:
     approvals: ApprovalMap
     include_unapproved: bool
     options: Mapping[str, Mapping[str, Any]]
+    #: the folder the files are written into (staging, or pending for an in-place export)
     staging: Path
     #: the choice of each message per locale chain, shared by the towns a process exports
     memo: SelectionMemo = field(default_factory=dict, compare=False)
@@ -170,9 +177,13 @@ def safe_relative(path: str, *, exporter: str) -> str:
 
 # --- one town (the I/O edge of a worker) -------------------------------------------------------------
 
-def write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes) -> os.stat_result:
+    """Write ``data`` to ``path`` (its folders made); the file's stat right after."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        return os.fstat(handle.fileno())
 
 
 def _catalog(job: ExportJob, messages: list[Any], town: Town, locale: str,
@@ -193,22 +204,6 @@ def _outputs(job: ExportJob, plan: TownPlan, catalog: TownCatalog) -> dict[str, 
                 raise ExportError(_("two formats write the same file {rel}").format(rel=rel))
             out[rel] = output.data
     return out
-
-
-def link_file(source: Path | str, target: Path | str, folders: set[str] | None = None) -> None:
-    """``target`` as a hard link to ``source`` (a copy where links cannot be made); ``folders``:
-    the folders already made (a town's files share a few)."""
-    parent = os.path.dirname(target)
-    if folders is None or parent not in folders:
-        os.makedirs(parent, exist_ok=True)
-        if folders is not None:
-            folders.add(parent)
-    try:
-        os.link(source, target)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog, order: list[str],
@@ -245,32 +240,32 @@ def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog,
     return out
 
 
-def _write(job: ExportJob, reuse: Reuse | None, files: Mapping[str, bytes | FileRecord],
-           result: TownResult) -> None:
-    folders: set[str] = set()
+def _write(job: ExportJob, plan: TownPlan, files: Mapping[str, bytes | FileRecord], result: TownResult) -> None:
+    """Write the files whose bytes are not already in the previous export (in place), or every
+    file (staging, recording its stat); a :class:`FileRecord` is a previous file kept as it is."""
+    previous = plan.previous
     for rel, data in files.items():
         if isinstance(data, FileRecord):
-            assert reuse is not None
-            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
+            assert previous is not None and rel in previous, rel  # reuse happens only in place
             result.files[rel] = data
-        else:
+            continue
+        record = result.files[rel] = FileRecord.of(data)
+        if previous is not None:
+            old = previous.get(rel)
+            if old is not None and old.get("sha256") == record.sha256 and old.get("bytes") == record.bytes:
+                continue  # the same bytes are there
             write_file(job.staging / rel, data)
-            result.files[rel] = FileRecord.of(data)
+        else:
+            result.stats[rel] = stat_of(write_file(job.staging / rel, data))
 
 
 def _copied(job: ExportJob, plan: TownPlan, reuse: Reuse) -> TownResult | None:
-    """The town's files linked from the previous export (``None``: one is missing)."""
+    """The town's files kept as they are in the previous export (``None``: render it)."""
     result = TownResult(plan.code, job.workspace.town(plan.code).name, plan.formats, inputs=plan.inputs)
-    if set(reuse.locales) != set(plan.locales) or not reuse.files:
+    if set(reuse.locales) != set(plan.locales) or not reuse.files or plan.previous is None:
         return None
-    folders: set[str] = set()
-    try:
-        for rel, record in reuse.files.items():
-            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
-            result.files[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
-    except FileNotFoundError:
-        shutil.rmtree(job.staging / plan.code, ignore_errors=True)  # then rendered, not written into links
-        return None
+    for rel, record in reuse.files.items():
+        result.files[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
     result.locales = {loc: dict(reuse.locales[loc]) for loc in plan.locales}
     result.warnings.extend(reuse.warnings)
     result.how = "copied"
@@ -302,13 +297,7 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
             files = _outputs(job, plan, catalog)
         result.locales[locale] = {"entries": len(order), "left_out": dict(catalog.left_out)}
         result.warnings.extend(catalog.warnings)
-        try:
-            _write(job, reuse, files, result)
-        except FileNotFoundError:  # a previous file went missing: this catalog is rendered
-            shutil.rmtree(job.staging / plan.code / locale, ignore_errors=True)
-            result.files = {k: v for k, v in result.files.items() if not k.startswith(f"{plan.code}/{locale}/")}
-            catalog, order = _catalog(job, messages, town, locale)
-            _write(job, None, _outputs(job, plan, catalog), result)
+        _write(job, plan, files, result)
     return result
 
 
@@ -380,6 +369,26 @@ def worker_count(requested: int | None, towns: int) -> int:
     return max(1, min(requested or available, towns))
 
 
+def in_place_plans(plans: list[TownPlan], writing: Writing, reuse: Mapping[str, Reuse]) -> list[TownPlan]:
+    """The plans of an export into ``writing`` with what each town reuses and, in place, the
+    town's files that are there (a town with a listed file missing is rendered, and the file
+    written again)."""
+    if writing.previous is None:
+        return [replace(p, reuse=reuse.get(p.code)) for p in plans]
+    missing = writing.previous.missing
+    broken = {rel.partition("/")[0] for rel in missing}
+    by_town = files_by_town(writing.previous.manifest)
+    out = []
+    for plan in plans:
+        files = by_town.get(plan.code, {})
+        if plan.code in broken:
+            out.append(replace(plan, previous={k: v for k, v in files.items() if k not in missing}))
+        else:
+            found = reuse.get(plan.code)
+            out.append(replace(plan, reuse=found and replace(found, files=files), previous=files))
+    return out
+
+
 def previous_manifest(out: Path) -> dict[str, Any] | None:
     """The manifest of the export in ``out`` (read after :func:`exports.atomic.staged` checked
     every file it lists), or ``None``."""
@@ -388,6 +397,14 @@ def previous_manifest(out: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _schema_files(writing: Writing) -> Mapping[str, Mapping[str, Any]] | None:
+    """The schema files of the previous export that are there (in place), else ``None``."""
+    if writing.previous is None:
+        return None
+    files = writing.previous.manifest["files"]
+    return {rel: files[rel] for rel in (f"schema/{name}" for name in SCHEMA_FILES) if rel in writing.previous.present}
 
 
 def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
@@ -407,22 +424,25 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     revision = catalog_revision(workspace.root, exclude=[out])
     inputs = compute_inputs(workspace, plans, approval_map, options,
                             include_unapproved=request.include_unapproved, as_of=request.as_of)
-    with staged(out, workspace.root) as staging:
-        previous = None if request.full else previous_manifest(out)
+    with staged(out, workspace.root, in_place=not request.full) as writing:
+        previous = writing.previous.manifest if writing.previous is not None else None
         layouts = {name: getattr(registry.get(name), "layout", None) is not None for name in inputs.formats}
         reuse = reuse_plans(previous, Path(os.path.normpath(out.absolute())), inputs, plans, workspace, layouts)
-        plans = [replace(p, reuse=reuse.get(p.code), inputs=inputs.towns[p.code]) for p in plans]
-        job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)
+        plans = in_place_plans([replace(p, inputs=inputs.towns[p.code]) for p in plans], writing, reuse)
+        job = ExportJob(workspace, approval_map, request.include_unapproved, options, writing.folder)
         results = export_towns(job, plans, worker_count(request.jobs, len(plans)), progress)
-        extra: dict[str, FileRecord] = {}
-        for name in SCHEMA_FILES:
-            data = schema_bytes(name)
-            write_file(staging / "schema" / name, data)
-            extra[f"schema/{name}"] = FileRecord.of(data)
-        manifest = manifest_data(results, extra, revision=revision, as_of=request.as_of,
+        schema = TownResult("schema", "", ())
+        _write(job, TownPlan("schema", (), (), previous=_schema_files(writing)),
+               {f"schema/{name}": schema_bytes(name) for name in SCHEMA_FILES}, schema)
+        manifest = manifest_data(results, schema.files, revision=revision, as_of=request.as_of,
                                  include_unapproved=request.include_unapproved,
                                  kizuna_version=tool_version(), decisions=anchor, inputs=inputs.to_data())
         manifest["warnings"] = sorted(set(manifest["warnings"]) | set(warnings))
-        write_file(staging / MANIFEST, manifest_bytes(manifest))
+        data = manifest_bytes(manifest)
+        write_file(writing.folder / MANIFEST, data)
+        writing.files = manifest["files"]
+        writing.manifest_digest = hashlib.sha256(data).hexdigest()
+        for result in (*results, schema):
+            writing.stats.update(result.stats)
     how = Counter("rendered" if r.how == "rendered again" else r.how for r in results)
     return ExportResult(out, manifest, manifest["warnings"], dict(sorted(how.items())))
