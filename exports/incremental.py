@@ -202,6 +202,8 @@ class Reuse:
     locales: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     dirty: frozenset[Stage] = frozenset()
+    #: the national messages added, removed or changed (:func:`changed_messages`)
+    changed: frozenset[str] = frozenset()
 
 
 def previous_inputs(previous: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -262,7 +264,7 @@ def reuse_plans(previous: Mapping[str, Any] | None, old: Path, now: Inputs, plan
             out[plan.code] = Reuse(old, "copy", files, record.get("locales", {}),
                                    tuple(w for w in warnings if w.startswith(prefix)))
         elif all(has_layout.get(name) for name in plan.formats):
-            out[plan.code] = Reuse(old, "patch", files, dirty=dirty)
+            out[plan.code] = Reuse(old, "patch", files, dirty=dirty, changed=frozenset(changed))
     return out
 
 
@@ -336,6 +338,92 @@ def splice_document(old: bytes, fresh: bytes, order: Sequence[str], redone: set[
     return head + b",\n".join(items) + tail
 
 
+_KEY = b'"message_id":"'
+
+
+def _line_of(data: bytes, mid: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the item line of ``mid`` starts and where its item ends (before its comma) in the
+    list ``data[start:end]`` (``None``: no such line); the line must hold no other id."""
+    pos = data.find(_KEY + mid.encode("utf-8") + b'"', start, end)
+    if pos < 0:
+        return None
+    first = data.rfind(b"\n", start - 1, pos) + 1
+    last = data.find(b"\n", pos, end)
+    last = end if last < 0 else last
+    if data.find(_KEY, first, pos) >= 0 or data.find(_KEY, pos + 1, last) >= 0:
+        raise NotSpliceable("an item line with two message ids")
+    return first, last - 1 if data[last - 1:last] == b"," else last
+
+
+def splice_document_at(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str],
+                       candidates: Iterable[str]) -> bytes:
+    """:func:`splice_document` without reading every line of ``old``: ``candidates`` are the ids
+    whose lines may go (every message at a stage redone, every message that changed); the
+    lines of the others stay where they are, and the ``redone`` items of ``fresh`` go after the
+    line of the id before them in ``order``. Used when every line of ``old`` is either a
+    candidate or an id of ``order`` not redone, in the same order — what an unchanged town's
+    previous file is — and checked by counting its lines; otherwise :class:`NotSpliceable`."""
+    opening = old.find(b": [\n")
+    if opening < 0:
+        raise NotSpliceable("the previous list is empty")
+    start = opening + 4
+    end = old.find(b"\n ]\n", start - 1)
+    if end < 0:
+        raise NotSpliceable("no end of the list")
+    after = _document(fresh)
+    head, tail = (after[0], after[2]) if after else (old[:start], old[end:])
+    new_items = after[1] if after else {}
+    events: list[tuple[int, int, int, list[bytes]]] = []  # (line start, item end, kind, items)
+    for mid in set(candidates):
+        found = _line_of(old, mid, start, end)
+        if found is not None:
+            events.append((found[0], found[1], 0, []))
+    dropped = len(events)
+    kept = 0
+    run: list[bytes] = []
+    anchor: str | None = None
+    for mid in [*order, None]:
+        if mid is not None and mid in redone:
+            try:
+                run.append(new_items[mid])
+            except KeyError:
+                raise NotSpliceable(f"no item for {mid}") from None
+            continue
+        if run:
+            if anchor is None:
+                events.append((start, start, 1, run))
+            else:
+                found = _line_of(old, anchor, start, end)
+                if found is None:
+                    raise NotSpliceable(f"no line for {anchor}")
+                events.append((found[0], found[1], 2, run))
+            run = []
+        if mid is not None:
+            kept += 1
+            anchor = mid
+    if old.count(b"\n", start, end) + 1 != kept + dropped:
+        raise NotSpliceable("the previous list holds other lines")
+    chunks: list[bytes] = []
+    cursor = start
+    for first, last, kind, items in sorted(events, key=lambda e: (e[0], e[2])):
+        if kind == 1:  # before the first line
+            chunks.extend(items)
+            continue
+        if kind == 0:  # a line that goes
+            if first > cursor:
+                chunks.append(old[cursor:first - 2])
+            cursor = last + 2
+            continue
+        chunks.append(old[cursor:last])  # the lines up to the anchor, then the new items
+        chunks.extend(items)
+        cursor = last + 2
+    if cursor < end:
+        chunks.append(old[cursor:end])
+    if not chunks:
+        raise NotSpliceable("the new list is empty")
+    return head + b",\n".join(chunks) + tail
+
+
 def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str]) -> bytes:
     """NDJSON: the lines of ``fresh`` for the ids in ``redone``, of ``old`` for the others."""
     def by_id(data: bytes) -> dict[str, bytes]:
@@ -353,4 +441,4 @@ def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str
 
 __all__ = ["INPUTS_FORMAT", "Inputs", "NotSpliceable", "Reuse", "changed_messages", "code_fingerprint",
            "compute_inputs", "document_parts", "fingerprint", "format_fingerprint", "reuse_plans",
-           "splice_document", "splice_lines"]
+           "splice_document", "splice_document_at", "splice_lines"]

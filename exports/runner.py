@@ -40,7 +40,7 @@ from kizuna.exports.errors import ExportError
 from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
 from kizuna.exports.registrant import withdraw_expired_notices
 from kizuna.exports.incremental import (NotSpliceable, Reuse, compute_inputs, files_by_town, reuse_plans,
-                                       splice_document, splice_lines)
+                                       splice_document, splice_document_at, splice_lines)
 from kizuna.exports.model import TownCatalog
 from kizuna.exports.render import SelectionMemo, catalog_parts
 from kizuna.exports.revision import catalog_revision
@@ -79,9 +79,6 @@ class TownPlan:
     reuse: Reuse | None = None
     #: the fingerprint of the town's own inputs (recorded in the manifest)
     inputs: str | None = None
-    #: in place: the town's files in the previous export that are there (path -> manifest
-    #: record); a file with the same bytes is not written again (``None``: write every file)
-    previous: Mapping[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +93,13 @@ class ExportJob:
     staging: Path
     #: the choice of each message per locale chain, shared by the towns a process exports
     memo: SelectionMemo = field(default_factory=dict, compare=False)
+    #: in place: each town's files in the previous export that are there (town code -> path ->
+    #: manifest record; a file with the same bytes is not written again); ``None``: staging.
+    #: Sent to the workers once, with the job (the plans carry no file lists).
+    previous: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
+
+    def previous_files(self, code: str) -> Mapping[str, Mapping[str, Any]] | None:
+        return None if self.previous is None else self.previous.get(code, {})
 
 
 @dataclass
@@ -207,10 +211,11 @@ def _outputs(job: ExportJob, plan: TownPlan, catalog: TownCatalog) -> dict[str, 
 
 
 def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog, order: list[str],
-             redone: set[str]) -> dict[str, bytes | FileRecord] | None:
+             redone: set[str], candidates: set[str]) -> dict[str, bytes | None] | None:
     """The files of one catalog made from the previous export's and the entries in ``redone``
-    (a :class:`FileRecord`: the previous file, reused as it is); ``None``: render it all."""
-    out: dict[str, bytes | FileRecord] = {}
+    (``None``: the previous file, kept as it is); ``None``: render it all. ``candidates``: the
+    messages whose entries may have changed (at a stage redone, or changed)."""
+    out: dict[str, bytes | None] = {}
     base = f"{plan.code}/{catalog.locale}"
     try:
         for name in plan.formats:
@@ -223,9 +228,10 @@ def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog,
                     rel = f"{base}/{layout.path}/{mid}{layout.suffix}"
                     if mid in redone:
                         out[rel] = fresh.pop(rel)
+                    elif rel in reuse.files:
+                        out[rel] = None
                     else:
-                        record = reuse.files[rel]
-                        out[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
+                        return None
                 if fresh:
                     return None
                 continue
@@ -233,21 +239,26 @@ def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog,
             if set(fresh) - {rel} or rel not in reuse.files:
                 return None
             old = (reuse.old / rel).read_bytes()
-            splice = splice_document if layout.kind == "document" else splice_lines
-            out[rel] = splice(old, fresh.get(rel, b""), order, redone)
+            if layout.kind == "document":
+                try:
+                    out[rel] = splice_document_at(old, fresh.get(rel, b""), order, redone, candidates)
+                except NotSpliceable:
+                    out[rel] = splice_document(old, fresh.get(rel, b""), order, redone)
+            else:
+                out[rel] = splice_lines(old, fresh.get(rel, b""), order, redone)
     except (NotSpliceable, KeyError, FileNotFoundError, AttributeError):
         return None
     return out
 
 
-def _write(job: ExportJob, plan: TownPlan, files: Mapping[str, bytes | FileRecord], result: TownResult) -> None:
+def _write(job: ExportJob, code: str, files: Mapping[str, bytes | None], result: TownResult) -> None:
     """Write the files whose bytes are not already in the previous export (in place), or every
-    file (staging, recording its stat); a :class:`FileRecord` is a previous file kept as it is."""
-    previous = plan.previous
+    file (staging, recording its stat); ``None`` is a previous file kept as it is."""
+    previous = job.previous_files(code)
     for rel, data in files.items():
-        if isinstance(data, FileRecord):
+        if data is None:
             assert previous is not None and rel in previous, rel  # reuse happens only in place
-            result.files[rel] = data
+            result.kept.append(rel)
             continue
         record = result.files[rel] = FileRecord.of(data)
         if previous is not None:
@@ -262,10 +273,9 @@ def _write(job: ExportJob, plan: TownPlan, files: Mapping[str, bytes | FileRecor
 def _copied(job: ExportJob, plan: TownPlan, reuse: Reuse) -> TownResult | None:
     """The town's files kept as they are in the previous export (``None``: render it)."""
     result = TownResult(plan.code, job.workspace.town(plan.code).name, plan.formats, inputs=plan.inputs)
-    if set(reuse.locales) != set(plan.locales) or not reuse.files or plan.previous is None:
+    if set(reuse.locales) != set(plan.locales) or not reuse.files or job.previous is None:
         return None
-    for rel, record in reuse.files.items():
-        result.files[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
+    result.kept.extend(reuse.files)
     result.locales = {loc: dict(reuse.locales[loc]) for loc in plan.locales}
     result.warnings.extend(reuse.warnings)
     result.how = "copied"
@@ -277,6 +287,8 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     the previous export's, as ``plan.reuse`` says: :mod:`exports.incremental`)."""
     ws = job.workspace
     reuse = plan.reuse
+    if reuse is not None:
+        reuse = replace(reuse, files=job.previous_files(plan.code) or {})
     if reuse is not None and reuse.mode == "copy":
         copied = _copied(job, plan, reuse)
         if copied is not None:
@@ -285,19 +297,20 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     town = ws.town(plan.code)
     messages = ws.town_messages(town)
     result = TownResult(town.code, town.name, plan.formats, inputs=plan.inputs)
+    candidates = set() if reuse is None else {m.id for m in messages if m.stage in reuse.dirty} | reuse.changed
     for locale in plan.locales:
-        files: Mapping[str, bytes | FileRecord] | None = None
+        files: Mapping[str, bytes | None] | None = None
         if reuse is not None:
             catalog, order = _catalog(job, messages, town, locale, only=reuse.dirty)
             redone = {e.message_id for e in catalog.entries}  # every kept message at a stage redone
-            files = _patched(job, plan, reuse, catalog, order, redone)
+            files = _patched(job, plan, reuse, catalog, order, redone, candidates)
             result.how = "patched" if files is not None and result.how != "rendered again" else "rendered again"
         if files is None:
             catalog, order = _catalog(job, messages, town, locale)
             files = _outputs(job, plan, catalog)
         result.locales[locale] = {"entries": len(order), "left_out": dict(catalog.left_out)}
         result.warnings.extend(catalog.warnings)
-        _write(job, plan, files, result)
+        _write(job, plan.code, files, result)
     return result
 
 
@@ -369,24 +382,26 @@ def worker_count(requested: int | None, towns: int) -> int:
     return max(1, min(requested or available, towns))
 
 
-def in_place_plans(plans: list[TownPlan], writing: Writing, reuse: Mapping[str, Reuse]) -> list[TownPlan]:
-    """The plans of an export into ``writing`` with what each town reuses and, in place, the
-    town's files that are there (a town with a listed file missing is rendered, and the file
-    written again)."""
+def previous_files(writing: Writing) -> dict[str, dict[str, Mapping[str, Any]]] | None:
+    """In place: each town's files in the previous export that are there (town code -> path ->
+    record; the schemas under ``schema``), else ``None``."""
     if writing.previous is None:
-        return [replace(p, reuse=reuse.get(p.code)) for p in plans]
-    missing = writing.previous.missing
-    broken = {rel.partition("/")[0] for rel in missing}
+        return None
     by_town = files_by_town(writing.previous.manifest)
-    out = []
-    for plan in plans:
-        files = by_town.get(plan.code, {})
-        if plan.code in broken:
-            out.append(replace(plan, previous={k: v for k, v in files.items() if k not in missing}))
-        else:
-            found = reuse.get(plan.code)
-            out.append(replace(plan, reuse=found and replace(found, files=files), previous=files))
-    return out
+    for rel in writing.previous.missing:
+        by_town.get(rel.partition("/")[0], {}).pop(rel, None)
+    return by_town
+
+
+def reuse_in_place(plans: list[TownPlan], writing: Writing, reuse: Mapping[str, Reuse]) -> list[TownPlan]:
+    """The plans with what each town reuses (only in place, and not for a town with a listed
+    file missing: it is rendered, and the file written again). The plans carry no file lists:
+    a worker finds them in :attr:`ExportJob.previous`."""
+    if writing.previous is None:
+        return plans
+    broken = {rel.partition("/")[0] for rel in writing.previous.missing}
+    return [replace(p, reuse=replace(reuse[p.code], files={}))
+            if p.code in reuse and p.code not in broken else p for p in plans]
 
 
 def previous_manifest(out: Path) -> dict[str, Any] | None:
@@ -397,14 +412,6 @@ def previous_manifest(out: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _schema_files(writing: Writing) -> Mapping[str, Mapping[str, Any]] | None:
-    """The schema files of the previous export that are there (in place), else ``None``."""
-    if writing.previous is None:
-        return None
-    files = writing.previous.manifest["files"]
-    return {rel: files[rel] for rel in (f"schema/{name}" for name in SCHEMA_FILES) if rel in writing.previous.present}
 
 
 def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
@@ -428,15 +435,16 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
         previous = writing.previous.manifest if writing.previous is not None else None
         layouts = {name: getattr(registry.get(name), "layout", None) is not None for name in inputs.formats}
         reuse = reuse_plans(previous, Path(os.path.normpath(out.absolute())), inputs, plans, workspace, layouts)
-        plans = in_place_plans([replace(p, inputs=inputs.towns[p.code]) for p in plans], writing, reuse)
-        job = ExportJob(workspace, approval_map, request.include_unapproved, options, writing.folder)
+        plans = reuse_in_place([replace(p, inputs=inputs.towns[p.code]) for p in plans], writing, reuse)
+        job = ExportJob(workspace, approval_map, request.include_unapproved, options, writing.folder,
+                        previous=previous_files(writing))
         results = export_towns(job, plans, worker_count(request.jobs, len(plans)), progress)
         schema = TownResult("schema", "", ())
-        _write(job, TownPlan("schema", (), (), previous=_schema_files(writing)),
-               {f"schema/{name}": schema_bytes(name) for name in SCHEMA_FILES}, schema)
+        _write(job, "schema", {f"schema/{name}": schema_bytes(name) for name in SCHEMA_FILES}, schema)
         manifest = manifest_data(results, schema.files, revision=revision, as_of=request.as_of,
                                  include_unapproved=request.include_unapproved,
-                                 kizuna_version=tool_version(), decisions=anchor, inputs=inputs.to_data())
+                                 kizuna_version=tool_version(), decisions=anchor, inputs=inputs.to_data(),
+                                 kept=previous["files"] if previous is not None else None)
         manifest["warnings"] = sorted(set(manifest["warnings"]) | set(warnings))
         data = manifest_bytes(manifest)
         write_file(writing.folder / MANIFEST, data)
