@@ -282,6 +282,16 @@ def _copied(job: ExportJob, plan: TownPlan, reuse: Reuse) -> TownResult | None:
     return result
 
 
+def _candidates(job: ExportJob, town: Town, reuse: Reuse) -> set[str]:
+    """The messages whose entries a patched town may have to change: those at a stage redone
+    (national ones found once per process) and those that changed."""
+    key = ("candidates", reuse.dirty)
+    national = job.memo.get(key)
+    if national is None:
+        national = job.memo[key] = frozenset(m.id for m in job.workspace.messages.values() if m.stage in reuse.dirty)
+    return {m.id for m in town.local_messages if m.stage in reuse.dirty} | national | reuse.changed
+
+
 def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     """Render one town in each locale, run each exporter, write the files into staging (or reuse
     the previous export's, as ``plan.reuse`` says: :mod:`exports.incremental`)."""
@@ -297,7 +307,7 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     town = ws.town(plan.code)
     messages = ws.town_messages(town)
     result = TownResult(town.code, town.name, plan.formats, inputs=plan.inputs)
-    candidates = set() if reuse is None else {m.id for m in messages if m.stage in reuse.dirty} | reuse.changed
+    candidates = set() if reuse is None else _candidates(job, town, reuse)
     for locale in plan.locales:
         files: Mapping[str, bytes | None] | None = None
         if reuse is not None:
