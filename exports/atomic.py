@@ -12,11 +12,11 @@ If the process dies between the two renames, the next export finds the target mi
 files whose bytes change are written, into ``.<name>.pending-*`` next to the target; the previous
 export is not touched while the export runs, and any failure removes the pending folder. To
 commit, the list of files to remove is written into the pending folder (the journal), which is
-renamed ``.<name>.commit-*`` (the commit point); then each file is renamed into the target (each
-replaced atomically), the files the new export no longer has are removed, and the manifest is
-renamed in last. A process that dies during the commit leaves ``.<name>.commit-*``: the next
-export finishes it first (:func:`roll_forward`: what is left is renamed in, the removals done,
-the manifest last), so the folder is again exactly the export its manifest lists. A reader
+renamed ``.<name>.commit-*`` (the commit point); then the files the new export no longer has
+are removed, each new file is renamed into the target (each replaced atomically), and the
+manifest is renamed in last. A process that dies during the commit leaves ``.<name>.commit-*``:
+the next export finishes it first (:func:`roll_forward`: the removals done, what is left
+renamed in, the manifest last), so the folder is again exactly the export its manifest lists. A reader
 during the commit (a fraction of a second for a one-message change) may see old and new files
 together, each whole.
 
@@ -313,13 +313,19 @@ def _safe_rel(rel: Any) -> bool:
 
 def roll_forward(commit: Path, target: Path) -> list[str]:
     """Finish the in-place commit of ``commit`` into ``target`` (see the module docstring):
-    rename every file it holds into the target, remove the files its journal lists, rename the
+    remove the files its journal lists, rename every file it holds into the target, rename the
     manifest in last, remove the commit folder. Returns the files renamed in. Doing it again
     after an interruption finishes what is left."""
     try:
         remove = orjson.loads((commit / JOURNAL).read_bytes()).get("remove", [])
     except (OSError, ValueError, AttributeError):
         remove = []
+    for rel in remove:  # first: a file of the new export may take the place of a folder
+        if _safe_rel(rel):
+            path = target / rel
+            if os.path.lexists(path) and not os.path.isdir(path):
+                os.unlink(path)
+                _prune(target, rel)
     files, _others = _scan(commit)
     made: set[str] = set()
     moved = []
@@ -329,12 +335,6 @@ def roll_forward(commit: Path, target: Path) -> list[str]:
         _real_folder(target, os.path.dirname(rel), made)
         os.replace(commit / rel, target / rel)
         moved.append(rel)
-    for rel in remove:
-        if _safe_rel(rel):
-            path = target / rel
-            if os.path.lexists(path) and not os.path.isdir(path):
-                os.unlink(path)
-                _prune(target, rel)
     if (commit / MANIFEST).is_file():
         os.replace(commit / MANIFEST, target / MANIFEST)
     shutil.rmtree(commit, ignore_errors=True)

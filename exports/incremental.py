@@ -21,18 +21,23 @@ cannot change an exported byte (sign-off reaches an export only through the appr
 The next export into the same folder compares them with its own (:func:`reuse_plans`):
 
 * a town whose fingerprints all match, none of whose messages changed, is **copied**: its
-  files are hard-linked (or copied) from the previous export;
+  files stay as they are in the previous export (the export is updated in place:
+  :mod:`exports.atomic`);
 * a town whose own fingerprints match but that sends a changed message is **patched** when every
   one of its formats has a :class:`~exports.registry.Layout`: only its messages at the stages of
   the changed messages are rendered again (a town block goes to the first message at its stage,
-  so a whole stage is redone) and spliced into the previous files (:func:`splice_document`);
+  so a whole stage is redone) and spliced into the previous files (:func:`splice_document_at`:
+  only the lines of the messages at those stages, or changed, are looked for and replaced);
 * every other town is rendered as in a full export.
 
 The previous export is trusted only as far as its manifest goes: before anything is reused, the
 export checks (under its lock) that every file the previous manifest lists is there with its
-SHA-256 (:func:`exports.atomic.ownership_problem`; a changed file stops the export, naming the
-file), and a listed file that is missing is rendered again. The files of an incremental export
-are byte-identical to those of a full one; ``kizuna export --full`` renders everything.
+SHA-256 — or with the inode, size and times the stat cache recorded for it
+(:mod:`exports.statcache`) — and that nothing else is there
+(:func:`exports.atomic.ownership_problem`; a changed file stops the export, naming the file);
+a listed file that is missing is rendered again. Only the files whose bytes change are written.
+The files of an incremental export are byte-identical to those of a full one; ``kizuna export
+--full`` renders everything.
 """
 from __future__ import annotations
 
