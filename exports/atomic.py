@@ -278,21 +278,26 @@ def recover(target: Path) -> None:
             shutil.rmtree(commit, ignore_errors=True)
 
 
-def _real_folder(target: Path, rel: str, made: set[str]) -> None:
+def _real_folder(target: Path, rel: str, made: set[str], *, create: bool = True) -> bool:
     """Make the folder ``rel`` under ``target`` (and the ones above it), refusing a symbolic link
-    or a file on the way; ``made``: the folders known to be real folders."""
+    or a file on the way; ``made``: the folders known to be real folders. ``create=False``:
+    whether the folder is there (nothing is made)."""
     if not rel or rel in made:
-        return
-    _real_folder(target, os.path.dirname(rel), made)
+        return True
+    if not _real_folder(target, os.path.dirname(rel), made, create=create):
+        return False
     path = os.path.join(target, rel)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
+        if not create:
+            return False
         os.mkdir(path)
     else:
         if not stat.S_ISDIR(st.st_mode):
             raise ExportError(_("{rel} is not a folder kizuna wrote; nothing more was written").format(rel=rel), path=target)
     made.add(rel)
+    return True
 
 
 def _prune(target: Path, rel: str) -> None:
@@ -320,14 +325,15 @@ def roll_forward(commit: Path, target: Path) -> list[str]:
         remove = orjson.loads((commit / JOURNAL).read_bytes()).get("remove", [])
     except (OSError, ValueError, AttributeError):
         remove = []
+    made: set[str] = set()
     for rel in remove:  # first: a file of the new export may take the place of a folder
-        if _safe_rel(rel):
+        if _safe_rel(rel) and _real_folder(target, os.path.dirname(rel), made, create=False):
             path = target / rel
             if os.path.lexists(path) and not os.path.isdir(path):
                 os.unlink(path)
                 _prune(target, rel)
+    made.clear()  # some were removed once empty
     files, _others = _scan(commit)
-    made: set[str] = set()
     moved = []
     for rel in sorted(files):
         if rel in (JOURNAL, MANIFEST):

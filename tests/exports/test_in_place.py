@@ -199,3 +199,22 @@ def test_a_failed_export_after_an_interrupted_commit_still_finishes_it(root: Pat
     export(root, out, jobs=1, full=True)  # a full export recovers first too
     assert siblings(out) == []
     same_as_full(root, out, tmp_path)
+
+
+def test_finishing_a_commit_never_writes_through_a_symbolic_link(root: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    export(root, out, jobs=1)
+    edit_message(root)
+    real_replace = os.replace
+    monkeypatch.setattr(atomic.os, "replace", lambda src, dst: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        export(root, out, jobs=1)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    elsewhere = tmp_path / "elsewhere"
+    (out / "202029").rename(elsewhere)
+    (out / "202029").symlink_to(elsewhere)  # put there by hand before the next export
+    before = tree(elsewhere)
+    with pytest.raises(ExportError, match="202029 is not a folder kizuna wrote"):
+        export(root, out, jobs=1)
+    assert tree(elsewhere) == before
