@@ -21,18 +21,23 @@ cannot change an exported byte (sign-off reaches an export only through the appr
 The next export into the same folder compares them with its own (:func:`reuse_plans`):
 
 * a town whose fingerprints all match, none of whose messages changed, is **copied**: its
-  files are hard-linked (or copied) from the previous export;
+  files stay as they are in the previous export (the export is updated in place:
+  :mod:`exports.atomic`);
 * a town whose own fingerprints match but that sends a changed message is **patched** when every
   one of its formats has a :class:`~exports.registry.Layout`: only its messages at the stages of
   the changed messages are rendered again (a town block goes to the first message at its stage,
-  so a whole stage is redone) and spliced into the previous files (:func:`splice_document`);
+  so a whole stage is redone) and spliced into the previous files (:func:`splice_document_at`:
+  only the lines of the messages at those stages, or changed, are looked for and replaced);
 * every other town is rendered as in a full export.
 
 The previous export is trusted only as far as its manifest goes: before anything is reused, the
 export checks (under its lock) that every file the previous manifest lists is there with its
-SHA-256 (:func:`exports.atomic.ownership_problem`; a changed file stops the export, naming the
-file), and a listed file that is missing is rendered again. The files of an incremental export
-are byte-identical to those of a full one; ``kizuna export --full`` renders everything.
+SHA-256 — or with the inode, size and times the stat cache recorded for it
+(:mod:`exports.statcache`) — and that nothing else is there
+(:func:`exports.atomic.ownership_problem`; a changed file stops the export, naming the file);
+a listed file that is missing is rendered again. Only the files whose bytes change are written.
+The files of an incremental export are byte-identical to those of a full one; ``kizuna export
+--full`` renders everything.
 """
 from __future__ import annotations
 
@@ -202,6 +207,8 @@ class Reuse:
     locales: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     dirty: frozenset[Stage] = frozenset()
+    #: the national messages added, removed or changed (:func:`changed_messages`)
+    changed: frozenset[str] = frozenset()
 
 
 def previous_inputs(previous: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -262,7 +269,7 @@ def reuse_plans(previous: Mapping[str, Any] | None, old: Path, now: Inputs, plan
             out[plan.code] = Reuse(old, "copy", files, record.get("locales", {}),
                                    tuple(w for w in warnings if w.startswith(prefix)))
         elif all(has_layout.get(name) for name in plan.formats):
-            out[plan.code] = Reuse(old, "patch", files, dirty=dirty)
+            out[plan.code] = Reuse(old, "patch", files, dirty=dirty, changed=frozenset(changed))
     return out
 
 
@@ -275,50 +282,151 @@ class NotSpliceable(Exception):
     """The previous file is not what the layout says: render the catalog again instead."""
 
 
-def _item_id(line: bytes) -> str:
-    found = _MESSAGE_ID.findall(line)
-    if len(found) != 1:
+_TWO_IDS = re.compile(rb'"message_id":"[^\n]*"message_id":"')
+
+
+def _ids(body: bytes, count: int) -> list[str]:
+    """The message id of each of the ``count`` lines of ``body``, which must hold exactly one
+    each (found in one pass over the bytes: an export's files hold a million lines)."""
+    found = _MESSAGE_ID.findall(body)
+    if len(found) != count or _TWO_IDS.search(body):  # no line with two, as many as lines: one each
         raise NotSpliceable("an item line without exactly one message id")
-    return found[0].decode("utf-8")
+    return b"\0".join(found).decode("utf-8").split("\0") if found else []
+
+
+def _document(data: bytes) -> tuple[bytes, dict[str, bytes], bytes] | None:
+    """Head (up to the list's first item), items by message id (each with its indent, without
+    its comma), tail (from the end of the list) of a :func:`exports.jsonio.document`."""
+    opening = data.find(b": [\n")
+    if opening < 0:
+        return None
+    start = opening + 4
+    end = data.find(b"\n ]\n", start - 1)
+    if end < 0:
+        if not data.endswith(b"\n ]"):
+            raise NotSpliceable("no end of the list")
+        end = len(data) - 3
+    body = data[start:end]
+    items = body.split(b",\n")
+    if body.count(b"\n") != len(items) - 1 or body.count(b",\n  ") != len(items) - 1 \
+            or not body.startswith(b"  ") or body.endswith(b","):
+        raise NotSpliceable("an item line without its indent")
+    return data[:start], dict(zip(_ids(body, len(items)), items)), data[end:]
 
 
 def document_parts(data: bytes) -> tuple[list[bytes], dict[str, bytes], list[bytes]] | None:
     """Head lines, items by message id, tail lines of a :func:`exports.jsonio.document` with one
     list (``None``: the list is empty, ``"key": []`` on one line)."""
-    lines = data.split(b"\n")
-    start = next((i for i, line in enumerate(lines) if line.endswith(b": [")), None)
-    if start is None:
+    found = _document(data)
+    if found is None:
         return None
-    try:
-        end = lines.index(b" ]", start + 1)
-    except ValueError:
-        raise NotSpliceable("no end of the list") from None
-    items: dict[str, bytes] = {}
-    for line in lines[start + 1:end]:
-        if not line.startswith(b"  "):
-            raise NotSpliceable("an item line without its indent")
-        item = line[2:-1] if line.endswith(b",") else line[2:]
-        items[_item_id(item)] = item
-    return lines[:start + 1], items, lines[end:]
+    head, items, tail = found
+    return head[:-1].split(b"\n"), {mid: item[2:] for mid, item in items.items()}, tail[1:].split(b"\n")
 
 
 def splice_document(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str]) -> bytes:
     """The document whose items are, in ``order``, those of ``fresh`` for the ids in ``redone``
     and those of ``old`` for the others (head and tail: of ``fresh``, else of ``old``)."""
-    before = document_parts(old)
+    before = _document(old)
     if before is None:
         raise NotSpliceable("the previous list is empty")
-    after = document_parts(fresh)
+    after = _document(fresh)
     head, tail = (after[0], after[2]) if after else (before[0], before[2])
     new_items = after[1] if after else {}
+    old_items = before[1]
     try:
-        items = [new_items[mid] if mid in redone else before[1][mid] for mid in order]
+        items = [new_items[mid] if mid in redone else old_items[mid] for mid in order]
     except KeyError as missing:
         raise NotSpliceable(f"no item for {missing}") from None
     if not items:
         raise NotSpliceable("the new list is empty")
-    body = [b"  " + item + b"," for item in items[:-1]] + [b"  " + items[-1]]
-    return b"\n".join(head + body + tail)
+    return head + b",\n".join(items) + tail
+
+
+_KEY = b'"message_id":"'
+
+
+def _line_of(data: bytes, mid: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the item line of ``mid`` starts and where its item ends (before its comma) in the
+    list ``data[start:end]`` (``None``: no such line); the line must hold no other id."""
+    pos = data.find(_KEY + mid.encode("utf-8") + b'"', start, end)
+    if pos < 0:
+        return None
+    first = data.rfind(b"\n", start - 1, pos) + 1
+    last = data.find(b"\n", pos, end)
+    last = end if last < 0 else last
+    if data.find(_KEY, first, pos) >= 0 or data.find(_KEY, pos + 1, last) >= 0:
+        raise NotSpliceable("an item line with two message ids")
+    return first, last - 1 if data[last - 1:last] == b"," else last
+
+
+def splice_document_at(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str],
+                       candidates: Iterable[str]) -> bytes:
+    """:func:`splice_document` without reading every line of ``old``: ``candidates`` are the ids
+    whose lines may go (every message at a stage redone, every message that changed); the
+    lines of the others stay where they are, and the ``redone`` items of ``fresh`` go after the
+    line of the id before them in ``order``. Used when every line of ``old`` is either a
+    candidate or an id of ``order`` not redone, in the same order — what an unchanged town's
+    previous file is — and checked by counting its lines; otherwise :class:`NotSpliceable`."""
+    opening = old.find(b": [\n")
+    if opening < 0:
+        raise NotSpliceable("the previous list is empty")
+    start = opening + 4
+    end = old.find(b"\n ]\n", start - 1)
+    if end < 0:
+        raise NotSpliceable("no end of the list")
+    after = _document(fresh)
+    head, tail = (after[0], after[2]) if after else (old[:start], old[end:])
+    new_items = after[1] if after else {}
+    events: list[tuple[int, int, int, list[bytes]]] = []  # (line start, item end, kind, items)
+    for mid in set(candidates):
+        found = _line_of(old, mid, start, end)
+        if found is not None:
+            events.append((found[0], found[1], 0, []))
+    dropped = len(events)
+    kept = 0
+    run: list[bytes] = []
+    anchor: str | None = None
+    for mid in [*order, None]:
+        if mid is not None and mid in redone:
+            try:
+                run.append(new_items[mid])
+            except KeyError:
+                raise NotSpliceable(f"no item for {mid}") from None
+            continue
+        if run:
+            if anchor is None:
+                events.append((start, start, 1, run))
+            else:
+                found = _line_of(old, anchor, start, end)
+                if found is None:
+                    raise NotSpliceable(f"no line for {anchor}")
+                events.append((found[0], found[1], 2, run))
+            run = []
+        if mid is not None:
+            kept += 1
+            anchor = mid
+    if old.count(b"\n", start, end) + 1 != kept + dropped:
+        raise NotSpliceable("the previous list holds other lines")
+    chunks: list[bytes] = []
+    cursor = start
+    for first, last, kind, items in sorted(events, key=lambda e: (e[0], e[2])):
+        if kind == 1:  # before the first line
+            chunks.extend(items)
+            continue
+        if kind == 0:  # a line that goes
+            if first > cursor:
+                chunks.append(old[cursor:first - 2])
+            cursor = last + 2
+            continue
+        chunks.append(old[cursor:last])  # the lines up to the anchor, then the new items
+        chunks.extend(items)
+        cursor = last + 2
+    if cursor < end:
+        chunks.append(old[cursor:end])
+    if not chunks:
+        raise NotSpliceable("the new list is empty")
+    return head + b",\n".join(chunks) + tail
 
 
 def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str]) -> bytes:
@@ -326,7 +434,8 @@ def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str
     def by_id(data: bytes) -> dict[str, bytes]:
         if data and not data.endswith(b"\n"):
             raise NotSpliceable("no final newline")
-        return {_item_id(line): line for line in data.split(b"\n")[:-1]}
+        lines = data.split(b"\n")[:-1]
+        return dict(zip(_ids(data, len(lines)), lines))
 
     before, after = by_id(old), by_id(fresh)
     try:
@@ -337,4 +446,4 @@ def splice_lines(old: bytes, fresh: bytes, order: Sequence[str], redone: set[str
 
 __all__ = ["INPUTS_FORMAT", "Inputs", "NotSpliceable", "Reuse", "changed_messages", "code_fingerprint",
            "compute_inputs", "document_parts", "fingerprint", "format_fingerprint", "reuse_plans",
-           "splice_document", "splice_lines"]
+           "splice_document", "splice_document_at", "splice_lines"]

@@ -51,6 +51,10 @@ class TownResult:
     inputs: str | None = None
     #: ``rendered``, or ``copied`` / ``patched`` from the previous export (not in the manifest)
     how: str = "rendered"
+    #: the files of the previous export kept as they are (their records: the previous manifest's)
+    kept: list[str] = field(default_factory=list)
+    #: the stat of each file written into a staging folder (for :mod:`exports.statcache`)
+    stats: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:
@@ -60,16 +64,27 @@ def _sum_counters(counters: Iterable[Mapping[str, int]]) -> dict[str, int]:
     return dict(sorted(total.items()))
 
 
+def _record(record: FileRecord | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(record, FileRecord):
+        return record.to_data()
+    return {"sha256": record["sha256"], "bytes": record["bytes"]}
+
+
 def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileRecord], *,
                   revision: str, as_of: date | None, include_unapproved: bool,
                   kizuna_version: str, decisions: Mapping[str, Any] | None = None,
-                  inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  inputs: Mapping[str, Any] | None = None,
+                  kept: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The manifest mapping (towns in code order; every path relative to the export folder);
-    ``inputs``: the fingerprints of the export's inputs (:mod:`exports.incremental`)."""
+    ``inputs``: the fingerprints of the export's inputs (:mod:`exports.incremental`); ``kept``:
+    the previous manifest's ``files``, where the records of the files a town kept are."""
     ordered = sorted(results, key=lambda r: r.code)
-    files = {**extra_files}
+    files: dict[str, FileRecord | Mapping[str, Any]] = {**extra_files}
     for r in ordered:
         files.update(r.files)
+        if r.kept:
+            assert kept is not None
+            files.update((rel, kept[rel]) for rel in r.kept)
     per_locale = [loc for r in ordered for loc in r.locales.values()]
     data = {
         "format": MANIFEST_FORMAT,
@@ -90,7 +105,7 @@ def manifest_data(results: Iterable[TownResult], extra_files: Mapping[str, FileR
                            **({"inputs": r.inputs} if r.inputs is not None else {})}
                   for r in ordered},
         "warnings": sorted(w for r in ordered for w in r.warnings),
-        "files": {path: files[path].to_data() for path in sorted(files)},
+        "files": {path: _record(files[path]) for path in sorted(files)},
     }
     if inputs is not None:
         data["inputs"] = dict(inputs)

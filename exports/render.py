@@ -152,9 +152,28 @@ def select(messages: Iterable[Message], town: Town, chain: Sequence[str], approv
     message between towns."""
     source = source_locale or chain[-1]
     chain = tuple(chain)
+    end_age = town.end_age
+    if memo is not None:  # the same messages (towns of one sending class): chosen once
+        messages = list(messages)
+        whole = ("select", tuple(map(id, messages)), chain, source, include_unapproved, end_age)
+        found = memo.get(whole)
+        if found is None:
+            held_all: list[Kept] = []
+            kept_all, counts = _select_each(messages, chain, source, end_age, approval_map, include_unapproved,
+                                            held_all, memo)
+            found = memo[whole] = (messages, kept_all, counts, held_all)  # the messages kept: their id()s stay
+        if held is not None:
+            held.extend(found[3])
+        return list(found[1]), Counter(found[2])
+    return _select_each(messages, chain, source, end_age, approval_map, include_unapproved, held, None)
+
+
+def _select_each(messages: Iterable[Message], chain: tuple[str, ...], source: str, end_age: Stage,
+                 approval_map: ApprovalMap, include_unapproved: bool, held: list[Kept] | None,
+                 memo: SelectionMemo | None) -> tuple[list[Kept], Counter[str]]:
+    """:func:`select`, message by message (``memo``: each message's choice)."""
     kept: list[Kept] = []
     left_out: Counter[str] = Counter()
-    end_age = town.end_age
     for message in messages:
         if memo is None:
             if message.stage.phase == "B" and message.stage >= end_age:

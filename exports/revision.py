@@ -25,7 +25,7 @@ from kizuna.exports.atomic import is_export
 SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
 #: the workspace's folder of derived files (catalog.workspace.GITIGNORE), at its top level
 DERIVED_DIR = "out"
-_TRANSIENT = re.compile(r"^\..+\.(staging|old)-")
+_TRANSIENT = re.compile(r"^\..+\.(staging|old|pending|commit)-")
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -8,8 +8,10 @@
    revision, once each (:mod:`exports.approval`, :mod:`exports.revision`);
 3. exports each town (render each locale, run each exporter, write its files) in a pool of
    worker processes, or in this process for one town or ``jobs=1``; the files go into a
-   staging folder (:mod:`exports.atomic`);
-4. writes the schemas and the manifest, and swaps the staging folder into place.
+   staging folder, or, into a previous export, only the files whose bytes change go into a
+   pending folder (:mod:`exports.atomic`, :mod:`exports.incremental`);
+4. writes the schemas and the manifest, and swaps the staging folder into place (or commits
+   the pending files into the previous export).
 
 The output depends only on the workspace and the request, never on the number of workers or
 the order they finish in. On any error nothing is swapped in: the previous export stays as it
@@ -17,8 +19,8 @@ was, and the error (of the first town in code order that failed) is raised.
 """
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -33,15 +35,16 @@ from kizuna.catalog.towns import Town
 from kizuna.catalog.workspace import Workspace
 from kizuna.exports import registry
 from kizuna.exports.approval import ApprovalMap, approvals, decisions_anchor
-from kizuna.exports.atomic import MANIFEST, staged
+from kizuna.exports.atomic import MANIFEST, Writing, staged
 from kizuna.exports.errors import ExportError
 from kizuna.exports.manifest import FileRecord, TownResult, manifest_bytes, manifest_data
 from kizuna.exports.registrant import withdraw_expired_notices
-from kizuna.exports.incremental import (NotSpliceable, Reuse, compute_inputs, reuse_plans, splice_document,
-                                       splice_lines)
+from kizuna.exports.incremental import (NotSpliceable, Reuse, compute_inputs, files_by_town, reuse_plans,
+                                       splice_document, splice_document_at, splice_lines)
 from kizuna.exports.model import TownCatalog
 from kizuna.exports.render import SelectionMemo, catalog_parts
 from kizuna.exports.revision import catalog_revision
+from kizuna.exports.statcache import stat_of
 from kizuna.catalog.i18n import _
 
 #: canonical format every town gets by default
@@ -86,9 +89,17 @@ class ExportJob:
     approvals: ApprovalMap
     include_unapproved: bool
     options: Mapping[str, Mapping[str, Any]]
+    #: the folder the files are written into (staging, or pending for an in-place export)
     staging: Path
     #: the choice of each message per locale chain, shared by the towns a process exports
     memo: SelectionMemo = field(default_factory=dict, compare=False)
+    #: in place: each town's files in the previous export that are there (town code -> path ->
+    #: manifest record; a file with the same bytes is not written again); ``None``: staging.
+    #: Sent to the workers once, with the job (the plans carry no file lists).
+    previous: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
+
+    def previous_files(self, code: str) -> Mapping[str, Mapping[str, Any]] | None:
+        return None if self.previous is None else self.previous.get(code, {})
 
 
 @dataclass
@@ -170,9 +181,13 @@ def safe_relative(path: str, *, exporter: str) -> str:
 
 # --- one town (the I/O edge of a worker) -------------------------------------------------------------
 
-def write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes) -> os.stat_result:
+    """Write ``data`` to ``path`` (its folders made); the file's stat right after."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        return os.fstat(handle.fileno())
 
 
 def _catalog(job: ExportJob, messages: list[Any], town: Town, locale: str,
@@ -195,27 +210,12 @@ def _outputs(job: ExportJob, plan: TownPlan, catalog: TownCatalog) -> dict[str, 
     return out
 
 
-def link_file(source: Path | str, target: Path | str, folders: set[str] | None = None) -> None:
-    """``target`` as a hard link to ``source`` (a copy where links cannot be made); ``folders``:
-    the folders already made (a town's files share a few)."""
-    parent = os.path.dirname(target)
-    if folders is None or parent not in folders:
-        os.makedirs(parent, exist_ok=True)
-        if folders is not None:
-            folders.add(parent)
-    try:
-        os.link(source, target)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog, order: list[str],
-             redone: set[str]) -> dict[str, bytes | FileRecord] | None:
+             redone: set[str], candidates: set[str]) -> dict[str, bytes | None] | None:
     """The files of one catalog made from the previous export's and the entries in ``redone``
-    (a :class:`FileRecord`: the previous file, reused as it is); ``None``: render it all."""
-    out: dict[str, bytes | FileRecord] = {}
+    (``None``: the previous file, kept as it is); ``None``: render it all. ``candidates``: the
+    messages whose entries may have changed (at a stage redone, or changed)."""
+    out: dict[str, bytes | None] = {}
     base = f"{plan.code}/{catalog.locale}"
     try:
         for name in plan.formats:
@@ -228,9 +228,10 @@ def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog,
                     rel = f"{base}/{layout.path}/{mid}{layout.suffix}"
                     if mid in redone:
                         out[rel] = fresh.pop(rel)
+                    elif rel in reuse.files:
+                        out[rel] = None
                     else:
-                        record = reuse.files[rel]
-                        out[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
+                        return None
                 if fresh:
                     return None
                 continue
@@ -238,43 +239,57 @@ def _patched(job: ExportJob, plan: TownPlan, reuse: Reuse, catalog: TownCatalog,
             if set(fresh) - {rel} or rel not in reuse.files:
                 return None
             old = (reuse.old / rel).read_bytes()
-            splice = splice_document if layout.kind == "document" else splice_lines
-            out[rel] = splice(old, fresh.get(rel, b""), order, redone)
+            if layout.kind == "document":
+                try:
+                    out[rel] = splice_document_at(old, fresh.get(rel, b""), order, redone, candidates)
+                except NotSpliceable:
+                    out[rel] = splice_document(old, fresh.get(rel, b""), order, redone)
+            else:
+                out[rel] = splice_lines(old, fresh.get(rel, b""), order, redone)
     except (NotSpliceable, KeyError, FileNotFoundError, AttributeError):
         return None
     return out
 
 
-def _write(job: ExportJob, reuse: Reuse | None, files: Mapping[str, bytes | FileRecord],
-           result: TownResult) -> None:
-    folders: set[str] = set()
+def _write(job: ExportJob, code: str, files: Mapping[str, bytes | None], result: TownResult) -> None:
+    """Write the files whose bytes are not already in the previous export (in place), or every
+    file (staging, recording its stat); ``None`` is a previous file kept as it is."""
+    previous = job.previous_files(code)
     for rel, data in files.items():
-        if isinstance(data, FileRecord):
-            assert reuse is not None
-            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
-            result.files[rel] = data
-        else:
+        if data is None:
+            assert previous is not None and rel in previous, rel  # reuse happens only in place
+            result.kept.append(rel)
+            continue
+        record = result.files[rel] = FileRecord.of(data)
+        if previous is not None:
+            old = previous.get(rel)
+            if old is not None and old.get("sha256") == record.sha256 and old.get("bytes") == record.bytes:
+                continue  # the same bytes are there
             write_file(job.staging / rel, data)
-            result.files[rel] = FileRecord.of(data)
+        else:
+            result.stats[rel] = stat_of(write_file(job.staging / rel, data))
 
 
 def _copied(job: ExportJob, plan: TownPlan, reuse: Reuse) -> TownResult | None:
-    """The town's files linked from the previous export (``None``: one is missing)."""
+    """The town's files kept as they are in the previous export (``None``: render it)."""
     result = TownResult(plan.code, job.workspace.town(plan.code).name, plan.formats, inputs=plan.inputs)
-    if set(reuse.locales) != set(plan.locales) or not reuse.files:
+    if set(reuse.locales) != set(plan.locales) or not reuse.files or job.previous is None:
         return None
-    folders: set[str] = set()
-    try:
-        for rel, record in reuse.files.items():
-            link_file(os.path.join(reuse.old, rel), os.path.join(job.staging, rel), folders)
-            result.files[rel] = FileRecord(str(record["sha256"]), int(record["bytes"]))
-    except FileNotFoundError:
-        shutil.rmtree(job.staging / plan.code, ignore_errors=True)  # then rendered, not written into links
-        return None
+    result.kept.extend(reuse.files)
     result.locales = {loc: dict(reuse.locales[loc]) for loc in plan.locales}
     result.warnings.extend(reuse.warnings)
     result.how = "copied"
     return result
+
+
+def _candidates(job: ExportJob, town: Town, reuse: Reuse) -> set[str]:
+    """The messages whose entries a patched town may have to change: those at a stage redone
+    (national ones found once per process) and those that changed."""
+    key = ("candidates", reuse.dirty)
+    national = job.memo.get(key)
+    if national is None:
+        national = job.memo[key] = frozenset(m.id for m in job.workspace.messages.values() if m.stage in reuse.dirty)
+    return {m.id for m in town.local_messages if m.stage in reuse.dirty} | national | reuse.changed
 
 
 def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
@@ -282,6 +297,8 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     the previous export's, as ``plan.reuse`` says: :mod:`exports.incremental`)."""
     ws = job.workspace
     reuse = plan.reuse
+    if reuse is not None:
+        reuse = replace(reuse, files=job.previous_files(plan.code) or {})
     if reuse is not None and reuse.mode == "copy":
         copied = _copied(job, plan, reuse)
         if copied is not None:
@@ -290,25 +307,20 @@ def export_town(job: ExportJob, plan: TownPlan) -> TownResult:
     town = ws.town(plan.code)
     messages = ws.town_messages(town)
     result = TownResult(town.code, town.name, plan.formats, inputs=plan.inputs)
+    candidates = set() if reuse is None else _candidates(job, town, reuse)
     for locale in plan.locales:
-        files: Mapping[str, bytes | FileRecord] | None = None
+        files: Mapping[str, bytes | None] | None = None
         if reuse is not None:
             catalog, order = _catalog(job, messages, town, locale, only=reuse.dirty)
             redone = {e.message_id for e in catalog.entries}  # every kept message at a stage redone
-            files = _patched(job, plan, reuse, catalog, order, redone)
+            files = _patched(job, plan, reuse, catalog, order, redone, candidates)
             result.how = "patched" if files is not None and result.how != "rendered again" else "rendered again"
         if files is None:
             catalog, order = _catalog(job, messages, town, locale)
             files = _outputs(job, plan, catalog)
         result.locales[locale] = {"entries": len(order), "left_out": dict(catalog.left_out)}
         result.warnings.extend(catalog.warnings)
-        try:
-            _write(job, reuse, files, result)
-        except FileNotFoundError:  # a previous file went missing: this catalog is rendered
-            shutil.rmtree(job.staging / plan.code / locale, ignore_errors=True)
-            result.files = {k: v for k, v in result.files.items() if not k.startswith(f"{plan.code}/{locale}/")}
-            catalog, order = _catalog(job, messages, town, locale)
-            _write(job, None, _outputs(job, plan, catalog), result)
+        _write(job, plan.code, files, result)
     return result
 
 
@@ -380,6 +392,28 @@ def worker_count(requested: int | None, towns: int) -> int:
     return max(1, min(requested or available, towns))
 
 
+def previous_files(writing: Writing) -> dict[str, dict[str, Mapping[str, Any]]] | None:
+    """In place: each town's files in the previous export that are there (town code -> path ->
+    record; the schemas under ``schema``), else ``None``."""
+    if writing.previous is None:
+        return None
+    by_town = files_by_town(writing.previous.manifest)
+    for rel in writing.previous.missing:
+        by_town.get(rel.partition("/")[0], {}).pop(rel, None)
+    return by_town
+
+
+def reuse_in_place(plans: list[TownPlan], writing: Writing, reuse: Mapping[str, Reuse]) -> list[TownPlan]:
+    """The plans with what each town reuses (only in place, and not for a town with a listed
+    file missing: it is rendered, and the file written again). The plans carry no file lists:
+    a worker finds them in :attr:`ExportJob.previous`."""
+    if writing.previous is None:
+        return plans
+    broken = {rel.partition("/")[0] for rel in writing.previous.missing}
+    return [replace(p, reuse=replace(reuse[p.code], files={}))
+            if p.code in reuse and p.code not in broken else p for p in plans]
+
+
 def previous_manifest(out: Path) -> dict[str, Any] | None:
     """The manifest of the export in ``out`` (read after :func:`exports.atomic.staged` checked
     every file it lists), or ``None``."""
@@ -407,22 +441,26 @@ def run_export(workspace: Workspace, request: ExportRequest, out: Path, *,
     revision = catalog_revision(workspace.root, exclude=[out])
     inputs = compute_inputs(workspace, plans, approval_map, options,
                             include_unapproved=request.include_unapproved, as_of=request.as_of)
-    with staged(out, workspace.root) as staging:
-        previous = None if request.full else previous_manifest(out)
+    with staged(out, workspace.root, in_place=not request.full) as writing:
+        previous = writing.previous.manifest if writing.previous is not None else None
         layouts = {name: getattr(registry.get(name), "layout", None) is not None for name in inputs.formats}
         reuse = reuse_plans(previous, Path(os.path.normpath(out.absolute())), inputs, plans, workspace, layouts)
-        plans = [replace(p, reuse=reuse.get(p.code), inputs=inputs.towns[p.code]) for p in plans]
-        job = ExportJob(workspace, approval_map, request.include_unapproved, options, staging)
+        plans = reuse_in_place([replace(p, inputs=inputs.towns[p.code]) for p in plans], writing, reuse)
+        job = ExportJob(workspace, approval_map, request.include_unapproved, options, writing.folder,
+                        previous=previous_files(writing))
         results = export_towns(job, plans, worker_count(request.jobs, len(plans)), progress)
-        extra: dict[str, FileRecord] = {}
-        for name in SCHEMA_FILES:
-            data = schema_bytes(name)
-            write_file(staging / "schema" / name, data)
-            extra[f"schema/{name}"] = FileRecord.of(data)
-        manifest = manifest_data(results, extra, revision=revision, as_of=request.as_of,
+        schema = TownResult("schema", "", ())
+        _write(job, "schema", {f"schema/{name}": schema_bytes(name) for name in SCHEMA_FILES}, schema)
+        manifest = manifest_data(results, schema.files, revision=revision, as_of=request.as_of,
                                  include_unapproved=request.include_unapproved,
-                                 kizuna_version=tool_version(), decisions=anchor, inputs=inputs.to_data())
+                                 kizuna_version=tool_version(), decisions=anchor, inputs=inputs.to_data(),
+                                 kept=previous["files"] if previous is not None else None)
         manifest["warnings"] = sorted(set(manifest["warnings"]) | set(warnings))
-        write_file(staging / MANIFEST, manifest_bytes(manifest))
+        data = manifest_bytes(manifest)
+        write_file(writing.folder / MANIFEST, data)
+        writing.files = manifest["files"]
+        writing.manifest_digest = hashlib.sha256(data).hexdigest()
+        for result in (*results, schema):
+            writing.stats.update(result.stats)
     how = Counter("rendered" if r.how == "rendered again" else r.how for r in results)
     return ExportResult(out, manifest, manifest["warnings"], dict(sorted(how.items())))

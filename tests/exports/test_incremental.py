@@ -13,12 +13,14 @@ from typing import Callable
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kizuna.catalog import yamlio
 from kizuna.catalog.workspace import load_workspace
 from kizuna.cli import main
 from kizuna.exports.errors import ExportError
-from kizuna.exports.incremental import NotSpliceable, splice_document, splice_lines
+from kizuna.exports.incremental import NotSpliceable, splice_document, splice_document_at, splice_lines
 from kizuna.exports.jsonio import document, lines
 from kizuna.exports.runner import ExportRequest, ExportResult, run_export
 from kizuna.review import signoff
@@ -150,3 +152,37 @@ def test_splicing_a_document_takes_the_redone_items_and_keeps_the_others() -> No
         splice_document(old, fresh, ["a", "z"], {"b"})
     assert splice_lines(lines([item("a", "1"), item("b", "2")]), lines([item("c", '"q"')]), ["a", "c"], {"b", "c"}) == \
         lines([item("a", "1"), item("c", '"q"')])
+
+
+@st.composite
+def one_edit(draw: st.DrawFn) -> tuple[list[str], set[str], list[str], set[str]]:
+    """A previous list of ids, the candidates (messages at a redone stage, or changed), and the
+    new order with its redone ids: the ids that are not candidates keep their order."""
+    pool = [f"m{i:02d}" for i in range(draw(st.integers(1, 12)))]
+    old = draw(st.permutations(pool).flatmap(lambda p: st.lists(st.sampled_from(p), unique=True, min_size=1)))
+    candidates = set(draw(st.lists(st.sampled_from(pool), unique=True)))
+    redone = set(draw(st.lists(st.sampled_from(sorted(candidates)), unique=True))) if candidates else set()
+    order = [mid for mid in old if mid not in candidates]
+    for mid in sorted(redone):
+        order.insert(draw(st.integers(0, len(order))), mid)
+    return old, candidates, order, redone
+
+
+@given(one_edit(), st.text(alphabet='a"\\\n{},:ね', max_size=6))
+def test_splicing_only_the_candidate_lines_gives_the_whole_splice(edit: tuple[list[str], set[str], list[str], set[str]],
+                                                                   text: str) -> None:
+    old_ids, candidates, order, redone = edit
+    head = [("format", "x"), ("town", {"code": "202029"})]
+    old = document(head, ("entries", [item(mid, f"old {mid}" + text) for mid in old_ids]))
+    fresh = document(head, ("entries", [item(mid, f"new {mid}") for mid in order if mid in redone]))
+    if not order:
+        with pytest.raises(NotSpliceable):
+            splice_document_at(old, fresh, order, redone, candidates)
+        return
+    want = document(head, ("entries", [item(mid, f"new {mid}" if mid in redone else f"old {mid}" + text)
+                                       for mid in order]))
+    assert splice_document(old, fresh, order, redone) == want
+    assert splice_document_at(old, fresh, order, redone, candidates) == want
+    if set(old_ids) & candidates:  # told of no candidate, a line that goes is found by counting
+        with pytest.raises(NotSpliceable):
+            splice_document_at(old, fresh, order, redone, set())

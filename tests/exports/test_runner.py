@@ -98,11 +98,11 @@ def test_failure_mid_export_leaves_previous_export_intact(ws: Workspace, signoff
     real_write = runner.write_file
     calls = {"n": 0}
 
-    def failing_write(path: Path, data: bytes) -> None:
+    def failing_write(path: Path, data: bytes) -> os.stat_result:
         calls["n"] += 1
         if calls["n"] == 7:
             raise OSError("disk full (injected)")
-        real_write(path, data)
+        return real_write(path, data)
 
     monkeypatch.setattr(runner, "write_file", failing_write)
     signoff(default="draft")   # the new export would differ
