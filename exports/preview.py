@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable
 
+from kizuna.catalog.i18n import ngettext
 from kizuna.exports.model import Entry, TownCatalog
 
 
@@ -71,7 +72,7 @@ def render_text(catalog: TownCatalog, deliveries: list[Delivery], *, due: date |
     born = (f"出生日 {birth.isoformat()}" if birth is not None
             else f"出生日未登録（予定日 {due.isoformat()} に生まれたと仮定）")  # type: ignore[union-attr]
     lines = [f"{town.name} ({town.code}) [{catalog.locale}]  {expected}  {born}",
-             f"{len(deliveries)} messages"]
+             ngettext("{count} message", "{count} messages", len(deliveries)).format(count=len(deliveries))]
     for d in deliveries:
         lines.append("")
         lines.append(f"{d.day.isoformat()} {d.time}  {d.entry.stage} {d.entry.stage.label_ja}  "

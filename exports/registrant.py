@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 
 from kizuna.catalog.dated import DAY_ORDER, send_day
 from kizuna.catalog.errors import TemplateError
+from kizuna.catalog.i18n import ngettext
 from kizuna.catalog.placeholders import (PLACEHOLDER_CONTEXT, PLACEHOLDER_RE, PLACEHOLDERS, fill,  # noqa: F401
                                          max_length_text, placeholders_in)
 from kizuna.catalog.stages import Stage
@@ -302,7 +303,7 @@ def header(town_name: str, code: str, locale: str, reg: Registrant, *, birth_giv
 def render_timeline(head: str, planned: list[Planned], config: Registrants, locale: str | None = None) -> str:
     """The timeline as text: per delivery the day, time, stage, message id, then which track
     and which age chose it (``[main 通常・修正月齢]``), then the text, indented."""
-    lines = [head, f"{len(planned)} messages"]
+    lines = [head, ngettext("{count} message", "{count} messages", len(planned)).format(count=len(planned))]
     for p in planned:
         label = config.tracks[p.track].label if p.track in config.tracks else ""
         kind = f"・{KIND_JA[p.kind]}" if KIND_JA[p.kind] else ""

@@ -108,3 +108,9 @@ def test_init_says_what_it_made(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["--lang", lang, "init", str(tmp_path / lang)])
         i18n.set_language(None)
         assert result.exit_code == 0 and expected in result.output, result.output
+
+
+def test_preview_counts_its_messages_in_the_user_language(sample_path: Path) -> None:
+    ja, en = both(sample_path, "preview", "--town", "202029", "--due", "2026-06-01")
+    count = int(re.search(r"^(\d+) messages$", en, re.MULTILINE).group(1))
+    assert f"メッセージ{count}件" in ja.splitlines() and count > 10
