@@ -62,4 +62,4 @@ def test_preview_command(ws_root: Path, signoff) -> None:
                  "--birth", "2025-05-20", "--from", "2025-05-20", "--days", "1")
     assert result.exit_code == 0, result.output
     assert "2025-05-20 08:00  B0d 生後0日  b0d-born" in result.output
-    assert "1 messages" in result.output
+    assert "\n1 message\n" in result.output
