@@ -129,7 +129,7 @@ class Hyphenator:
         if found is None:
             if self.real is None:
                 self.real = self.make(self.lang)
-            found = self.known[word] = list(self.real.positions(word))
+            found = self.known[word] = [int(point) for point in self.real.positions(word)]
             _BOOK.added += 1
         return list(found)
 
