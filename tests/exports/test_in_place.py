@@ -186,16 +186,20 @@ def test_an_interrupted_commit_is_finished_by_the_next_export(root: Path, tmp_pa
     same_as_full(root, out, tmp_path, towns=two)
 
 
+def interrupt_the_commit(root: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export, an edit, and a re-export stopped (Ctrl+C) at the first rename of its commit."""
+    export(root, out, jobs=1)
+    edit_message(root)
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, "replace", lambda src, dst: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            export(root, out, jobs=1)
+
+
 def test_a_failed_export_after_an_interrupted_commit_still_finishes_it(root: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
-    export(root, out, jobs=1)
-    edit_message(root)
-    real_replace = os.replace
-    monkeypatch.setattr(atomic.os, "replace", lambda src, dst: (_ for _ in ()).throw(KeyboardInterrupt))
-    with pytest.raises(KeyboardInterrupt):
-        export(root, out, jobs=1)
-    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    interrupt_the_commit(root, out, monkeypatch)
     export(root, out, jobs=1, full=True)  # a full export recovers first too
     assert siblings(out) == []
     same_as_full(root, out, tmp_path)
@@ -204,13 +208,7 @@ def test_a_failed_export_after_an_interrupted_commit_still_finishes_it(root: Pat
 def test_finishing_a_commit_never_writes_through_a_symbolic_link(root: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
-    export(root, out, jobs=1)
-    edit_message(root)
-    real_replace = os.replace
-    monkeypatch.setattr(atomic.os, "replace", lambda src, dst: (_ for _ in ()).throw(KeyboardInterrupt))
-    with pytest.raises(KeyboardInterrupt):
-        export(root, out, jobs=1)
-    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    interrupt_the_commit(root, out, monkeypatch)
     elsewhere = tmp_path / "elsewhere"
     (out / "202029").rename(elsewhere)
     (out / "202029").symlink_to(elsewhere)  # put there by hand before the next export
