@@ -43,6 +43,7 @@ from kizuna.review.checks.engine import (RULES, CheckConfig, MessageContext, Rul
                                   default_config, did_you_mean, hits_to_findings, parse_config, run_text_rules)
 from kizuna.review.checks.cache import SHIPS, open_cache, rule_inputs
 from kizuna.review.checks.scope import TownScope, scope_for
+from kizuna.review.checks.syllables import open_store
 from kizuna.review.checks.text import TextDoc
 from kizuna.review.findings import Finding, sort_findings
 
@@ -136,6 +137,7 @@ def check_message(ws: Any, message: Message, locale: str, *, config: CheckConfig
     text = message.text(locale)
     if text is None:
         return []
+    open_store(ws.root)  # the English words looked up before (review.checks.syllables), once per workspace
     path = message_path(ws, message)
     if scope is None:
         scope = scope_for(cfg.cache, ws, tuple(towns) if towns is not None else tuple(ws.towns.values()))

@@ -22,7 +22,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from kizuna.catalog.loadcache import save_pickle
+from kizuna.catalog.loadcache import remember_pending, save_pickle
 
 STORE = Path(".kizuna") / "cache" / "syllables.pickle"
 #: bump when the layout of the store changes
@@ -186,6 +186,21 @@ def open_store(root: Path) -> None:
     _BOOK.known.update(known)
     _BOOK.added = 0
     _ROOT[0] = root
+    if (root / ".kizuna").is_dir():  # written by the command when it ran to the end
+        remember_pending(root, "syllables", _Store(root))
+
+
+class _Store:
+    """The store of one workspace, as :func:`catalog.loadcache.remember_pending` saves it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save(self) -> None:
+        try:
+            save_store(self.root)
+        except Exception:  # noqa: BLE001 - a store that cannot be written is only a missed shortcut
+            return
 
 
 def save_store(root: Path) -> None:

@@ -92,3 +92,30 @@ def test_few_new_words_do_not_parse_the_whole_dictionary(monkeypatch) -> None:
     with pytest.raises(KeyError):  # a word CMUdict lacks stays a KeyError
         book["zorblaxq"]
     assert book.full is None and book.added == 2
+
+
+def test_checking_one_message_outside_a_check_run_reads_the_store(sample_path: Path, monkeypatch) -> None:
+    # a workbook or a notebook checks messages one by one, without the checks cache: the words an
+    # earlier command looked up still spare CMUdict, and new ones are kept when the command ends
+    from click.testing import CliRunner
+
+    from kizuna.catalog.workspace import load_workspace
+    from kizuna.cli import main
+    from kizuna.review.checks import check_message
+
+    (sample_path / ".kizuna").mkdir()
+    for name in ("_BOOK", "_ROOT", "_HYPHENS"):  # a new process
+        monkeypatch.setattr(syllables, name, {"_BOOK": syllables.PhoneBook(), "_ROOT": [None], "_HYPHENS": {}}[name])
+    out = sample_path / "out" / "en.xlsx"
+    result = CliRunner().invoke(main, ["-w", str(sample_path), "author", "workbook", "--locale", "en", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (sample_path / syllables.STORE).is_file()  # written when the command ended
+    for name in ("_BOOK", "_ROOT", "_HYPHENS"):
+        monkeypatch.setattr(syllables, name, {"_BOOK": syllables.PhoneBook(), "_ROOT": [None], "_HYPHENS": {}}[name])
+    monkeypatch.setattr(syllables.PhoneBook, "_lookup", lambda self, word: (_ for _ in ()).throw(AssertionError(word)))
+    _forget_textstat_results()
+    ws = load_workspace(sample_path)
+    english = [m for m in ws.messages.values() if m.text("en")]
+    assert len(english) > 5
+    for message in english:
+        check_message(ws, message, "en")
