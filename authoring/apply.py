@@ -226,8 +226,8 @@ def _attempt(report: ImportReport, p: Proposal, make: Callable[[], T]) -> tuple[
     except (KizunaError, ValueError) as exc:
         report.add(Verdict.REFUSED, p.where, _("{describe}: {value}").format(describe=p.target.describe(), value=getattr(exc, 'message', None) or exc))
         return False, None
-    text = "deleted" if p.text is None else "added" if p.base_hash is None else "changed"
-    report.add(Verdict.APPLIED, p.where, f"{p.target.describe()}: {text}")
+    text = _("deleted") if p.text is None else _("added") if p.base_hash is None else _("changed")
+    report.add(Verdict.APPLIED, p.where, _("{describe}: {value}").format(describe=p.target.describe(), value=text))
     return True, result
 
 

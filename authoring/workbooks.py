@@ -846,8 +846,13 @@ def _decision(row: Row, layout: Layout, target: Target, base: str | None, holder
                                                  comment, holder, where))
 
 
+def _row_place(file: str, layout: Layout, row: Row) -> str:
+    """``en.xlsx: sheet 翻訳, row 2`` — where a change came from, in the user's language."""
+    return _("{file}: sheet {sheet}, row {row}").format(file=file, sheet=layout.sheet, row=row.number)
+
+
 def _message_changes(row: Row, layout: Layout, holder: str | None, file: str, changes: Changes) -> None:
-    where = f"{file}: sheet {layout.sheet}, row {row.number}"
+    where = _row_place(file, layout, row)
     if not _s(row.values["seal"]) and not _s(row.values["base_hash"]) and not _s(row.values["base"]):
         changes.problems.append(Problem(layout.sheet, row.number, None, _("rows cannot be added to this "
                                         "sheet (a new message starts in a notebook)")))
@@ -895,7 +900,7 @@ def _new_block(row: Row, layout: Layout, town: str, locales: Iterable[str], wher
 
 def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_locales: Iterable[str],
                    holder: str | None, file: str, changes: Changes) -> None:
-    where = f"{file}: sheet {layout.sheet}, row {row.number}"
+    where = _row_place(file, layout, row)
     if not _s(row.values["seal"]) and not _s(row.values["base_hash"]):
         if meta.get("kind") != "town":
             changes.problems.append(Problem(layout.sheet, row.number, None,
@@ -924,7 +929,7 @@ def _block_changes(row: Row, layout: Layout, meta: Mapping[str, str], town_local
 
 
 def _profile_changes(row: Row, layout: Layout, town: str, file: str, changes: Changes) -> None:
-    where = f"{file}: sheet {layout.sheet}, row {row.number}"
+    where = _row_place(file, layout, row)
     if not _identity_ok(row, layout, changes):
         return
     target = Target("profile", town, None, _s(row.values["field"]))

@@ -114,3 +114,18 @@ def test_preview_counts_its_messages_in_the_user_language(sample_path: Path) -> 
     ja, en = both(sample_path, "preview", "--town", "202029", "--due", "2026-06-01")
     count = int(re.search(r"^(\d+) messages$", en, re.MULTILINE).group(1))
     assert f"メッセージ{count}件" in ja.splitlines() and count > 10
+
+
+def test_author_import_names_the_row_and_the_change_in_the_user_language(sample_path: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = tmp_path / "en.xlsx"
+    assert kizuna(sample_path, "en", "author", "workbook", "--locale", "en", "--out", str(book))[0] == 0
+    workbook = load_workbook(book)
+    sheet = workbook["翻訳"]
+    column = next(c.column for c in sheet[1] if c.value == "修正後の訳文")
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, column).value)
+    sheet.cell(row, column).value = f"{sheet.cell(row, column).value} Thank you."
+    workbook.save(book)
+    code, ja = kizuna(sample_path, "ja", "author", "import", str(book))
+    assert code == 0 and re.search(rf"en\.xlsx: シート 翻訳、{row} 行目: \S+ \(en\): 変更", ja), ja
