@@ -21,6 +21,7 @@ import gettext
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 #: The gettext domain and where its compiled catalogs live.
 DOMAIN = "kizuna"
@@ -87,18 +88,21 @@ def _catalog(domain: str, language: str) -> gettext.NullTranslations:
     return gettext.translation(domain, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
 
 
-def _translations(language: str) -> gettext.NullTranslations:
-    return _catalog(DOMAIN, language)
+def speaking(domain: str) -> tuple[Callable[[str], str], Callable[[str, str, int], str]]:
+    """``(gettext, ngettext)`` of ``domain`` that look the text up in the current language at each
+    call (itself, or the singular/plural for ``n``, when the catalog has no translation)."""
+
+    def translate(message: str) -> str:
+        return _catalog(domain, current_language()).gettext(message)
+
+    def translate_plural(singular: str, plural: str, n: int) -> str:
+        return _catalog(domain, current_language()).ngettext(singular, plural, n)
+
+    return translate, translate_plural
 
 
-def _(message: str) -> str:
-    """``message`` in the current language (itself when there is no translation)."""
-    return _translations(current_language()).gettext(message)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    """The singular or plural text for ``n``, in the current language."""
-    return _translations(current_language()).ngettext(singular, plural, n)
+#: ``_("text")``: kizuna's text in the current language; ``ngettext(singular, plural, n)``
+_, ngettext = speaking(DOMAIN)
 
 
 def N_(message: str) -> str:
@@ -115,18 +119,8 @@ _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "t
                   "shell_completion", "_termui_impl")
 
 
-def _click_translations(language: str) -> gettext.NullTranslations:
-    return _catalog(CLICK_DOMAIN, language)
-
-
-def click_gettext(message: str) -> str:
-    """One of click's texts in the current language."""
-    return _click_translations(current_language()).gettext(message)
-
-
-def click_ngettext(singular: str, plural: str, n: int) -> str:
-    """One of click's singular/plural texts in the current language."""
-    return _click_translations(current_language()).ngettext(singular, plural, n)
+#: click's own texts (and singular/plural texts) in the current language
+click_gettext, click_ngettext = speaking(CLICK_DOMAIN)
 
 
 def translate_click() -> None:
@@ -162,7 +156,7 @@ def _english_path_name(value: str) -> str:
     """The English name behind ``value``, a click.Path type name in any language kizuna speaks
     (click translated it when the option was declared); an unknown name stays as it is."""
     for english in _PATH_NAMES:
-        if value == english or any(value == _click_translations(language).gettext(english) for language in LANGUAGES):
+        if value == english or any(value == _catalog(CLICK_DOMAIN, language).gettext(english) for language in LANGUAGES):
             return english
     return value
 
